@@ -1,0 +1,771 @@
+// The checks of the JavaScript host, written once and run by two drivers: node:test
+// (guestmem.test.mjs) and a page in headless Chromium (browser/checks.html, via browser/run.mjs).
+// They mirror the Rust harness: ABI conformance for every guest, the examples' results and
+// errors, the ownership rule, memory growth, round trips, and hostile guests.
+//
+// A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
+
+import { ABI_VERSION, Guest, GuestError, REQUIRED_EXPORTS } from './guestmem.mjs';
+import { BOOM_AT, hostileGuest, i32 } from './hostile.mjs';
+
+/**
+ * @typedef {{ name: string, run: () => Promise<void> }} Check
+ */
+
+/**
+ * The example guests, as built by `cargo build --profile guest --target wasm32-unknown-unknown`,
+ * and what each is expected to export and answer. `sample` is one call with its answer, used by
+ * the ownership and round-trip checks.
+ * @type {Readonly<Record<string, { stats: boolean, sample?: { args: (string | number[])[], returns: 'u32' | 'string', answer: number | string } }>>}
+ */
+export const GUESTS = Object.freeze({
+  array_sum: { stats: true, sample: { args: [[1, 2, 3, 4, 5]], returns: 'u32', answer: 15 } },
+  upper: { stats: true, sample: { args: ['straße'], returns: 'string', answer: 'STRASSE' } },
+  replace: { stats: true, sample: { args: ['Hello World!', 'World', 'WASM'], returns: 'string', answer: 'Hello WASM!' } },
+  echo: { stats: true, sample: { args: ['echo, echo'], returns: 'string', answer: 'echo, echo' } },
+  minimal: { stats: false },
+});
+
+/** Where a driver finds a guest, relative to the workspace root. */
+export const GUEST_DIR = 'target/wasm32-unknown-unknown/guest';
+
+const ROUND_TRIPS = 10_000;
+const BIG_INPUT = 64 * 1024 * 1024;
+const PAGE = 0x1_0000;
+
+// ---- assertions ----------------------------------------------------------------------------------
+
+/** A check that found the guest or the host not doing what the contract says. */
+export class CheckFailed extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = 'CheckFailed';
+  }
+}
+
+/** @param {unknown} value */
+const show = (value) =>
+  value instanceof Uint8Array ? `Uint8Array(${value.length})` : typeof value === 'string' ? JSON.stringify(value) : String(value);
+
+/** @param {unknown} condition @param {string} what */
+function ok(condition, what) {
+  if (!condition) throw new CheckFailed(what);
+}
+
+/** @param {unknown} actual @param {unknown} expected @param {string} what */
+function equal(actual, expected, what) {
+  if (!Object.is(actual, expected)) throw new CheckFailed(`${what}: got ${show(actual)}, expected ${show(expected)}`);
+}
+
+/** @param {Uint8Array} actual @param {ArrayLike<number>} expected @param {string} what */
+function sameBytes(actual, expected, what) {
+  equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i += 1) {
+    if (actual[i] !== expected[i]) {
+      throw new CheckFailed(`${what}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
+    }
+  }
+}
+
+/**
+ * Runs `action`, which must throw a `GuestError` of `kind`; returns it.
+ * @param {() => unknown} action
+ * @param {import('./guestmem.mjs').GuestErrorKind} kind
+ * @param {string} what
+ * @returns {GuestError}
+ */
+function throwsGuest(action, kind, what) {
+  let result;
+  try {
+    result = action();
+  } catch (error) {
+    if (!(error instanceof GuestError)) {
+      throw new CheckFailed(`${what}: threw ${error instanceof Error ? `${error.name}: ${error.message}` : error}, expected a GuestError (${kind})`);
+    }
+    equal(error.kind, kind, `${what}: GuestError kind (${error.message})`);
+    return error;
+  }
+  throw new CheckFailed(`${what}: returned ${show(result)}, expected a GuestError (${kind})`);
+}
+
+/** @param {() => Promise<unknown>} action @param {(error: unknown) => boolean} test @param {string} what */
+async function rejects(action, test, what) {
+  try {
+    await action();
+  } catch (error) {
+    ok(test(error), `${what}: wrong error ${error instanceof Error ? `${error.name}: ${error.message}` : error}`);
+    return;
+  }
+  throw new CheckFailed(`${what}: resolved, expected a rejection`);
+}
+
+/** Whether a trap reason names the pointer, in hex as docs/ABI.md shows it, or in decimal. */
+function namesPointer(/** @type {string} */ reason, /** @type {number} */ ptr) {
+  return reason.toLowerCase().includes(`0x${(ptr >>> 0).toString(16)}`) || reason.includes(String(ptr >>> 0));
+}
+
+// ---- helpers -------------------------------------------------------------------------------------
+
+/**
+ * The raw exports as u32-returning functions: conformance checks speak the ABI directly.
+ * @param {Guest} guest
+ */
+function raw(guest) {
+  const e = /** @type {Record<string, (...args: number[]) => number>} */ (/** @type {unknown} */ (guest.exports));
+  return {
+    alloc: (/** @type {number} */ len) => e.alloc(len) >>> 0,
+    dealloc: (/** @type {number} */ ptr, /** @type {number} */ len) => void e.dealloc(ptr, len),
+    free: (/** @type {number} */ ptr) => void e.free(ptr),
+    realloc: (/** @type {number} */ ptr, /** @type {number} */ len) => e.realloc(ptr, len) >>> 0,
+    lastError: () => e.last_error() >>> 0,
+    /** @param {string} name @param {number[]} args */
+    call: (name, ...args) => e[name](...args) >>> 0,
+  };
+}
+
+/** A fresh view, taken after the last call into the guest. @param {Guest} guest */
+const memoryBytes = (guest) => new Uint8Array(guest.memory.buffer);
+
+/** @param {Guest} guest */
+const stats = (guest) => ({ live: guest.liveBlocks(), heap: guest.heapBytes() });
+
+/**
+ * Checks that the guest holds as many blocks and bytes as it did at `before` (with `stats`).
+ * @param {Guest} guest @param {{ live?: number, heap?: number }} before @param {string} what
+ */
+function balanced(guest, before, what) {
+  const after = stats(guest);
+  equal(after.live, before.live, `${what}: live_blocks`);
+  equal(after.heap, before.heap, `${what}: heap_bytes`);
+}
+
+/** A deterministic byte pattern. @param {number} len @param {number} seed */
+function pattern(len, seed) {
+  const bytes = new Uint8Array(len);
+  for (let i = 0; i < len; i += 1) bytes[i] = (i * 31 + seed * 7 + (i >>> 8)) & 0xff;
+  return bytes;
+}
+
+/** A small linear congruential generator, for reproducible sizes. @param {number} seed */
+function lcg(seed) {
+  let state = seed >>> 0;
+  return (/** @type {number} */ bound) => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state % bound;
+  };
+}
+
+/**
+ * A function that instantiates the module afresh for each call: after a trap, a check moves on
+ * to a new instance, as docs/ABI.md asks of a host.
+ * @param {BufferSource | WebAssembly.Module} bytes
+ * @returns {() => Promise<Guest>}
+ */
+function instances(bytes) {
+  /** @type {Promise<WebAssembly.Module> | undefined} */
+  let module;
+  return async () => {
+    module ??= bytes instanceof WebAssembly.Module ? Promise.resolve(bytes) : WebAssembly.compile(bytes);
+    return Guest.instantiate(await module);
+  };
+}
+
+// ---- ABI conformance, for every guest ------------------------------------------------------------
+
+/**
+ * @param {string} name a key of GUESTS
+ * @param {() => Promise<Guest>} fresh
+ * @returns {Check[]}
+ */
+function conformanceChecks(name, fresh) {
+  const expected = GUESTS[name];
+  /** @type {[string, (guest: Guest) => void][]} */
+  const sameInstance = [
+    ['abi_version() is 1', (guest) => equal(guest.exports.abi_version(), ABI_VERSION, 'abi_version()')],
+    [
+      'exports memory and the ABI functions',
+      (guest) => {
+        ok(guest.exports.memory instanceof WebAssembly.Memory, 'memory is exported');
+        for (const fn of REQUIRED_EXPORTS) equal(typeof guest.exports[fn], 'function', `export ${fn}`);
+        for (const fn of ['live_blocks', 'heap_bytes']) {
+          equal(typeof guest.exports[fn], expected.stats ? 'function' : 'undefined', `export ${fn} (stats: ${expected.stats})`);
+        }
+      },
+    ],
+    ['last_error() is 0 when nothing is pending', (guest) => equal(raw(guest).lastError(), 0, 'last_error()')],
+    [
+      'alloc returns addresses that are multiples of 8',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        const lens = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33, 63, 64, 65, 100, 255, 256, 1000, 4095, 4096, 65_536, 200_000];
+        const blocks = lens.map((len) => ({ ptr: abi.alloc(len), len }));
+        for (const { ptr, len } of blocks) {
+          ok(ptr !== 0, `alloc(${len}) returned 0`);
+          equal(ptr % 8, 0, `alloc(${len}) = 0x${ptr.toString(16)}, modulo 8`);
+        }
+        for (const { ptr, len } of blocks) abi.dealloc(ptr, len);
+        balanced(guest, before, 'after freeing them all');
+      },
+    ],
+    [
+      'live blocks do not overlap and keep their bytes',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        const size = lcg(0x9e37_79b9);
+        /** @type {{ ptr: number, len: number, seed: number }[]} */
+        let blocks = [];
+        const allocMany = (/** @type {number} */ count, /** @type {number} */ firstSeed) => {
+          for (let i = 0; i < count; i += 1) {
+            const len = size(3) === 0 ? size(4000) : size(300);
+            const ptr = abi.alloc(len);
+            ok(ptr !== 0, `alloc(${len}) returned 0`);
+            blocks.push({ ptr, len, seed: firstSeed + i });
+            // The pattern goes in with a view taken after this alloc: it may have grown memory.
+            memoryBytes(guest).set(pattern(len, firstSeed + i), ptr);
+          }
+        };
+        const verify = (/** @type {string} */ when) => {
+          const sorted = [...blocks].sort((a, b) => a.ptr - b.ptr);
+          for (let i = 1; i < sorted.length; i += 1) {
+            const previous = sorted[i - 1];
+            ok(
+              previous.ptr + previous.len <= sorted[i].ptr && previous.ptr !== sorted[i].ptr,
+              `${when}: blocks [0x${previous.ptr.toString(16)}, +${previous.len}) and 0x${sorted[i].ptr.toString(16)} overlap`,
+            );
+          }
+          const memory = memoryBytes(guest);
+          for (const { ptr, len, seed } of blocks) sameBytes(memory.subarray(ptr, ptr + len), pattern(len, seed), `${when}: block ${seed}`);
+        };
+        allocMany(200, 0);
+        verify('after 200 allocs');
+        const kept = [];
+        for (const [index, block] of blocks.entries()) {
+          if (index % 2 === 0) abi.dealloc(block.ptr, block.len);
+          else kept.push(block);
+        }
+        blocks = kept;
+        allocMany(150, 1000);
+        verify('after freeing half and allocating 150 more');
+        for (const { ptr } of blocks) abi.free(ptr);
+        balanced(guest, before, 'after freeing them all');
+      },
+    ],
+    [
+      'alloc(0) is a real block, freed like any other',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        const first = abi.alloc(0);
+        const second = abi.alloc(0);
+        ok(first !== 0 && second !== 0, `alloc(0) returned 0 (${first}, ${second})`);
+        ok(first !== second, `two alloc(0) returned the same block 0x${first.toString(16)}`);
+        if (expected.stats) equal(guest.liveBlocks(), /** @type {number} */ (before.live) + 2, 'live_blocks with two empty blocks');
+        abi.dealloc(first, 0);
+        abi.free(second);
+        balanced(guest, before, 'after freeing them');
+      },
+    ],
+    [
+      'alloc failure returns 0 and leaves memory.size unchanged',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        for (const len of [0xffff_fff0, 0xffff_ffff, 0xffff_fff8, 0xfff0_0000]) {
+          const size = guest.memory.buffer.byteLength;
+          equal(abi.alloc(len), 0, `alloc(0x${len.toString(16)})`);
+          equal(guest.memory.buffer.byteLength, size, `memory size after alloc(0x${len.toString(16)})`);
+        }
+        balanced(guest, before, 'after the failed allocs');
+        const ptr = abi.alloc(16);
+        ok(ptr !== 0, 'alloc(16) after the failures returned 0');
+        abi.dealloc(ptr, 16);
+      },
+    ],
+    [
+      'realloc keeps the bytes, grows, shrinks, and follows the zero rules',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        const start = abi.alloc(16);
+        memoryBytes(guest).set(pattern(16, 1), start);
+        const grown = abi.realloc(start, 100_000);
+        ok(grown !== 0 && grown % 8 === 0, `realloc to 100000 gave 0x${grown.toString(16)}`);
+        sameBytes(memoryBytes(guest).subarray(grown, grown + 16), pattern(16, 1), 'bytes kept when growing');
+        memoryBytes(guest).set(pattern(100_000, 2), grown);
+        const shrunk = abi.realloc(grown, 8);
+        ok(shrunk !== 0 && shrunk % 8 === 0, `realloc to 8 gave 0x${shrunk.toString(16)}`);
+        sameBytes(memoryBytes(guest).subarray(shrunk, shrunk + 8), pattern(8, 2), 'bytes kept when shrinking');
+        const empty = abi.realloc(shrunk, 0);
+        ok(empty !== 0, 'realloc(ptr, 0) returned 0: it must give a block of length 0');
+        abi.dealloc(empty, 0);
+        const fromNull = abi.realloc(0, 24);
+        ok(fromNull !== 0 && fromNull % 8 === 0, `realloc(0, 24) gave 0x${fromNull.toString(16)}`);
+        abi.dealloc(fromNull, 24);
+        balanced(guest, before, 'after freeing them');
+      },
+    ],
+    [
+      'realloc failure returns 0 and leaves the old block live and unchanged',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        const ptr = abi.alloc(32);
+        memoryBytes(guest).set(pattern(32, 3), ptr);
+        const size = guest.memory.buffer.byteLength;
+        equal(abi.realloc(ptr, 0xffff_fff0), 0, 'realloc(ptr, 0xfffffff0)');
+        equal(guest.memory.buffer.byteLength, size, 'memory size after the failed realloc');
+        sameBytes(memoryBytes(guest).subarray(ptr, ptr + 32), pattern(32, 3), 'old block after the failed realloc');
+        abi.dealloc(ptr, 32); // would trap if the block were gone or had another length
+        balanced(guest, before, 'after freeing it');
+      },
+    ],
+    [
+      'dealloc(0, n) and free(0) do nothing',
+      (guest) => {
+        const abi = raw(guest);
+        const before = stats(guest);
+        abi.dealloc(0, 0);
+        abi.dealloc(0, 16);
+        abi.free(0);
+        balanced(guest, before, 'after freeing null');
+        equal(abi.lastError(), 0, 'last_error() after freeing null');
+      },
+    ],
+  ];
+
+  /** @type {Check[]} */
+  const checks = sameInstance.map(([title, body]) => ({
+    name: title,
+    run: async () => body(await fresh()),
+  }));
+
+  /**
+   * A misuse that must trap with a reason naming the export and the pointer.
+   * @param {string} title
+   * @param {(guest: Guest, abi: ReturnType<typeof raw>) => { call: () => void, fn: string, ptr: number }} setup
+   * @param {(guest: Guest, abi: ReturnType<typeof raw>) => void} [afterwards] raw calls on the trapped instance
+   */
+  const trapCheck = (title, setup, afterwards) => ({
+    name: title,
+    run: async () => {
+      const guest = await fresh();
+      const abi = raw(guest);
+      const { call, fn, ptr } = setup(guest, abi);
+      const error = throwsGuest(call, 'trap', title);
+      ok(error.cause instanceof WebAssembly.RuntimeError, `${title}: the cause is a wasm trap (${error.cause})`);
+      ok(typeof error.reason === 'string', `${title}: no reason recorded in last_error`);
+      const reason = /** @type {string} */ (error.reason);
+      ok(reason.includes(fn), `${title}: the reason ${JSON.stringify(reason)} does not name ${fn}`);
+      ok(namesPointer(reason, ptr), `${title}: the reason ${JSON.stringify(reason)} does not name 0x${(ptr >>> 0).toString(16)}`);
+      ok(guest.trapped, `${title}: the Guest is not marked as trapped`);
+      throwsGuest(() => guest.callBytes('last_error'), 'dead', `${title}: a call after the trap`);
+      afterwards?.(guest, abi);
+    },
+  });
+
+  checks.push(
+    trapCheck(
+      'dealloc with a wrong length traps and records why',
+      (guest, abi) => {
+        const ptr = abi.alloc(16);
+        return { call: () => guest.dealloc({ ptr, len: 17 }), fn: 'dealloc', ptr };
+      },
+      // Reading last_error took the reason: it is not reported twice.
+      (_, abi) => equal(abi.lastError(), 0, 'last_error() after the reason was taken'),
+    ),
+    trapCheck('free twice traps (double free)', (guest, abi) => {
+      const ptr = abi.alloc(16);
+      abi.free(ptr);
+      return { call: () => guest.free(ptr), fn: 'free', ptr };
+    }),
+    trapCheck('dealloc twice traps (double free)', (guest, abi) => {
+      const ptr = abi.alloc(16);
+      abi.dealloc(ptr, 16);
+      return { call: () => guest.dealloc({ ptr, len: 16 }), fn: 'dealloc', ptr };
+    }),
+    trapCheck('realloc of a freed block traps', (guest, abi) => {
+      const ptr = abi.alloc(16);
+      abi.free(ptr);
+      return { call: () => guest.realloc({ ptr, len: 16 }, 32), fn: 'realloc', ptr };
+    }),
+  );
+
+  /** @type {[string, (ptr: number, memorySize: number) => number][]} */
+  const foreign = [
+    ['the middle of a block', (ptr) => ptr + 16],
+    ['an address not a multiple of 8', (ptr) => ptr + 4],
+    ['an address never handed out', () => 1024],
+    ['an address past the end of memory', (_, size) => size + 8],
+    ['0xfffffff8', () => 0xffff_fff8],
+  ];
+  for (const [where, address] of foreign) {
+    for (const fn of ['free', 'dealloc', 'realloc']) {
+      checks.push(
+        trapCheck(`${fn} of ${where} traps`, (guest, abi) => {
+          const block = abi.alloc(64);
+          const ptr = address(block, guest.memory.buffer.byteLength);
+          const call = {
+            free: () => guest.free(ptr),
+            dealloc: () => guest.dealloc({ ptr, len: 8 }),
+            realloc: () => guest.realloc({ ptr, len: 8 }, 16),
+          }[fn];
+          return { call, fn, ptr };
+        }),
+      );
+    }
+  }
+
+  // The heap is untouched by a trapping call: the block whose dealloc trapped can still be freed
+  // with its real length (docs/ABI.md, "dealloc"). Raw calls, since the Guest is dead.
+  checks.push({
+    name: 'a trapping dealloc leaves the block live',
+    run: async () => {
+      const guest = await fresh();
+      const abi = raw(guest);
+      const before = stats(guest);
+      const ptr = abi.alloc(16);
+      memoryBytes(guest).set(pattern(16, 4), ptr);
+      let trapped = false;
+      try {
+        abi.dealloc(ptr, 24);
+      } catch (error) {
+        trapped = error instanceof WebAssembly.RuntimeError;
+      }
+      ok(trapped, 'dealloc with a wrong length did not trap');
+      ok(/dealloc/.test(guest.lastError() ?? ''), 'no reason naming dealloc pending after the trap');
+      sameBytes(memoryBytes(guest).subarray(ptr, ptr + 16), pattern(16, 4), 'the block after the trap');
+      abi.dealloc(ptr, 16);
+      balanced(guest, before, 'after freeing it with its real length');
+    },
+  });
+  return checks;
+}
+
+// ---- the example guests ----------------------------------------------------------------------------
+
+/** @type {Record<string, (fresh: () => Promise<Guest>) => Check[]>} */
+const exampleChecks = {
+  array_sum: (fresh) => [
+    {
+      name: 'array_sum adds bytes without overflowing a u8',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        equal(guest.callU32('array_sum', new Uint8Array([1, 2, 3, 4, 5])), 15, 'array_sum([1..5])');
+        equal(guest.callU32('array_sum', new Uint8Array(1000).fill(255)), 255_000, 'array_sum(1000 x 255)');
+        equal(guest.callU32('array_sum', new Uint8Array(0)), 0, 'array_sum([])');
+        balanced(guest, before, 'after the calls');
+      },
+    },
+  ],
+  upper: (fresh) => [
+    {
+      name: 'upper uppercases Unicode',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        equal(guest.callString('upper', 'straße'), 'STRASSE', 'upper("straße")');
+        equal(guest.callString('upper', 'hello, wörld ǆ'), 'HELLO, WÖRLD Ǆ', 'upper("hello, wörld ǆ")');
+        equal(guest.callString('upper', ''), '', 'upper("")');
+        sameBytes(guest.callBytes('upper', new TextEncoder().encode('abc')), [65, 66, 67], 'upper(bytes "abc")');
+        balanced(guest, before, 'after the calls');
+      },
+    },
+    {
+      name: 'upper rejects invalid UTF-8 with an Error carrying last_error, and frees everything',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        const error = throwsGuest(() => guest.callString('upper', new Uint8Array([0x66, 0xff, 0xfe])), 'error', 'upper(invalid UTF-8)');
+        ok(/utf-?8/i.test(error.reason ?? ''), `the reason ${JSON.stringify(error.reason)} does not name UTF-8`);
+        ok(error.message.includes(/** @type {string} */ (error.reason)), 'the message carries the reason');
+        equal(guest.lastError(), undefined, 'last_error after the host took it');
+        balanced(guest, before, 'after the failed call (input and message freed)');
+        equal(guest.callString('upper', 'still fine'), 'STILL FINE', 'a call after the error');
+      },
+    },
+    {
+      name: 'a success does not clear a pending error',
+      run: async () => {
+        const guest = await fresh();
+        const abi = raw(guest);
+        const bad = guest.alloc(new Uint8Array([0xc3]));
+        equal(abi.call('upper', bad.ptr, bad.len), 0, 'upper(invalid UTF-8)');
+        const good = guest.alloc('ok');
+        const result = abi.call('upper', good.ptr, good.len);
+        ok(result !== 0, 'upper("ok") failed');
+        equal(new TextDecoder().decode(guest.takeResult(result)), 'OK', 'upper("ok")');
+        ok(/utf-?8/i.test(guest.lastError() ?? ''), 'the UTF-8 error is no longer pending after a success');
+        guest.dealloc(bad);
+        guest.dealloc(good);
+      },
+    },
+  ],
+  replace: (fresh) => [
+    {
+      name: 'replace replaces every match',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        equal(guest.callString('replace', 'Hello World!', 'World', 'WASM'), 'Hello WASM!', 'replace("Hello World!", "World", "WASM")');
+        equal(guest.callString('replace', 'aaa', 'a', 'bb'), 'bbbbbb', 'replace("aaa", "a", "bb")');
+        equal(guest.callString('replace', 'abc', 'x', 'y'), 'abc', 'replace("abc", "x", "y")');
+        equal(guest.callString('replace', 'a-b-c', '-', ''), 'abc', 'replace("a-b-c", "-", "")');
+        balanced(guest, before, 'after the calls');
+      },
+    },
+    {
+      name: 'replace with an empty pattern is an Error carrying last_error',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        const error = throwsGuest(() => guest.callString('replace', 'abc', '', 'x'), 'error', 'replace("abc", "", "x")');
+        ok((error.reason ?? '').length > 0, 'the error has no message');
+        balanced(guest, before, 'after the failed call (inputs and message freed)');
+      },
+    },
+  ],
+  echo: (fresh) => [
+    {
+      name: 'echo returns every byte value',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+        sameBytes(guest.callBytes('echo', all), all, 'echo(0..255)');
+        sameBytes(guest.callBytes('echo', new Uint8Array(0)), [], 'echo([])');
+        equal(guest.callString('echo', 'nul\0and ünïcödé 🦀'), 'nul\0and ünïcödé 🦀', 'echo(string)');
+        balanced(guest, before, 'after the calls');
+      },
+    },
+    {
+      name: 'a 64 MiB input grows memory, and the host reads the result through a fresh view',
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        const input = pattern(BIG_INPUT, 5);
+        const oldBuffer = guest.memory.buffer;
+        const oldSize = oldBuffer.byteLength;
+        const output = guest.callBytes('echo', input);
+        ok(guest.memory.buffer.byteLength >= oldSize + 2 * BIG_INPUT, `memory grew from ${oldSize} to ${guest.memory.buffer.byteLength} only`);
+        // The planted fault: a view kept from before the call, as in the article, is now useless.
+        equal(oldBuffer.byteLength, 0, 'the pre-call buffer is detached');
+        sameBytes(output, input, 'echo(64 MiB)');
+        balanced(guest, before, 'after the call');
+      },
+    },
+  ],
+  minimal: () => [],
+};
+
+/**
+ * Checks shared by the examples that take inputs: the ownership rule and round trips.
+ * @param {string} name
+ * @param {() => Promise<Guest>} fresh
+ * @returns {Check[]}
+ */
+function sampleChecks(name, fresh) {
+  const sample = GUESTS[name].sample;
+  if (sample === undefined) return [];
+  const inputs = sample.args.map((arg) => (typeof arg === 'string' ? new TextEncoder().encode(arg) : Uint8Array.from(arg)));
+  /** @param {Guest} guest */
+  const call = (guest) =>
+    sample.returns === 'u32' ? guest.callU32(name, ...inputs) : guest.callString(name, ...inputs);
+  return [
+    {
+      name: `${name} borrows its inputs: still live and unchanged after the call`,
+      run: async () => {
+        const guest = await fresh();
+        const abi = raw(guest);
+        const before = stats(guest);
+        const blocks = inputs.map((input) => guest.alloc(input));
+        const returned = abi.call(name, ...blocks.flatMap((block) => [block.ptr, block.len]));
+        if (sample.returns === 'u32') {
+          equal(returned, sample.answer, `${name} result`);
+        } else {
+          ok(returned !== 0, `${name} returned 0`);
+          equal(new TextDecoder().decode(guest.takeResult(returned)), sample.answer, `${name} result`);
+        }
+        blocks.forEach((block, index) => sameBytes(guest.read(block.ptr, block.len), inputs[index], `input ${index} after the call`));
+        for (const block of blocks) guest.dealloc(block); // traps if the guest freed or resized it
+        balanced(guest, before, 'after freeing the inputs');
+      },
+    },
+    {
+      name: `${name}: ${ROUND_TRIPS} round trips end with live_blocks where it started`,
+      run: async () => {
+        const guest = await fresh();
+        const before = stats(guest);
+        ok(before.live !== undefined, 'the guest has no live_blocks');
+        for (let i = 0; i < ROUND_TRIPS; i += 1) {
+          const answer = call(guest);
+          if (answer !== sample.answer) equal(answer, sample.answer, `round trip ${i}`);
+        }
+        balanced(guest, before, `after ${ROUND_TRIPS} round trips`);
+      },
+    },
+  ];
+}
+
+/**
+ * Every check of one guest: ABI conformance, then its example checks.
+ * @param {string} name a key of GUESTS
+ * @param {BufferSource | WebAssembly.Module} bytes the guest's module
+ * @returns {Check[]}
+ */
+export function guestChecks(name, bytes) {
+  if (!(name in GUESTS)) throw new Error(`unknown guest ${name}`);
+  const fresh = instances(bytes);
+  return [...conformanceChecks(name, fresh), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
+}
+
+// ---- loading -------------------------------------------------------------------------------------
+
+/**
+ * `Guest.instantiate` from each kind of source a page or a server has.
+ * @param {Uint8Array} bytes any guest's module
+ * @returns {Check[]}
+ */
+export function sourceChecks(bytes) {
+  /** @param {Guest} guest @param {string} what */
+  const works = (guest, what) => equal(guest.exports.abi_version(), 1, `${what}: abi_version()`);
+  const copy = () => bytes.slice();
+  /** @type {[string, () => unknown][]} */
+  const sources = [
+    ['a Uint8Array', copy],
+    ['an ArrayBuffer', () => copy().buffer],
+    ['a WebAssembly.Module', () => WebAssembly.compile(copy())],
+    ['a Response with application/wasm', () => new Response(copy(), { headers: { 'content-type': 'application/wasm' } })],
+    ['a Response of another type', () => new Response(copy(), { headers: { 'content-type': 'application/octet-stream' } })],
+    ['a promise of a Response', () => Promise.resolve(new Response(copy(), { headers: { 'content-type': 'application/wasm' } }))],
+    ['a Blob', () => new Blob([copy()])],
+  ];
+  return [
+    ...sources.map(([what, make]) => ({
+      name: `instantiates from ${what}`,
+      run: async () => works(await Guest.instantiate(/** @type {any} */ (await make())), what),
+    })),
+    {
+      name: 'a failed Response is an Error',
+      run: () => rejects(() => Guest.instantiate(new Response('gone', { status: 404 })), (e) => e instanceof Error && /404/.test(e.message), 'HTTP 404'),
+    },
+    {
+      name: 'a module without the ABI is refused',
+      run: () =>
+        rejects(
+          () => Guest.instantiate(hostileGuest({ omit: ['free'] })),
+          (e) => e instanceof GuestError && e.kind === 'abi' && /free/.test(e.message),
+          'no free export',
+        ),
+    },
+    {
+      name: 'a guest of another ABI version is refused',
+      run: () =>
+        rejects(
+          () => Guest.instantiate(hostileGuest({ abi_version: 2 })),
+          (e) => e instanceof GuestError && e.kind === 'abi' && /version 2/.test(e.message),
+          'abi_version() = 2',
+        ),
+    },
+  ];
+}
+
+// ---- hostile guests --------------------------------------------------------------------------------
+
+/**
+ * A hostile guest gets an Error, never a wrong read, and the host still frees what it passed.
+ * @returns {Check[]}
+ */
+export function hostileChecks() {
+  const fresh = instances(hostileGuest());
+  /**
+   * @param {string} title
+   * @param {(guest: Guest) => unknown} call
+   * @param {import('./guestmem.mjs').GuestErrorKind} kind
+   * @param {() => Promise<Guest>} [make]
+   */
+  const refused = (title, call, kind, make = fresh) => ({
+    name: title,
+    run: async () => {
+      const guest = await make();
+      throwsGuest(() => call(guest), kind, title);
+      equal(guest.liveBlocks(), 0, `${title}: blocks the host left live`);
+    },
+  });
+  const lyingAlloc = (/** @type {number} */ ptr) => instances(hostileGuest({ alloc: i32(ptr) }));
+  return [
+    refused('a result pointer past the end of memory is an Error', (g) => g.callBytes('result_beyond'), 'bounds'),
+    refused('a result prefix crossing the end of memory is an Error', (g) => g.callBytes('result_straddles'), 'bounds'),
+    refused('a negative (>= 2^31) result pointer is an Error', (g) => g.callBytes('result_negative'), 'bounds'),
+    refused('a result length beyond memory is an Error, and the input is freed', (g) => g.callString('result_liar', 'input'), 'bounds'),
+    refused('a result length that wraps a u32 bounds check is an Error', (g) => g.callBytes('result_wraps', 'input'), 'bounds'),
+    refused('a result that is not UTF-8 is an Error for callString', (g) => g.callString('not_utf8'), 'utf8'),
+    refused('alloc returning a pointer past the end of memory is an Error', (g) => g.callBytes('result_liar', 'input'), 'bounds', lyingAlloc(PAGE + 64)),
+    {
+      name: 'alloc returning a block that crosses the end of memory is an Error, and nothing is written',
+      run: async () => {
+        const guest = await lyingAlloc(PAGE - 4)();
+        throwsGuest(() => guest.callBytes('result_liar', 'eight by'), 'bounds', 'an 8-byte input at 0xfffc');
+        sameBytes(memoryBytes(guest).subarray(PAGE - 4), [0, 0, 0, 0], 'the last 4 bytes of memory');
+      },
+    },
+    refused(
+      'last_error returning a pointer past the end of memory is an Error',
+      (g) => g.callBytes('fail'),
+      'bounds',
+      instances(hostileGuest({ last_error: i32(PAGE * 4) })),
+    ),
+    {
+      name: 'a 0 result is an Error carrying last_error, and the message block is freed',
+      run: async () => {
+        const guest = await fresh();
+        const error = throwsGuest(() => guest.callBytes('fail'), 'error', 'fail()');
+        equal(error.reason, 'nope', 'the reason');
+        equal(error.export, 'fail', 'the export');
+        equal(guest.liveBlocks(), 0, 'blocks left live');
+      },
+    },
+    {
+      name: 'a trap is an Error carrying the recorded reason, and the instance is dead afterwards',
+      run: async () => {
+        const guest = await fresh();
+        const error = throwsGuest(() => guest.callBytes('boom', 'input'), 'trap', 'boom()');
+        equal(error.reason, 'boom', `the reason recorded at 0x${BOOM_AT.toString(16)}`);
+        ok(error.message.includes('boom'), 'the message carries the reason');
+        ok(error.cause instanceof WebAssembly.RuntimeError, 'the cause is the RuntimeError');
+        ok(guest.trapped, 'the Guest knows it trapped');
+        const dead = throwsGuest(() => guest.callString('fail'), 'dead', 'a call after the trap');
+        equal(dead.cause, error, 'the dead error points at the trap');
+      },
+    },
+    {
+      name: 'memory growth during a call: the host reads through a new view, never a detached one',
+      run: async () => {
+        const guest = await fresh();
+        const stale = new Uint8Array(guest.memory.buffer);
+        equal(guest.callString('grow_then_result', 'input'), 'ABC', 'result written in the new page');
+        // The planted fault: the view a naive host kept is detached, and reads nothing.
+        equal(stale.byteLength, 0, 'the view taken before the call');
+        equal(stale[PAGE + 4], undefined, 'a read through the stale view');
+        equal(guest.memory.buffer.byteLength, 2 * PAGE, 'memory size after the call');
+        equal(guest.liveBlocks(), 0, 'blocks left live');
+      },
+    },
+  ];
+}
+
+/**
+ * Every check, grouped, for a driver that has the guests' bytes.
+ * @param {Record<string, Uint8Array>} modules guest name -> module bytes, for every key of GUESTS
+ * @returns {{ suite: string, checks: Check[] }[]}
+ */
+export function allChecks(modules) {
+  return [
+    ...Object.keys(GUESTS).map((name) => ({ suite: name, checks: guestChecks(name, modules[name]) })),
+    { suite: 'loading', checks: sourceChecks(modules.echo) },
+    { suite: 'hostile guests', checks: hostileChecks() },
+  ];
+}

@@ -1,0 +1,199 @@
+// Hostile guests, assembled by hand as bytes: modules that speak the ABI's shape but return
+// pointers and lengths that lie. The checks use them to plant the faults a host must survive
+// (docs/ABI.md, "Results"); no wat compiler is needed, in Node or in a browser.
+
+const I32 = 0x7f;
+const PAGE = 0x1_0000;
+
+/** Opcodes used below (WebAssembly core spec, "Instructions"). */
+export const op = Object.freeze({
+  unreachable: 0x00,
+  drop: 0x1a,
+  localGet: 0x20,
+  globalGet: 0x23,
+  globalSet: 0x24,
+  i32Store: 0x36,
+  memoryGrow: 0x40,
+  i32Const: 0x41,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32Sub: 0x6b,
+  i32And: 0x71,
+  end: 0x0b,
+});
+
+/** @param {number} value */
+function uleb(value) {
+  const out = [];
+  do {
+    let byte = value & 0x7f;
+    value >>>= 7;
+    if (value !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  return out;
+}
+
+/** @param {number} value an i32 (or a u32, taken modulo 2^32) */
+function sleb(value) {
+  value |= 0;
+  const out = [];
+  for (;;) {
+    const byte = value & 0x7f;
+    value >>= 7;
+    const done = (value === 0 && (byte & 0x40) === 0) || (value === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+/** `i32.const value` @param {number} value */
+export const i32 = (value) => [op.i32Const, ...sleb(value)];
+/** `local.get index` @param {number} index */
+export const local = (index) => [op.localGet, ...uleb(index)];
+/** `i32.store offset=0` (alignment hint 4 bytes) */
+export const store32 = [op.i32Store, 0x02, 0x00];
+
+/** @param {string} text */
+const name = (text) => {
+  const bytes = new TextEncoder().encode(text);
+  return [...uleb(bytes.length), ...bytes];
+};
+
+/** @param {number[][]} items */
+const vec = (items) => [...uleb(items.length), ...items.flat()];
+
+/** @param {number} id @param {number[]} contents */
+const section = (id, contents) => [id, ...uleb(contents.length), ...contents];
+
+/**
+ * A function of the module: `params` i32 parameters, 0 or 1 i32 result, a body without its
+ * final `end`, and `locals` extra i32 locals.
+ * @typedef {{ name: string, params: number, results: 0 | 1, body: number[], locals?: number }} Func
+ */
+
+/**
+ * Assembles a module that exports its memory (`pages` 64 KiB pages) and `funcs`.
+ * @param {{ pages?: number, funcs: Func[], globals?: number[], data?: { offset: number, bytes: number[] }[] }} spec
+ * @returns {Uint8Array}
+ */
+export function assemble({ pages = 1, funcs, globals = [], data = [] }) {
+  const types = funcs.map((f) => [0x60, ...vec(Array(f.params).fill([I32])), ...vec(Array(f.results).fill([I32]))]);
+  const exports = [
+    [...name('memory'), 0x02, 0x00],
+    ...funcs.map((f, index) => [...name(f.name), 0x00, ...uleb(index)]),
+  ];
+  const code = funcs.map((f) => {
+    const locals = f.locals ? vec([[...uleb(f.locals), I32]]) : vec([]);
+    const body = [...locals, ...f.body, op.end];
+    return [...uleb(body.length), ...body];
+  });
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs.map((_, index) => uleb(index)))),
+    ...section(5, vec([[0x00, ...uleb(pages)]])),
+    ...(globals.length ? section(6, vec(globals.map((init) => [I32, 0x01, ...i32(init), op.end]))) : []),
+    ...section(7, vec(exports)),
+    ...section(10, vec(code)),
+    ...(data.length ? section(11, vec(data.map((d) => [0x00, ...i32(d.offset), op.end, ...vec(d.bytes.map((b) => [b]))]))) : []),
+  ];
+  return new Uint8Array(bytes);
+}
+
+/** u32 little-endian @param {number} value */
+export const u32le = (value) => [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+
+/** Where the fake heap starts; below it sit the canned result blocks. */
+const HEAP_START = 0x4000;
+/** A well-formed result block holding "boom", for `last_error` after a trap. */
+export const BOOM_AT = 0x800;
+/** A result block whose prefix claims `LIAR_LENGTH` bytes. */
+export const LIAR_AT = 0x400;
+/** A result block whose prefix claims 0xFFFF_FFFF bytes: `ptr + 4 + n` wraps in u32 arithmetic. */
+export const WRAP_AT = 0x600;
+export const LIAR_LENGTH = 0x7fff_0000;
+/** The byte the fake guest's memory is full of where it planted its results, for wrong-read checks. */
+export const SECRET = 0x5a;
+
+/**
+ * A guest with the whole ABI over a bump allocator that counts live blocks (so a check can see
+ * that the host freed its inputs), plus lying functions. Options replace single exports.
+ *
+ * - `result_beyond()`: a result pointer past the end of memory;
+ * - `result_straddles()`: a result whose 4-byte prefix crosses the end of memory;
+ * - `result_liar(ptr, len)`: a prefix that claims far more bytes than memory has;
+ * - `result_wraps(ptr, len)`: a prefix of 0xFFFF_FFFF, which wraps a u32 bounds check;
+ * - `result_negative()`: 0xFFFF_FFF8 (a negative i32);
+ * - `boom(ptr, len)`: traps, after recording "boom" for `last_error`;
+ * - `grow_then_result(ptr, len)`: grows memory by a page and returns "ABC" from the new page;
+ * - `not_utf8()`: a result holding 0xFF 0xFE.
+ * @param {{ alloc?: number[], last_error?: number[], abi_version?: number, omit?: string[] }} [options]
+ *   `alloc`/`last_error`: replacement bodies; `omit`: exports to leave out
+ * @returns {Uint8Array}
+ */
+export function hostileGuest(options = {}) {
+  // globals: 0 = bump pointer, 1 = live blocks, 2 = pending error (a result pointer or 0)
+  const bump = 0;
+  const live = 1;
+  const pending = 2;
+  /** @param {number} delta */
+  const count = (delta) => [op.globalGet, live, ...i32(delta), op.i32Add, op.globalSet, live];
+  // Freeing a canned result (below the heap) is not a block coming back: only heap blocks count.
+  const uncount = [op.globalGet, live, ...local(0), ...i32(HEAP_START), op.i32GeU, op.i32Sub, op.globalSet, live];
+  /** @type {Func[]} */
+  const funcs = [
+    {
+      name: 'alloc',
+      params: 1,
+      results: 1,
+      body: options.alloc ?? [
+        op.globalGet, bump,
+        op.globalGet, bump, ...local(0), op.i32Add, ...i32(7), op.i32Add, ...i32(-8), op.i32And, op.globalSet, bump,
+        ...count(1),
+      ],
+    },
+    { name: 'dealloc', params: 2, results: 0, body: uncount },
+    { name: 'free', params: 1, results: 0, body: uncount },
+    { name: 'realloc', params: 2, results: 1, body: i32(0) },
+    {
+      name: 'last_error',
+      params: 0,
+      results: 1,
+      body: options.last_error ?? [op.globalGet, pending, ...i32(0), op.globalSet, pending],
+    },
+    { name: 'abi_version', params: 0, results: 1, body: i32(options.abi_version ?? 1) },
+    { name: 'live_blocks', params: 0, results: 1, body: [op.globalGet, live] },
+    { name: 'result_beyond', params: 0, results: 1, body: i32(PAGE + 64) },
+    { name: 'result_straddles', params: 0, results: 1, body: i32(PAGE - 2) },
+    { name: 'result_liar', params: 2, results: 1, body: i32(LIAR_AT) },
+    { name: 'result_wraps', params: 2, results: 1, body: i32(WRAP_AT) },
+    { name: 'result_negative', params: 0, results: 1, body: i32(-8) },
+    { name: 'boom', params: 2, results: 0, body: [...i32(BOOM_AT), op.globalSet, pending, op.unreachable] },
+    {
+      name: 'grow_then_result',
+      params: 2,
+      results: 1,
+      body: [
+        ...i32(1), op.memoryGrow, 0x00, op.drop,
+        ...i32(PAGE), ...i32(3), ...store32,
+        ...i32(PAGE + 4), ...i32(0x0043_4241), ...store32, // "ABC"
+        ...count(1), // a result is a block handed out
+        ...i32(PAGE),
+      ],
+    },
+    { name: 'not_utf8', params: 0, results: 1, body: i32(0x700) },
+    { name: 'fail', params: 0, results: 1, body: [...i32(0x900), op.globalSet, pending, ...i32(0)] },
+  ].filter((f) => !(options.omit ?? []).includes(f.name));
+  return assemble({
+    funcs,
+    globals: [HEAP_START, 0, 0],
+    data: [
+      { offset: LIAR_AT, bytes: [...u32le(LIAR_LENGTH), ...Array(16).fill(SECRET)] },
+      { offset: WRAP_AT, bytes: [...u32le(0xffff_ffff), ...Array(16).fill(SECRET)] },
+      { offset: 0x700, bytes: [...u32le(2), 0xff, 0xfe] },
+      { offset: BOOM_AT, bytes: [...u32le(4), ...new TextEncoder().encode('boom')] },
+      { offset: 0x900, bytes: [...u32le(4), ...new TextEncoder().encode('nope')] },
+    ],
+  });
+}
