@@ -1,0 +1,200 @@
+//! Blocks handed to the host: the header in front of each one, its tag, and the checks that make
+//! a bad pointer trap instead of corrupting the heap (docs/ABI.md, "Bad pointers").
+
+use core::alloc::Layout;
+use core::mem::{align_of, size_of};
+use core::ptr::NonNull;
+
+use static_assertions::const_assert_eq;
+
+use crate::{error, memory, stats};
+
+/// What the crate keeps in front of every block: its length and a tag that proves it is live.
+#[repr(C, align(8))]
+#[derive(Clone, Copy)]
+struct Header {
+    len: u32,
+    tag: u32,
+}
+
+/// Bytes in front of each block.
+pub(crate) const HEADER_SIZE: usize = size_of::<Header>();
+/// The alignment of every block, and of its header.
+pub(crate) const BLOCK_ALIGN: usize = 8;
+
+const_assert_eq!(HEADER_SIZE, 8);
+const_assert_eq!(align_of::<Header>(), BLOCK_ALIGN);
+// The ABI speaks of u32 pointers and lengths held in i32s.
+#[cfg(target_arch = "wasm32")]
+const_assert_eq!(size_of::<usize>(), 4);
+
+/// Mixed into every tag, so that zeroed or unrelated memory does not pass for a header.
+const TAG_SEED: u32 = u32::from_le_bytes(*b"gmem");
+
+/// The tag of a live block whose header is at `header_addr` and whose length is `len`.
+fn tag_for(header_addr: usize, len: u32) -> u32 {
+    let addr = header_addr as u64;
+    TAG_SEED ^ (addr as u32) ^ ((addr >> 32) as u32) ^ len.rotate_left(16)
+}
+
+/// The allocator layout of a block of `len` bytes, header included; `None` past the ABI's range.
+fn layout_for(len: usize) -> Option<Layout> {
+    u32::try_from(len).ok()?;
+    let size = len.checked_add(HEADER_SIZE)?;
+    // Never a zero size: the header alone is eight bytes.
+    Layout::from_size_align(size, BLOCK_ALIGN).ok()
+}
+
+/// A live block, found from the pointer the host holds.
+pub(crate) struct Block {
+    header: NonNull<Header>,
+    len: u32,
+}
+
+impl Block {
+    /// Allocates a block of `len` bytes and returns the pointer the host gets, or `None` when
+    /// `len` is out of range or the allocator has no memory.
+    pub(crate) fn allocate(len: usize) -> Option<NonNull<u8>> {
+        let layout = layout_for(len)?;
+        // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
+        let base = NonNull::new(unsafe { alloc::alloc::alloc(layout) })?;
+        let header = base.cast::<Header>();
+        // `layout_for` accepted `len`, so it fits in a u32.
+        let len = len as u32;
+        // SAFETY: the allocation is at least HEADER_SIZE bytes long and aligned to BLOCK_ALIGN.
+        unsafe { header.write(Header::live(header.addr().get(), len)) };
+        stats::block_allocated();
+        // SAFETY: the allocation is at least HEADER_SIZE bytes long; the result is at most one
+        // past its end.
+        Some(unsafe { base.add(HEADER_SIZE) })
+    }
+
+    /// Finds the live block that `ptr` points at, or traps naming `call` and `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// - `ptr` is non-null.
+    /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable: `ptr` points at or into
+    ///   a live block. On wasm32 every byte of linear memory is readable and `ptr` is checked
+    ///   against `memory.size`, so freed, foreign and out-of-range pointers are caught there.
+    pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
+        let addr = ptr.addr();
+        let in_memory = addr >= HEADER_SIZE && memory::contains(addr - HEADER_SIZE, HEADER_SIZE);
+        if addr % BLOCK_ALIGN != 0 || !in_memory {
+            misuse(
+                call,
+                addr,
+                "not a live block (misaligned or outside linear memory)",
+                None,
+            );
+        }
+        let header = ptr.wrapping_sub(HEADER_SIZE).cast::<Header>();
+        // SAFETY: `header` is aligned (checked above) and readable (the caller's promise; on
+        // wasm32, checked against memory.size above).
+        let found = unsafe { header.read() };
+        if found.tag != tag_for(header.addr(), found.len) {
+            misuse(
+                call,
+                addr,
+                "not a live block (double free, interior or foreign pointer)",
+                None,
+            );
+        }
+        Self {
+            // `addr >= HEADER_SIZE`, so the header address is not null.
+            header: NonNull::new(header).unwrap_or(NonNull::dangling()),
+            len: found.len,
+        }
+    }
+
+    /// The block's length in bytes, as the host asked for it.
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    /// Frees the block.
+    ///
+    /// # Safety
+    ///
+    /// The block was found by [`Block::find`] and nothing else frees it meanwhile.
+    pub(crate) unsafe fn release(self) {
+        let layout = self.layout();
+        // SAFETY: the header is live and writable (checked by `find`). The tag is broken before
+        // the memory goes back to the allocator, so a second free of the same pointer traps.
+        unsafe { (*self.header.as_ptr()).tag = !tag_for(self.header.addr().get(), self.len) };
+        // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
+        unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
+        stats::block_freed();
+    }
+
+    /// Resizes the block to `new_len` bytes, keeping the first `min(old, new)`; returns the
+    /// pointer the host gets, or `None` with the block untouched.
+    ///
+    /// # Safety
+    ///
+    /// The block was found by [`Block::find`] and nothing else frees it meanwhile.
+    pub(crate) unsafe fn resize(self, new_len: usize) -> Option<NonNull<u8>> {
+        let new_layout = layout_for(new_len)?;
+        let old_base = self.header.as_ptr().cast::<u8>();
+        let old_tag = tag_for(self.header.addr().get(), self.len);
+        // SAFETY: the header is live and writable (checked by `find`). The tag is broken first,
+        // so that if the allocator moves the block, the old pointer no longer passes for live.
+        unsafe { (*self.header.as_ptr()).tag = !old_tag };
+        // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
+        // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
+        let new_base = unsafe { alloc::alloc::realloc(old_base, self.layout(), new_layout.size()) };
+        let Some(new_base) = NonNull::new(new_base) else {
+            // SAFETY: on failure the allocator left the old block as it was: restore its tag.
+            unsafe { (*self.header.as_ptr()).tag = old_tag };
+            return None;
+        };
+        let header = new_base.cast::<Header>();
+        // SAFETY: the new allocation is at least HEADER_SIZE bytes long and aligned to
+        // BLOCK_ALIGN; `layout_for` accepted `new_len`, so it fits in a u32.
+        unsafe { header.write(Header::live(header.addr().get(), new_len as u32)) };
+        // SAFETY: within the new allocation, which is at least HEADER_SIZE bytes long.
+        Some(unsafe { new_base.add(HEADER_SIZE) })
+    }
+
+    fn layout(&self) -> Layout {
+        let size = self.len() + HEADER_SIZE;
+        // SAFETY: the tag proved the header live, and its length was accepted by `layout_for`
+        // when the block was made: `size` is non-zero and does not overflow isize when rounded
+        // up to BLOCK_ALIGN, a power of two.
+        unsafe { Layout::from_size_align_unchecked(size, BLOCK_ALIGN) }
+    }
+}
+
+impl Header {
+    fn live(addr: usize, len: u32) -> Self {
+        Self {
+            len,
+            tag: tag_for(addr, len),
+        }
+    }
+}
+
+/// Records `guestmem: CALL(PTR): PROBLEM` for `last_error` and traps. `lengths` adds
+/// ` LEN, the block has BLOCK_LEN bytes`. With the `compact` feature the message is
+/// `guestmem: CALL: PROBLEM`, without numbers.
+///
+/// One function, not generic, for every misuse: each trap site costs a call, not a copy of the
+/// message-building code.
+pub(crate) fn misuse(call: &str, addr: usize, problem: &str, lengths: Option<(usize, usize)>) -> ! {
+    error::record(|message| {
+        message.push("guestmem: ").push(call);
+        if cfg!(not(feature = "compact")) {
+            message.push("(").push_hex(addr).push(")");
+        }
+        message.push(": ").push(problem);
+        if let (Some((len, block_len)), false) = (lengths, cfg!(feature = "compact")) {
+            message
+                .push(" ")
+                .push_dec(len)
+                .push(", the block has ")
+                .push_dec(block_len)
+                .push(" bytes");
+        }
+    });
+    error::trap()
+}

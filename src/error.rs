@@ -1,0 +1,226 @@
+//! The error slot behind `last_error`: one pending message in a static buffer, so that a trap, a
+//! panic or an allocation failure can record its reason without allocating.
+//!
+//! The slot is guarded by a flag rather than assumed single-threaded, so that native hosts and the
+//! test suite may call the ABI from several threads. On wasm32 the flag can only be found taken
+//! when a message is recorded while another is being written (a panic inside a `Display`
+//! implementation); that message is then dropped rather than waited for.
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::result::ResultBlock;
+
+/// The longest message kept; longer ones are cut at a character boundary.
+const CAPACITY: usize = 1024;
+
+/// A message being written into, or read from, the slot.
+pub(crate) struct Message {
+    bytes: [u8; CAPACITY],
+    len: usize,
+    pending: bool,
+}
+
+impl Message {
+    const EMPTY: Self = Self {
+        bytes: [0; CAPACITY],
+        len: 0,
+        pending: false,
+    };
+
+    /// Appends `text`, cut at a character boundary when the buffer is full.
+    ///
+    /// Written without indexing that could panic: a panic here would pull `core::fmt`'s
+    /// formatting code into every module, which `panic_handler_small` exists to avoid.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
+        let room = CAPACITY.saturating_sub(self.len);
+        let mut take = text.len().min(room);
+        while !text.is_char_boundary(take) {
+            take -= 1;
+        }
+        // SAFETY: `take <= text.len()` and `self.len + take <= CAPACITY`, so both ranges are in
+        // bounds; a `&mut self` buffer cannot overlap a shared `&str`.
+        unsafe {
+            self.bytes
+                .as_mut_ptr()
+                .add(self.len)
+                .copy_from_nonoverlapping(text.as_ptr(), take);
+        }
+        self.len += take;
+        self
+    }
+
+    /// Appends `value` as `0x` and lowercase hexadecimal digits.
+    pub(crate) fn push_hex(&mut self, value: usize) -> &mut Self {
+        self.push("0x").push_digits(value, 16)
+    }
+
+    /// Appends `value` in decimal.
+    pub(crate) fn push_dec(&mut self, value: usize) -> &mut Self {
+        self.push_digits(value, 10)
+    }
+
+    /// One function for both bases keeps modules small; `base` is 10 or 16.
+    fn push_digits(&mut self, mut value: usize, base: usize) -> &mut Self {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        // Enough for usize::MAX in base 10 (20 digits) and in base 16.
+        let mut digits = [0u8; 20];
+        let mut start = digits.len();
+        while let Some(at) = start.checked_sub(1) {
+            let (Some(slot), Some(digit)) = (digits.get_mut(at), DIGITS.get(value % base.max(1)))
+            else {
+                break;
+            };
+            *slot = *digit;
+            start = at;
+            value /= base.max(2);
+            if value == 0 {
+                break;
+            }
+        }
+        let written = digits.get(start..).unwrap_or_default();
+        // SAFETY: only ASCII digits were written.
+        self.push(unsafe { core::str::from_utf8_unchecked(written) })
+    }
+
+    /// The message written so far.
+    pub(crate) fn as_str(&self) -> &str {
+        let written = self.bytes.get(..self.len).unwrap_or_default();
+        // SAFETY: `push` only ever copies whole characters of `&str`s.
+        unsafe { core::str::from_utf8_unchecked(written) }
+    }
+}
+
+impl fmt::Write for Message {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        self.push(text);
+        Ok(())
+    }
+}
+
+/// The slot: a message and the flag that guards it.
+struct Slot {
+    taken: AtomicBool,
+    message: UnsafeCell<Message>,
+}
+
+// SAFETY: `message` is only reached through `with_message`, which holds `taken` for the whole
+// access, so no two threads ever touch it at once.
+unsafe impl Sync for Slot {}
+
+static SLOT: Slot = Slot {
+    taken: AtomicBool::new(false),
+    message: UnsafeCell::new(Message::EMPTY),
+};
+
+/// Releases the slot's flag when dropped, also when a native panic unwinds through `with_message`.
+struct Release;
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        SLOT.taken.store(false, Ordering::Release);
+    }
+}
+
+/// Runs `f` on the slot's message, or returns `None` when it cannot be had (see the module docs).
+fn with_message<R>(f: impl FnOnce(&mut Message) -> R) -> Option<R> {
+    while SLOT
+        .taken
+        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .is_err()
+    {
+        if cfg!(target_arch = "wasm32") {
+            return None;
+        }
+        core::hint::spin_loop();
+    }
+    let _release = Release;
+    // SAFETY: the flag taken above gives this call sole access to the message until `_release`
+    // drops; nothing in `f` can reach the slot again without first taking the flag.
+    let message = unsafe { &mut *SLOT.message.get() };
+    Some(f(message))
+}
+
+/// Replaces the pending error with the message that `write` builds.
+pub(crate) fn record(write: impl FnOnce(&mut Message)) {
+    with_message(|message| {
+        message.len = 0;
+        write(message);
+        message.pending = true;
+    });
+}
+
+/// Replaces the pending error with `error`'s `Display` text.
+pub(crate) fn record_display(error: &dyn fmt::Display) {
+    record(|message| {
+        // `Message::write_str` never fails; an error here comes from `error` itself, and the
+        // text written until then is kept.
+        let _ = fmt::write(message, format_args!("{error}"));
+    });
+}
+
+/// Stops the guest with the pending error as its reason: a wasm trap on wasm32, a panic carrying
+/// the message natively.
+pub(crate) fn trap() -> ! {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::unreachable()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        with_message(|message| panic!("{}", message.as_str()));
+        panic!("guestmem: trap")
+    }
+}
+
+/// Hands the pending error to the host as a result block and clears it; null when none is
+/// pending, or when no block can be had for it (it then stays pending).
+pub(crate) fn take() -> *mut u8 {
+    with_message(|message| {
+        if !message.pending {
+            return ptr::null_mut();
+        }
+        match ResultBlock::from_bytes(message.as_str().as_bytes()) {
+            Some(block) => {
+                message.pending = false;
+                message.len = 0;
+                block.into_raw()
+            }
+            None => ptr::null_mut(),
+        }
+    })
+    .unwrap_or(ptr::null_mut())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_without_core_fmt() {
+        let mut message = Message::EMPTY;
+        message
+            .push_hex(0)
+            .push(" ")
+            .push_hex(0x110a8)
+            .push(" ")
+            .push_dec(0)
+            .push(" ")
+            .push_dec(usize::MAX);
+        let expected = std::format!("0x0 0x110a8 0 {}", usize::MAX);
+        assert_eq!(message.as_str(), expected);
+    }
+
+    #[test]
+    fn long_messages_are_cut_at_a_character_boundary() {
+        let mut message = Message::EMPTY;
+        message.push(&"a".repeat(CAPACITY - 1));
+        message.push("ß");
+        assert_eq!(message.as_str().len(), CAPACITY - 1);
+        message.push("b");
+        assert_eq!(message.as_str().len(), CAPACITY);
+        assert!(message.as_str().ends_with("ab"));
+    }
+}

@@ -1,0 +1,96 @@
+//! [`export!`](crate::export): ordinary Rust functions become ABI exports.
+
+/// Turns ordinary functions into ABI exports, so a guest author writes no `unsafe`.
+///
+/// Each argument is an [`Input`](crate::Input) (`&[u8]` or `&str`) and becomes a `(ptr, len)` pair
+/// of ABI arguments; the return type is an [`Output`](crate::Output): `Vec<u8>`, `String`,
+/// `&[u8]`, `&str`, a [`ResultBlock`](crate::ResultBlock), an integer, or a `Result` of one of
+/// these with an error that implements `Display`. A function that returns a value borrowed from
+/// its arguments names the lifetime: `fn echo<'a>(bytes: &'a [u8]) -> &'a [u8]`. An argument that is not valid (invalid UTF-8, out
+/// of memory's bounds) makes the export return its failure value with a `last_error` message
+/// naming the argument; it never traps.
+///
+/// On wasm32 each function is exported under its own name; natively it is a plain
+/// `unsafe extern "C" fn` with the same arguments, for native hosts and tests.
+///
+/// # Examples
+///
+/// ```
+/// guestmem::export! {
+///     /// Shouts `text` back.
+///     fn shout(text: &str) -> String {
+///         text.to_uppercase()
+///     }
+///
+///     /// Adds up the bytes; fails rather than wraps.
+///     fn total(bytes: &[u8]) -> Result<u32, &'static str> {
+///         bytes.iter().try_fold(0u32, |sum, &b| sum.checked_add(u32::from(b))).ok_or("overflow")
+///     }
+/// }
+///
+/// let input = "straße";
+/// // SAFETY: `input` is live for the call; the result is freed once below.
+/// let result = unsafe { shout(input.as_ptr(), input.len()) };
+/// // SAFETY: a result block: a 4-byte length, then the bytes.
+/// let bytes = unsafe { core::slice::from_raw_parts(result, 4 + 7) };
+/// assert_eq!(&bytes[4..], "STRASSE".as_bytes());
+/// // SAFETY: a result block, freed once.
+/// unsafe { guestmem::abi::free(result) };
+///
+/// // SAFETY: the slice is live for the call.
+/// assert_eq!(unsafe { total([1u8, 2, 3].as_ptr(), 3) }, 6);
+/// ```
+#[macro_export]
+macro_rules! export {
+    ($(
+        $(#[$attr:meta])*
+        $vis:vis fn $name:ident $(<$($life:lifetime),+>)?
+            ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty $body:block
+    )*) => {$(
+        $crate::__export_fn! {
+            @munch [$(#[$attr])*] [$vis] $name [$(<$($life),+>)?] [$($arg: $ty),*] [$ret] $body;
+            [] [] $($arg: $ty,)*
+        }
+    )*};
+}
+
+/// One export at a time: each argument in turn gets a fresh `ptr`/`len` pair (macro hygiene keeps
+/// the pairs apart), then the function is written out.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_fn {
+    (@munch $attrs:tt $vis:tt $name:ident $generics:tt $args:tt [$ret:ty] $body:block;
+        [$($params:tt)*] [$($binds:tt)*] $arg:ident : $ty:ty, $($rest:tt)*) => {
+        $crate::__export_fn! {
+            @munch $attrs $vis $name $generics $args [$ret] $body;
+            [$($params)* ptr: *const u8, len: usize,]
+            [$($binds)*
+                // SAFETY: the host passes `len` initialised bytes at `ptr`, live for the call
+                // (docs/ABI.md, "Ownership"); on wasm32 the range is checked against memory.
+                let $arg: $ty = match unsafe { <$ty as $crate::Input<'_>>::from_abi(ptr, len) } {
+                    Ok(value) => value,
+                    Err(error) => {
+                        error.record(stringify!($arg));
+                        return <$ret as $crate::Output>::failure();
+                    }
+                };
+            ]
+            $($rest)*
+        }
+    };
+    (@munch [$($attr:tt)*] [$vis:vis] $name:ident [$($generics:tt)*] [$($arg:ident : $ty:ty),*]
+        [$ret:ty] $body:block;
+        [$($params:tt)*] [$($binds:tt)*]) => {
+        $($attr)*
+        ///
+        /// # Safety
+        ///
+        /// Each `(ptr, len)` pair is `len` initialised bytes, live for the call (docs/ABI.md).
+        #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
+        $vis unsafe extern "C" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
+            fn body $($generics)* ($($arg: $ty),*) -> $ret $body
+            $($binds)*
+            $crate::Output::into_abi(body($($arg),*))
+        }
+    };
+}

@@ -1,0 +1,120 @@
+//! Result blocks: a u32 little-endian length followed by that many bytes, handed to the host,
+//! which reads them and frees the block (docs/ABI.md, "Results").
+
+use core::mem::ManuallyDrop;
+use core::ptr::NonNull;
+
+use crate::abi;
+use crate::block::Block;
+
+/// Bytes of the length prefix.
+const PREFIX: usize = 4;
+
+/// A result block being filled by the guest, before it is handed to the host.
+///
+/// Dropping it frees the block; [`ResultBlock::into_raw`] hands it over.
+///
+/// # Examples
+///
+/// Writing a result of known length straight into the block:
+///
+/// ```
+/// let mut block = guestmem::ResultBlock::new(3).expect("memory for 3 bytes");
+/// block.as_mut_bytes().copy_from_slice(b"abc");
+/// let ptr = block.into_raw();
+/// // The host reads the length and the bytes, then frees the block.
+/// // SAFETY: `ptr` is a result block of 3 bytes that this code owns.
+/// let bytes = unsafe { core::slice::from_raw_parts(ptr, 7) };
+/// assert_eq!(bytes, b"\x03\0\0\0abc");
+/// // SAFETY: `ptr` came from a result block and is freed once.
+/// unsafe { guestmem::abi::free(ptr) };
+/// ```
+#[derive(Debug)]
+pub struct ResultBlock {
+    /// Start of the ABI block: the length prefix.
+    start: NonNull<u8>,
+    /// Length of the result, after the prefix.
+    len: usize,
+}
+
+impl ResultBlock {
+    /// Allocates a zero-filled result block of `len` bytes; `None` when no memory can be had or
+    /// `len` is past the ABI's range.
+    pub fn new(len: usize) -> Option<Self> {
+        let block = Self::allocate(len)?;
+        // SAFETY: `allocate` made room for `len` bytes after the prefix.
+        unsafe { block.payload().as_ptr().write_bytes(0, len) };
+        Some(block)
+    }
+
+    /// Allocates a result block holding a copy of `bytes`; `None` when no memory can be had.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let block = Self::allocate(bytes.len())?;
+        // SAFETY: `allocate` made room for `bytes.len()` bytes after the prefix, in a block that
+        // cannot overlap `bytes`, which is borrowed and so not freed.
+        unsafe {
+            block
+                .payload()
+                .as_ptr()
+                .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len());
+        };
+        Some(block)
+    }
+
+    /// The result's bytes, to fill in.
+    pub fn as_mut_bytes(&mut self) -> &mut [u8] {
+        // SAFETY: `len` initialised bytes follow the prefix (see `new` and `from_bytes`), owned by
+        // this value, which is borrowed mutably here.
+        unsafe { core::slice::from_raw_parts_mut(self.payload().as_ptr(), self.len) }
+    }
+
+    /// Hands the block over: the pointer the host receives and must free.
+    pub fn into_raw(self) -> *mut u8 {
+        ManuallyDrop::new(self).start.as_ptr()
+    }
+
+    /// An ABI block with the prefix written and the payload uninitialised.
+    fn allocate(len: usize) -> Option<Self> {
+        let prefix = u32::try_from(len).ok()?;
+        let start = Block::allocate(len.checked_add(PREFIX)?)?;
+        // SAFETY: the block has at least PREFIX bytes and is aligned to 8.
+        unsafe { start.cast::<[u8; PREFIX]>().write(prefix.to_le_bytes()) };
+        Some(Self { start, len })
+    }
+
+    fn payload(&self) -> NonNull<u8> {
+        // SAFETY: the block is PREFIX + len bytes long, so this is within it.
+        unsafe { self.start.add(PREFIX) }
+    }
+}
+
+impl Drop for ResultBlock {
+    fn drop(&mut self) {
+        // SAFETY: `start` is a live block that this value owns and nothing else frees.
+        unsafe { abi::free(self.start.as_ptr()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_holds_the_length_and_the_block_frees_with_prefix_plus_four() {
+        let block = ResultBlock::from_bytes(b"hello").expect("memory");
+        let ptr = block.into_raw();
+        // SAFETY: the result block holds 4 + 5 bytes.
+        let bytes = unsafe { core::slice::from_raw_parts(ptr, 9) };
+        assert_eq!(bytes, b"\x05\0\0\0hello");
+        // SAFETY: a live block of 9 bytes, freed once.
+        unsafe { abi::dealloc(ptr, 9) };
+    }
+
+    #[test]
+    fn new_is_zero_filled_and_writable() {
+        let mut block = ResultBlock::new(4).expect("memory");
+        assert_eq!(block.as_mut_bytes(), [0; 4]);
+        block.as_mut_bytes().copy_from_slice(b"wxyz");
+        assert_eq!(block.as_mut_bytes(), b"wxyz");
+    }
+}
