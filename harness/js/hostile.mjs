@@ -127,7 +127,9 @@ export const SECRET = 0x5a;
  * - `result_negative()`: 0xFFFF_FFF8 (a negative i32);
  * - `boom(ptr, len)`: traps, after recording "boom" for `last_error`;
  * - `grow_then_result(ptr, len)`: grows memory by a page and returns "ABC" from the new page;
- * - `not_utf8()`: a result holding 0xFF 0xFE.
+ * - `not_utf8()`: a result holding 0xFF 0xFE;
+ * - `fail()`: returns 0 after recording "nope" for `last_error`;
+ * - `zero()`: returns the integer 0, a valid answer, without recording anything.
  * @param {{ alloc?: number[], last_error?: number[], abi_version?: number, omit?: string[] }} [options]
  *   `alloc`/`last_error`: replacement bodies; `omit`: exports to leave out
  * @returns {Uint8Array}
@@ -184,6 +186,7 @@ export function hostileGuest(options = {}) {
     },
     { name: 'not_utf8', params: 0, results: 1, body: i32(0x700) },
     { name: 'fail', params: 0, results: 1, body: [...i32(0x900), op.globalSet, pending, ...i32(0)] },
+    { name: 'zero', params: 0, results: 1, body: i32(0) },
   ].filter((f) => !(options.omit ?? []).includes(f.name));
   return assemble({
     funcs,

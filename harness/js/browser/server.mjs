@@ -1,0 +1,90 @@
+// A small static server for the browser run, on 127.0.0.1 only, that stops itself.
+//
+//   /js/...              files under harness/js (not node_modules)
+//   /wasm/NAME.wasm      guests from target/wasm32-unknown-unknown/guest
+//
+// `node harness/js/browser/server.mjs` serves the demo for a person to try; it stops after
+// ten minutes, or on Ctrl-C.
+
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { extname, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { GUEST_DIR } from '../checks.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const jsRoot = resolve(here, '..');
+const workspace = resolve(jsRoot, '..', '..');
+
+const TYPES = /** @type {Record<string, string>} */ ({
+  '.html': 'text/html; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+});
+
+/**
+ * The file a request path names, or undefined when it names nothing this server serves.
+ * @param {string} path the URL's pathname
+ */
+function fileFor(path) {
+  const wasm = /^\/wasm\/([a-z0-9_]+\.wasm)$/.exec(path);
+  if (wasm) return resolve(workspace, GUEST_DIR, wasm[1]);
+  if (!path.startsWith('/js/')) return undefined;
+  const file = resolve(jsRoot, decodeURIComponent(path.slice('/js/'.length)));
+  const inside = relative(jsRoot, file);
+  if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return undefined;
+  return TYPES[extname(file)] ? file : undefined;
+}
+
+/**
+ * Starts the server on a free loopback port.
+ * @param {{ lifetimeMs?: number, log?: (line: string) => void }} [options]
+ *   `lifetimeMs`: the server closes itself after this long, whatever happens (default 5 min)
+ * @returns {Promise<{ origin: string, close: () => Promise<void> }>}
+ */
+export async function serve({ lifetimeMs = 5 * 60_000, log = () => {} } = {}) {
+  const server = createServer(async (request, response) => {
+    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const file = request.method === 'GET' ? fileFor(path) : undefined;
+    let status = 404;
+    try {
+      if (file !== undefined) {
+        const body = await readFile(file);
+        status = 200;
+        response.writeHead(200, { 'content-type': TYPES[extname(file)], 'cache-control': 'no-store' });
+        response.end(body);
+        return;
+      }
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } catch {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    } finally {
+      log(`${status} ${request.method} ${path}`);
+    }
+  });
+  await new Promise((done, fail) => {
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => done(undefined));
+  });
+  const address = /** @type {import('node:net').AddressInfo} */ (server.address());
+  const close = () =>
+    new Promise((done) => {
+      clearTimeout(deadline);
+      server.closeAllConnections();
+      server.close(() => done(undefined));
+    });
+  const deadline = setTimeout(() => {
+    log(`server: lifetime of ${lifetimeMs} ms is over, closing`);
+    void close();
+  }, lifetimeMs);
+  return { origin: `http://127.0.0.1:${address.port}`, close };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { origin, close } = await serve({ lifetimeMs: 10 * 60_000, log: console.log });
+  console.log(`demo: ${origin}/js/browser/index.html  checks: ${origin}/js/browser/checks.html  (stops in 10 minutes)`);
+  process.once('SIGINT', () => void close());
+}
