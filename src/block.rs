@@ -37,12 +37,29 @@ fn tag_for(header_addr: usize, len: u32) -> u32 {
     TAG_SEED ^ (addr as u32) ^ ((addr >> 32) as u32) ^ len.rotate_left(16)
 }
 
-/// The allocator layout of a block of `len` bytes, header included; `None` past the ABI's range.
+/// What a pointer that is not a live block gets: freed already, inside a block, never handed out,
+/// misaligned or outside linear memory (docs/ABI.md, "Bad pointers").
+const NOT_LIVE: &str = "guestmem: not a live block";
+
+/// The longest block: its length fits the ABI's u32, and its layout (header included, rounded up
+/// to BLOCK_ALIGN) fits in an isize, as `Layout` requires.
+const MAX_LEN: usize = {
+    let by_layout = isize::MAX as usize - (BLOCK_ALIGN - 1) - HEADER_SIZE;
+    if by_layout < u32::MAX as usize {
+        by_layout
+    } else {
+        u32::MAX as usize
+    }
+};
+
+/// The allocator layout of a block of `len` bytes, header included; `None` past [`MAX_LEN`].
 fn layout_for(len: usize) -> Option<Layout> {
-    u32::try_from(len).ok()?;
-    let size = len.checked_add(HEADER_SIZE)?;
-    // Never a zero size: the header alone is eight bytes.
-    Layout::from_size_align(size, BLOCK_ALIGN).ok()
+    if len > MAX_LEN {
+        return None;
+    }
+    // SAFETY: BLOCK_ALIGN is a power of two, and `len <= MAX_LEN` keeps the size, rounded up to
+    // it, within isize. The size is never zero: the header alone is eight bytes.
+    Some(unsafe { Layout::from_size_align_unchecked(len + HEADER_SIZE, BLOCK_ALIGN) })
 }
 
 /// A live block, found from the pointer the host holds.
@@ -59,7 +76,7 @@ impl Block {
         // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
         let base = NonNull::new(unsafe { alloc::alloc::alloc(layout) })?;
         let header = base.cast::<Header>();
-        // `layout_for` accepted `len`, so it fits in a u32.
+        // `layout_for` accepted `len`: it is at most MAX_LEN, which fits in a u32.
         let len = len as u32;
         // SAFETY: the allocation is at least HEADER_SIZE bytes long and aligned to BLOCK_ALIGN.
         unsafe { header.write(Header::live(header.addr().get(), len)) };
@@ -84,7 +101,7 @@ impl Block {
             misuse(
                 call,
                 addr,
-                "not a live block (misaligned or outside linear memory)",
+                NOT_LIVE,
                 None,
             );
         }
@@ -96,7 +113,7 @@ impl Block {
             misuse(
                 call,
                 addr,
-                "not a live block (double free, interior or foreign pointer)",
+                NOT_LIVE,
                 None,
             );
         }
@@ -134,6 +151,20 @@ impl Block {
     ///
     /// The block was found by [`Block::find`] and nothing else frees it meanwhile.
     pub(crate) unsafe fn resize(self, new_len: usize) -> Option<NonNull<u8>> {
+        if cfg!(feature = "compact") {
+            // Always moves: keeps the allocator's in-place resizing code out of the module.
+            let new_data = Self::allocate(new_len)?;
+            let old_data = self.header.as_ptr().cast::<u8>().wrapping_add(HEADER_SIZE);
+            // SAFETY: both blocks are live, distinct, and at least `min(old, new)` bytes long.
+            unsafe {
+                new_data
+                    .as_ptr()
+                    .copy_from_nonoverlapping(old_data, self.len().min(new_len));
+            }
+            // SAFETY: the caller's promise; the old block's bytes were copied above.
+            unsafe { self.release() };
+            return Some(new_data);
+        }
         let new_layout = layout_for(new_len)?;
         let old_base = self.header.as_ptr().cast::<u8>();
         let old_tag = tag_for(self.header.addr().get(), self.len);
@@ -157,11 +188,9 @@ impl Block {
     }
 
     fn layout(&self) -> Layout {
-        let size = self.len() + HEADER_SIZE;
         // SAFETY: the tag proved the header live, and its length was accepted by `layout_for`
-        // when the block was made: `size` is non-zero and does not overflow isize when rounded
-        // up to BLOCK_ALIGN, a power of two.
-        unsafe { Layout::from_size_align_unchecked(size, BLOCK_ALIGN) }
+        // when the block was made: the same arguments give the same valid layout.
+        unsafe { Layout::from_size_align_unchecked(self.len() + HEADER_SIZE, BLOCK_ALIGN) }
     }
 }
 
@@ -174,27 +203,40 @@ impl Header {
     }
 }
 
-/// Records `guestmem: CALL(PTR): PROBLEM` for `last_error` and traps. `lengths` adds
-/// ` LEN, the block has BLOCK_LEN bytes`. With the `compact` feature the message is
-/// `guestmem: CALL: PROBLEM`, without numbers.
+/// Records `PROBLEM: CALL(PTR)` for `last_error` and traps; `lengths` (the length given and the
+/// block's) adds `, LEN), the block has BLOCK_LEN bytes`. With the `compact` feature the message
+/// is `PROBLEM` alone, so no number formatting is built into the module.
 ///
 /// One function, not generic, for every misuse: each trap site costs a call, not a copy of the
 /// message-building code.
-pub(crate) fn misuse(call: &str, addr: usize, problem: &str, lengths: Option<(usize, usize)>) -> ! {
-    error::record(|message| {
-        message.push("guestmem: ").push(call);
-        if cfg!(not(feature = "compact")) {
-            message.push("(").push_hex(addr).push(")");
-        }
-        message.push(": ").push(problem);
-        if let (Some((len, block_len)), false) = (lengths, cfg!(feature = "compact")) {
+#[cold]
+#[inline(never)]
+pub(crate) fn misuse(
+    call: &str,
+    addr: usize,
+    problem: &'static str,
+    lengths: Option<(usize, usize)>,
+) -> ! {
+    if cfg!(feature = "compact") {
+        error::record_static(problem);
+    } else {
+        error::record(|message| {
             message
-                .push(" ")
-                .push_dec(len)
-                .push(", the block has ")
-                .push_dec(block_len)
-                .push(" bytes");
-        }
-    });
+                .push(problem)
+                .push(": ")
+                .push(call)
+                .push("(")
+                .push_hex(addr);
+            match lengths {
+                Some((len, block_len)) => message
+                    .push(", ")
+                    .push_dec(len)
+                    .push("), the block has ")
+                    .push_dec(block_len)
+                    .push(" bytes"),
+                None => message.push(")"),
+            };
+        });
+    }
     error::trap()
 }

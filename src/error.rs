@@ -18,6 +18,9 @@ const CAPACITY: usize = 1024;
 
 /// A message being written into, or read from, the slot.
 pub(crate) struct Message {
+    /// A whole message recorded as it is, which `bytes` then does not hold: the cheapest path,
+    /// and the only one that modules built with the `compact` feature need.
+    fixed: Option<&'static str>,
     bytes: [u8; CAPACITY],
     len: usize,
     pending: bool,
@@ -25,6 +28,7 @@ pub(crate) struct Message {
 
 impl Message {
     const EMPTY: Self = Self {
+        fixed: None,
         bytes: [0; CAPACITY],
         len: 0,
         pending: false,
@@ -87,6 +91,9 @@ impl Message {
 
     /// The message written so far.
     pub(crate) fn as_str(&self) -> &str {
+        if let Some(fixed) = self.fixed {
+            return fixed;
+        }
         let written = self.bytes.get(..self.len).unwrap_or_default();
         // SAFETY: `push` only ever copies whole characters of `&str`s.
         unsafe { core::str::from_utf8_unchecked(written) }
@@ -143,9 +150,18 @@ fn with_message<R>(f: impl FnOnce(&mut Message) -> R) -> Option<R> {
     Some(f(message))
 }
 
+/// Replaces the pending error with `text`.
+pub(crate) fn record_static(text: &'static str) {
+    with_message(|message| {
+        message.fixed = Some(text);
+        message.pending = true;
+    });
+}
+
 /// Replaces the pending error with the message that `write` builds.
 pub(crate) fn record(write: impl FnOnce(&mut Message)) {
     with_message(|message| {
+        message.fixed = None;
         message.len = 0;
         write(message);
         message.pending = true;
@@ -185,7 +201,6 @@ pub(crate) fn take() -> *mut u8 {
         match ResultBlock::from_bytes(message.as_str().as_bytes()) {
             Some(block) => {
                 message.pending = false;
-                message.len = 0;
                 block.into_raw()
             }
             None => ptr::null_mut(),

@@ -8,11 +8,11 @@
 #[cfg(all(target_arch = "wasm32", feature = "panic_handler"))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    if cfg!(feature = "compact") {
+        crate::error::record_static("guest panicked (no message: guestmem's `compact` feature)");
+        crate::error::trap();
+    }
     crate::error::record(|message| {
-        if cfg!(feature = "compact") {
-            message.push("guest panicked (guestmem's `compact` feature: no message)");
-            return;
-        }
         // `Message::write_str` never fails: the text is cut at the buffer's end instead.
         let _ = match info.location() {
             Some(at) => core::fmt::write(

@@ -41,7 +41,7 @@ impl ResultBlock {
     /// Allocates a zero-filled result block of `len` bytes; `None` when no memory can be had or
     /// `len` is past the ABI's range.
     pub fn new(len: usize) -> Option<Self> {
-        let block = Self::allocate(len)?;
+        let block = Self::from_start(Self::allocate(len)?, len);
         // SAFETY: `allocate` made room for `len` bytes after the prefix.
         unsafe { block.payload().as_ptr().write_bytes(0, len) };
         Some(block)
@@ -49,7 +49,7 @@ impl ResultBlock {
 
     /// Allocates a result block holding a copy of `bytes`; `None` when no memory can be had.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let block = Self::allocate(bytes.len())?;
+        let block = Self::from_start(Self::allocate(bytes.len())?, bytes.len());
         // SAFETY: `allocate` made room for `bytes.len()` bytes after the prefix, in a block that
         // cannot overlap `bytes`, which is borrowed and so not freed.
         unsafe {
@@ -73,13 +73,18 @@ impl ResultBlock {
         ManuallyDrop::new(self).start.as_ptr()
     }
 
-    /// An ABI block with the prefix written and the payload uninitialised.
-    fn allocate(len: usize) -> Option<Self> {
-        let prefix = u32::try_from(len).ok()?;
+    fn from_start(start: NonNull<u8>, len: usize) -> Self {
+        Self { start, len }
+    }
+
+    /// An ABI block with the prefix written and the payload uninitialised; returns its start.
+    fn allocate(len: usize) -> Option<NonNull<u8>> {
         let start = Block::allocate(len.checked_add(PREFIX)?)?;
+        // A block's length fits in a u32, so `len`, four bytes less, does too.
+        let prefix = len as u32;
         // SAFETY: the block has at least PREFIX bytes and is aligned to 8.
         unsafe { start.cast::<[u8; PREFIX]>().write(prefix.to_le_bytes()) };
-        Some(Self { start, len })
+        Some(start)
     }
 
     fn payload(&self) -> NonNull<u8> {
