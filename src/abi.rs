@@ -3,7 +3,8 @@
 //! On wasm32 these are the module's exports (`alloc`, `dealloc`, `free`, `realloc`, `last_error`,
 //! `abi_version`). Natively they are ordinary Rust functions with the same behaviour, exported
 //! under no symbol name (an unmangled `free` would replace the C library's), so native hosts and
-//! memory checkers can drive them directly; a trap is a panic carrying the recorded reason.
+//! memory checkers can drive them directly; a trap is a panic carrying the recorded reason, which
+//! is why they use the `C-unwind` ABI (on wasm32, the same as `C`).
 
 use core::ptr::{self, NonNull};
 
@@ -14,7 +15,7 @@ use crate::{ABI_VERSION, error};
 ///
 /// `alloc(0)` returns a real block of length 0.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn alloc(len: usize) -> *mut u8 {
+pub extern "C-unwind" fn alloc(len: usize) -> *mut u8 {
     Block::allocate(len).map_or(ptr::null_mut(), NonNull::as_ptr)
 }
 
@@ -29,7 +30,7 @@ pub extern "C" fn alloc(len: usize) -> *mut u8 {
 /// `ptr` is null or was returned by [`alloc`], [`realloc`] or a guest function. On wasm32 any
 /// other value is caught and traps; natively the header in front of `ptr` must be readable.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub unsafe extern "C" fn dealloc(ptr: *mut u8, len: usize) {
+pub unsafe extern "C-unwind" fn dealloc(ptr: *mut u8, len: usize) {
     if ptr.is_null() {
         return;
     }
@@ -57,7 +58,7 @@ pub unsafe extern "C" fn dealloc(ptr: *mut u8, len: usize) {
 ///
 /// As for [`dealloc`].
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub unsafe extern "C" fn free(ptr: *mut u8) {
+pub unsafe extern "C-unwind" fn free(ptr: *mut u8) {
     if ptr.is_null() {
         return;
     }
@@ -79,7 +80,7 @@ pub unsafe extern "C" fn free(ptr: *mut u8) {
 ///
 /// As for [`dealloc`]; once this returns non-null, the old `ptr` is no longer a block.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub unsafe extern "C" fn realloc(ptr: *mut u8, new_len: usize) -> *mut u8 {
+pub unsafe extern "C-unwind" fn realloc(ptr: *mut u8, new_len: usize) -> *mut u8 {
     if ptr.is_null() {
         return alloc(new_len);
     }
@@ -93,12 +94,12 @@ pub unsafe extern "C" fn realloc(ptr: *mut u8, new_len: usize) -> *mut u8 {
 /// Returns the pending error message as a result block and clears it, or null when none is
 /// pending. The host frees the block like any result.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn last_error() -> *mut u8 {
+pub extern "C-unwind" fn last_error() -> *mut u8 {
     error::take()
 }
 
 /// Returns the version of this ABI: 1.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn abi_version() -> u32 {
+pub extern "C-unwind" fn abi_version() -> u32 {
     ABI_VERSION
 }

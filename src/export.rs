@@ -11,7 +11,7 @@
 /// naming the argument; it never traps.
 ///
 /// On wasm32 each function is exported under its own name; natively it is a plain
-/// `unsafe extern "C" fn` with the same arguments, for native hosts and tests.
+/// `unsafe extern "C-unwind" fn` with the same arguments, for native hosts and tests.
 ///
 /// # Examples
 ///
@@ -87,7 +87,7 @@ macro_rules! __export_fn {
         ///
         /// Each `(ptr, len)` pair is `len` initialised bytes, live for the call (docs/ABI.md).
         #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-        $vis unsafe extern "C" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
+        $vis unsafe extern "C-unwind" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
             fn body $($generics)* ($($arg: $ty),*) -> $ret $body
             $($binds)*
             $crate::Output::into_abi(body($($arg),*))

@@ -26,7 +26,7 @@ pub(crate) fn block_freed() {
 /// not yet freed.
 #[cfg(feature = "stats")]
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn live_blocks() -> u32 {
+pub extern "C-unwind" fn live_blocks() -> u32 {
     saturate(LIVE_BLOCKS.load(Ordering::Relaxed))
 }
 
@@ -35,7 +35,7 @@ pub extern "C" fn live_blocks() -> u32 {
 /// feature; a guest that brings its own allocator wraps it in [`Counting`] to get this figure.
 #[cfg(feature = "stats")]
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
-pub extern "C" fn heap_bytes() -> u32 {
+pub extern "C-unwind" fn heap_bytes() -> u32 {
     saturate(HEAP_BYTES.load(Ordering::Relaxed))
 }
 

@@ -1,0 +1,449 @@
+//! The ABI v1 contract (docs/ABI.md), line by line, against the native build of the exports.
+//!
+//! Natively a trap is a panic carrying the recorded reason. The exports share global state (the
+//! error slot, the counters), so every test holds `serial()`.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, MutexGuard};
+
+use guestmem::abi::{abi_version, alloc, dealloc, free, last_error, realloc};
+use guestmem::stats::{Counting, heap_bytes, live_blocks};
+use proptest::prelude::*;
+
+#[global_allocator]
+static HEAP: Counting<std::alloc::System> = Counting::new(std::alloc::System);
+
+fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Reads and frees a result block.
+fn take_result(ptr: *mut u8) -> Vec<u8> {
+    assert!(!ptr.is_null(), "expected a result block");
+    // SAFETY: a result block starts with its u32 little-endian length.
+    let len = u32::from_le_bytes(unsafe { ptr.cast::<[u8; 4]>().read() }) as usize;
+    // SAFETY: the block holds `len` bytes after the prefix.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.add(4), len) }.to_vec();
+    // SAFETY: the length the block has is the prefix plus its payload.
+    unsafe { dealloc(ptr, len + 4) };
+    bytes
+}
+
+fn take_error() -> Option<String> {
+    let ptr = last_error();
+    (!ptr.is_null()).then(|| String::from_utf8(take_result(ptr)).expect("UTF-8 message"))
+}
+
+/// Runs `f`, expecting the trap (a panic natively) whose reason contains `reason`; checks that
+/// `last_error` reports the same reason afterwards.
+fn expect_trap(reason: &str, f: impl FnOnce()) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(previous);
+    let payload = outcome.expect_err("expected a trap");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(message.contains(reason), "trap reason {message:?} lacks {reason:?}");
+    assert_eq!(take_error().as_deref(), Some(message.as_str()));
+}
+
+fn fill(ptr: *mut u8, len: usize, byte: u8) {
+    // SAFETY: callers pass a live block of `len` bytes.
+    unsafe { ptr.write_bytes(byte, len) };
+}
+
+fn bytes_of(ptr: *mut u8, len: usize) -> Vec<u8> {
+    // SAFETY: callers pass a live block of `len` initialised bytes.
+    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+}
+
+#[test]
+fn abi_version_is_1() {
+    assert_eq!(abi_version(), 1);
+}
+
+#[test]
+fn blocks_are_aligned_writable_and_disjoint() {
+    let _serial = serial();
+    let lens = [0usize, 1, 3, 7, 8, 9, 100, 4096, 70_000];
+    let blocks: Vec<(*mut u8, usize)> = lens.iter().map(|&len| (alloc(len), len)).collect();
+    for (i, &(ptr, len)) in blocks.iter().enumerate() {
+        assert!(!ptr.is_null());
+        assert_eq!(ptr.addr() % 8, 0, "alloc({len}) is not 8-aligned");
+        fill(ptr, len, i as u8);
+    }
+    for (i, &(a, a_len)) in blocks.iter().enumerate() {
+        assert_eq!(bytes_of(a, a_len), vec![i as u8; a_len], "block {i} was overwritten");
+        for &(b, b_len) in &blocks[i + 1..] {
+            let (a0, b0) = (a.addr(), b.addr());
+            assert!(a0 + a_len.max(1) <= b0 || b0 + b_len.max(1) <= a0, "blocks overlap");
+        }
+    }
+    for (ptr, len) in blocks {
+        // SAFETY: live blocks with these lengths, each freed once.
+        unsafe { dealloc(ptr, len) };
+    }
+}
+
+#[test]
+fn alloc_zero_is_a_real_block() {
+    let _serial = serial();
+    let before = live_blocks();
+    let (a, b) = (alloc(0), alloc(0));
+    assert!(!a.is_null() && !b.is_null());
+    assert_ne!(a, b, "two live blocks of length 0 share an address");
+    assert_eq!(live_blocks(), before + 2);
+    // SAFETY: live blocks of length 0, each freed once.
+    unsafe {
+        free(a);
+        dealloc(b, 0);
+    }
+    assert_eq!(live_blocks(), before);
+}
+
+#[test]
+fn alloc_beyond_the_address_space_returns_null() {
+    let _serial = serial();
+    let before = (live_blocks(), heap_bytes());
+    for len in [usize::MAX, usize::MAX - 7, u32::MAX as usize + 1] {
+        assert!(alloc(len).is_null(), "alloc({len}) should fail");
+    }
+    assert_eq!((live_blocks(), heap_bytes()), before);
+    assert_eq!(take_error(), None, "a failed alloc records no error");
+}
+
+#[test]
+fn null_is_a_no_op_for_dealloc_and_free() {
+    let _serial = serial();
+    let before = live_blocks();
+    // SAFETY: null is always accepted.
+    unsafe {
+        free(std::ptr::null_mut());
+        dealloc(std::ptr::null_mut(), 123);
+    }
+    assert_eq!(live_blocks(), before);
+}
+
+#[test]
+fn dealloc_with_the_wrong_length_traps_and_keeps_the_block() {
+    let _serial = serial();
+    let ptr = alloc(16);
+    fill(ptr, 16, 0xAB);
+    // SAFETY: a live block; the wrong length is caught before anything is freed.
+    expect_trap("wrong length: dealloc(", || unsafe { dealloc(ptr, 12) });
+    assert_eq!(bytes_of(ptr, 16), vec![0xAB; 16], "the block was touched");
+    // SAFETY: still live, with its real length.
+    unsafe { dealloc(ptr, 16) };
+}
+
+#[test]
+fn wrong_length_message_names_both_lengths() {
+    let _serial = serial();
+    let ptr = alloc(16);
+    // SAFETY: a live block; the wrong length is caught before anything is freed.
+    expect_trap(", 12), the block has 16 bytes", || unsafe { dealloc(ptr, 12) });
+    // SAFETY: still live.
+    unsafe { free(ptr) };
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "reads a freed block's header; the check is for wasm32, where memory stays readable"
+)]
+fn double_free_traps() {
+    let _serial = serial();
+    let ptr = alloc(32);
+    // SAFETY: a live block, freed once.
+    unsafe { free(ptr) };
+    // SAFETY: not sound natively (see the ignore reason); the tag check must catch it.
+    expect_trap("not a live block: free(", || unsafe { free(ptr) });
+}
+
+#[test]
+fn interior_pointers_trap() {
+    let _serial = serial();
+    let ptr = alloc(64);
+    fill(ptr, 64, 0);
+    // SAFETY: the header read lies inside the live, initialised block.
+    expect_trap("not a live block: dealloc(", || unsafe { dealloc(ptr.add(16), 48) });
+    // SAFETY: still live.
+    unsafe { free(ptr) };
+}
+
+#[test]
+fn foreign_and_misaligned_pointers_trap() {
+    let _serial = serial();
+    let mut foreign = [0u64; 4];
+    let inside = foreign.as_mut_ptr().wrapping_add(2).cast::<u8>();
+    // SAFETY: the eight bytes in front of `inside` are `foreign[1]`, readable.
+    expect_trap("not a live block: free(", || unsafe { free(inside) });
+    let ptr = alloc(8);
+    // SAFETY: misaligned pointers are rejected before any read.
+    expect_trap("not a live block: realloc(", || unsafe {
+        realloc(ptr.wrapping_add(3), 4);
+    });
+    // SAFETY: still live.
+    unsafe { free(ptr) };
+}
+
+#[test]
+fn realloc_keeps_the_bytes_it_can() {
+    let _serial = serial();
+    // SAFETY: null acts as alloc.
+    let ptr = unsafe { realloc(std::ptr::null_mut(), 10) };
+    assert!(!ptr.is_null());
+    fill(ptr, 10, 7);
+    // SAFETY: a live block; afterwards only the returned pointer is used.
+    let grown = unsafe { realloc(ptr, 100_000) };
+    assert_eq!(grown.addr() % 8, 0);
+    assert_eq!(bytes_of(grown, 10), vec![7; 10]);
+    // SAFETY: as above.
+    let shrunk = unsafe { realloc(grown, 3) };
+    assert_eq!(bytes_of(shrunk, 3), vec![7; 3]);
+    // SAFETY: as above; length 0 gives a live block, not a free.
+    let empty = unsafe { realloc(shrunk, 0) };
+    assert!(!empty.is_null());
+    // SAFETY: live, length 0.
+    unsafe { dealloc(empty, 0) };
+}
+
+#[test]
+fn failed_realloc_returns_null_and_keeps_the_block() {
+    let _serial = serial();
+    let ptr = alloc(5);
+    fill(ptr, 5, 9);
+    // SAFETY: a live block; on failure it stays live.
+    assert!(unsafe { realloc(ptr, usize::MAX) }.is_null());
+    assert_eq!(bytes_of(ptr, 5), vec![9; 5]);
+    // SAFETY: still live with length 5.
+    unsafe { dealloc(ptr, 5) };
+}
+
+#[test]
+fn last_error_is_taken_once() {
+    let _serial = serial();
+    let _ = take_error();
+    assert!(last_error().is_null(), "no error pending");
+    let ptr = alloc(8);
+    // SAFETY: caught before anything is freed.
+    expect_trap("wrong length", || unsafe { dealloc(ptr, 9) });
+    assert!(last_error().is_null(), "the message was cleared when taken");
+    // SAFETY: still live.
+    unsafe { free(ptr) };
+}
+
+guestmem::export! {
+    fn shout(text: &str) -> String {
+        text.to_uppercase()
+    }
+
+    fn checked_sum(bytes: &[u8]) -> Result<u32, &'static str> {
+        bytes.iter().try_fold(0u32, |sum, &b| sum.checked_add(u32::from(b))).ok_or("overflow")
+    }
+
+    fn join<'a>(left: &'a str, right: &'a str) -> Result<String, String> {
+        if left.is_empty() {
+            return Err(format!("left is empty, right is {right:?}"));
+        }
+        Ok(format!("{left}{right}"))
+    }
+
+    fn first_half<'a>(bytes: &'a [u8]) -> &'a [u8] {
+        &bytes[..bytes.len() / 2]
+    }
+}
+
+/// Copies `bytes` into a new block, as a host does with an input.
+fn input(bytes: &[u8]) -> (*mut u8, usize) {
+    let ptr = alloc(bytes.len());
+    // SAFETY: a fresh block of `bytes.len()` bytes.
+    unsafe { ptr.copy_from_nonoverlapping(bytes.as_ptr(), bytes.len()) };
+    (ptr, bytes.len())
+}
+
+#[test]
+fn exports_return_length_prefixed_results_and_borrow_their_inputs() {
+    let _serial = serial();
+    let before = live_blocks();
+    let (ptr, len) = input("straße".as_bytes());
+    // SAFETY: a live input block.
+    let result = unsafe { shout(ptr, len) };
+    assert_eq!(take_result(result), b"STRASSE");
+    // SAFETY: the input is still the host's, unchanged: the guest only borrowed it.
+    assert_eq!(bytes_of(ptr, len), "straße".as_bytes());
+    // SAFETY: the host frees its own input, once.
+    unsafe { dealloc(ptr, len) };
+    let (ptr, len) = input(b"abcd");
+    // SAFETY: a live input block.
+    assert_eq!(take_result(unsafe { first_half(ptr, len) }), b"ab");
+    // SAFETY: as above.
+    unsafe { dealloc(ptr, len) };
+    assert_eq!(live_blocks(), before, "every block was freed");
+}
+
+#[test]
+fn invalid_utf8_is_an_error_naming_the_argument_not_a_trap() {
+    let _serial = serial();
+    let (ptr, len) = input(&[b'o', b'k', 0xFF]);
+    // SAFETY: a live input block.
+    assert!(unsafe { shout(ptr, len) }.is_null());
+    assert_eq!(
+        take_error().as_deref(),
+        Some("argument `text`: not valid UTF-8 (invalid byte at offset 2)")
+    );
+    // SAFETY: as above.
+    unsafe { dealloc(ptr, len) };
+}
+
+#[test]
+fn errors_carry_their_display_text() {
+    let _serial = serial();
+    let (left, left_len) = input(b"");
+    let (right, right_len) = input(b"x");
+    // SAFETY: live input blocks.
+    assert!(unsafe { join(left, left_len, right, right_len) }.is_null());
+    assert_eq!(take_error().as_deref(), Some("left is empty, right is \"x\""));
+    // SAFETY: as above, swapped.
+    let joined = unsafe { join(right, right_len, right, right_len) };
+    assert_eq!(take_result(joined), b"xx");
+    // SAFETY: the host's own blocks, freed once.
+    unsafe {
+        dealloc(left, left_len);
+        dealloc(right, right_len);
+    }
+}
+
+#[test]
+fn integer_results_fail_with_zero_and_a_message() {
+    let _serial = serial();
+    let (ptr, len) = input(&[255; 3]);
+    // SAFETY: a live input block.
+    assert_eq!(unsafe { checked_sum(ptr, len) }, 765);
+    // SAFETY: as above.
+    unsafe { dealloc(ptr, len) };
+    // Null with a non-zero length is rejected, not read.
+    // SAFETY: never read.
+    assert_eq!(unsafe { checked_sum(std::ptr::null(), 4) }, 0);
+    assert_eq!(
+        take_error().as_deref(),
+        Some("argument `bytes`: null pointer with a non-zero length")
+    );
+    // Length 0 needs no pointer at all.
+    // SAFETY: never read.
+    assert_eq!(unsafe { checked_sum(std::ptr::null(), 0) }, 0);
+    assert_eq!(take_error(), None);
+}
+
+#[test]
+fn heap_bytes_and_live_blocks_return_to_their_baseline() {
+    let _serial = serial();
+    let before = (live_blocks(), heap_bytes());
+    let blocks: Vec<*mut u8> = (0..50).map(|i| alloc(i * 37)).collect();
+    assert_eq!(live_blocks(), before.0 + 50);
+    assert!(heap_bytes() >= before.1 + (0..50).map(|i| i * 37 + 8).sum::<usize>() as u32);
+    for ptr in blocks {
+        // SAFETY: live blocks, each freed once.
+        unsafe { free(ptr) };
+    }
+    assert_eq!((live_blocks(), heap_bytes()), before);
+}
+
+/// One step of a random workload against the exports.
+#[derive(Debug, Clone)]
+enum Step {
+    Alloc(usize),
+    Realloc(usize, usize),
+    Free(usize),
+    Dealloc(usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let len = prop_oneof![0usize..16, 0usize..10_000];
+    prop_oneof![
+        3 => len.clone().prop_map(Step::Alloc),
+        2 => (any::<usize>(), len).prop_map(|(i, l)| Step::Realloc(i, l)),
+        1 => any::<usize>().prop_map(Step::Free),
+        1 => any::<usize>().prop_map(Step::Dealloc),
+    ]
+}
+
+/// A live block in the model: its pointer, length and the byte it is filled with.
+struct Live {
+    ptr: *mut u8,
+    len: usize,
+    byte: u8,
+}
+
+fn check_contents(block: &Live) {
+    assert_eq!(bytes_of(block.ptr, block.len), vec![block.byte; block.len]);
+}
+
+/// Runs `steps` against the exports and a model of the live blocks.
+fn run_model(steps: &[Step]) {
+    let before = (live_blocks(), heap_bytes());
+    let mut live: Vec<Live> = Vec::new();
+    for (n, step) in steps.iter().enumerate() {
+        let byte = n as u8;
+        match *step {
+            Step::Alloc(len) => {
+                let ptr = alloc(len);
+                assert!(!ptr.is_null());
+                assert_eq!(ptr.addr() % 8, 0);
+                fill(ptr, len, byte);
+                live.push(Live { ptr, len, byte });
+            }
+            Step::Realloc(i, len) if !live.is_empty() => {
+                let at = i % live.len();
+                let block = &mut live[at];
+                check_contents(block);
+                // SAFETY: a live block; only the returned pointer is used afterwards.
+                let ptr = unsafe { realloc(block.ptr, len) };
+                assert!(!ptr.is_null());
+                assert_eq!(ptr.addr() % 8, 0);
+                let kept = block.len.min(len);
+                assert_eq!(bytes_of(ptr, kept), vec![block.byte; kept]);
+                fill(ptr, len, byte);
+                *block = Live { ptr, len, byte };
+            }
+            Step::Free(i) | Step::Dealloc(i) if !live.is_empty() => {
+                let block = live.swap_remove(i % live.len());
+                check_contents(&block);
+                // SAFETY: a live block with this length, freed once.
+                unsafe {
+                    match step {
+                        Step::Free(_) => free(block.ptr),
+                        _ => dealloc(block.ptr, block.len),
+                    }
+                }
+            }
+            _ => {}
+        }
+        assert_eq!(live_blocks(), before.0 + live.len() as u32);
+    }
+    for block in live {
+        check_contents(&block);
+        // SAFETY: a live block, freed once.
+        unsafe { free(block.ptr) };
+    }
+    assert_eq!((live_blocks(), heap_bytes()), before, "blocks leaked");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 4 } else { 256 },
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_workloads_match_the_model(steps in prop::collection::vec(step(), 1..if cfg!(miri) { 20 } else { 200 })) {
+        let _serial = serial();
+        run_model(&steps);
+    }
+}
