@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds every example guest for wasm32 with each allocator back end, prints each module's size,
+# and checks minimal.wasm against its budget. Each example is built on its own, since cargo
+# unifies features across packages built together. Ends with the default (talc) builds in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+examples=(array_sum upper replace echo minimal)
+backends=(wee_alloc lol_alloc dlmalloc talc)
+out=target/wasm32-unknown-unknown/guest
+minimal_budget=2300
+
+printf '%-10s' "bytes"; printf ' %10s' "${backends[@]}"; echo
+declare -A size
+for backend in "${backends[@]}"; do
+  for example in "${examples[@]}"; do
+    cargo build --quiet --profile guest --target wasm32-unknown-unknown -p "$example" \
+      --no-default-features --features "$backend"
+    size[$example,$backend]=$(stat -c %s "$out/$example.wasm")
+  done
+done
+for example in "${examples[@]}"; do
+  printf '%-10s' "$example"
+  for backend in "${backends[@]}"; do printf ' %10s' "${size[$example,$backend]}"; done
+  echo
+done
+
+minimal=${size[minimal,talc]}
+echo "minimal.wasm with talc: $minimal bytes (budget $minimal_budget)"
+if [ "$minimal" -gt "$minimal_budget" ]; then
+  echo "minimal.wasm is over its budget of $minimal_budget bytes" >&2
+  [ "${GUESTMEM_SIZE_BUDGET:-enforce}" = "report" ] || exit 1
+fi
