@@ -1,0 +1,158 @@
+//! Check 3: no leaks inside linear memory over many `echo` and `upper` round trips of mixed
+//! sizes. After a warm-up (a tenth of the rounds), `heap_bytes` and `memory.size` must not move,
+//! and at the end `live_blocks` must be back where it started.
+
+use crate::checks::Context;
+use crate::error::HostError;
+use crate::guest::Guest;
+use crate::report::{Findings, Row};
+
+/// The guests driven by this check.
+pub const GUESTS: [&str; 2] = ["echo", "upper"];
+
+/// Runs the leak check: one row per guest.
+#[must_use]
+pub fn check(context: &Context) -> Vec<Row> {
+    GUESTS
+        .iter()
+        .map(|&name| {
+            let mut findings = Findings::new();
+            let outcome = run(context, name, &mut findings);
+            findings.finish(outcome);
+            findings.into_row("leaks", name)
+        })
+        .collect()
+}
+
+/// A small deterministic generator (xorshift32): the same sizes on every run.
+#[derive(Debug, Clone)]
+pub struct Xorshift(u32);
+
+impl Xorshift {
+    /// A generator started from `seed` (0 is replaced by 1).
+    #[must_use]
+    pub fn new(seed: u32) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// The next value.
+    pub fn next_u32(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
+
+    /// A value below `bound` (which must not be 0).
+    pub fn below(&mut self, bound: u32) -> u32 {
+        self.next_u32() % bound
+    }
+
+    /// A mixed input length: mostly small, some of a few KiB, a few up to 64 KiB.
+    pub fn mixed_len(&mut self) -> usize {
+        let len = match self.below(100) {
+            0..70 => self.below(65),
+            70..95 => 64 + self.below(4096 - 64),
+            _ => 4096 + self.below(65_536 - 4096),
+        };
+        usize::try_from(len).unwrap_or(0)
+    }
+}
+
+/// Characters for `upper`'s inputs: ASCII, and ones whose upper case is longer or different.
+const TEXT: [char; 12] = ['a', 'z', 'Q', '0', ' ', 'ß', 'é', 'ǆ', 'ﬃ', 'σ', 'ж', '😀'];
+
+/// An input of about `len` bytes for `guest`.
+pub fn input(guest: &str, len: usize, random: &mut Xorshift) -> Vec<u8> {
+    if guest == "upper" {
+        let mut text = String::with_capacity(len + 4);
+        while text.len() < len {
+            text.push(TEXT[random.below(12) as usize]);
+        }
+        text.into_bytes()
+    } else {
+        (0..len)
+            .map(|_| random.next_u32().to_le_bytes()[0])
+            .collect()
+    }
+}
+
+/// What `guest` must return for `input`.
+pub fn expected(guest: &str, input: &[u8]) -> Vec<u8> {
+    if guest == "upper" {
+        String::from_utf8_lossy(input).to_uppercase().into_bytes()
+    } else {
+        input.to_vec()
+    }
+}
+
+/// One round trip: returns `false` (after recording why) if the result was wrong.
+fn round_trip(
+    guest: &mut Guest,
+    name: &str,
+    random: &mut Xorshift,
+    findings: &mut Findings,
+) -> Result<bool, HostError> {
+    let len = random.mixed_len();
+    let input = input(name, len, random);
+    let result = guest.call_result(name, &[&input])?;
+    Ok(findings.expect(result == expected(name, &input), || {
+        format!(
+            "{name} returned a wrong result for an input of {} bytes",
+            input.len()
+        )
+    }))
+}
+
+fn stat(value: Option<u32>, name: &str) -> Result<u32, HostError> {
+    value.ok_or_else(|| HostError::Export {
+        name: name.to_owned(),
+        message: "missing: the guest must be built with the stats feature".to_owned(),
+    })
+}
+
+fn run(context: &Context, name: &str, findings: &mut Findings) -> Result<(), HostError> {
+    let mut guest = context
+        .guests
+        .example(&context.engine, name)?
+        .instantiate()?;
+    let rounds = context.scale.leak_round_trips();
+    let warm_up = rounds / 10;
+    let mut random = Xorshift::new(0x9E37_79B9);
+    let live_at_start = stat(guest.live_blocks()?, "live_blocks")?;
+    for _ in 0..warm_up {
+        if !round_trip(&mut guest, name, &mut random, findings)? {
+            return Ok(());
+        }
+    }
+    let heap_after_warm_up = stat(guest.heap_bytes()?, "heap_bytes")?;
+    let pages_after_warm_up = guest.memory_pages();
+    for _ in warm_up..rounds {
+        if !round_trip(&mut guest, name, &mut random, findings)? {
+            return Ok(());
+        }
+    }
+    let live_at_end = stat(guest.live_blocks()?, "live_blocks")?;
+    let heap_at_end = stat(guest.heap_bytes()?, "heap_bytes")?;
+    let pages_at_end = guest.memory_pages();
+    findings.figure(format!("{rounds} round trips"));
+    findings.figure(format!("live_blocks {live_at_start} -> {live_at_end}"));
+    findings.figure(format!(
+        "heap_bytes after warm-up {heap_after_warm_up} -> {heap_at_end}"
+    ));
+    findings.figure(format!(
+        "pages after warm-up {pages_after_warm_up} -> {pages_at_end}"
+    ));
+    findings.expect(live_at_end == live_at_start, || {
+        format!("live_blocks went from {live_at_start} to {live_at_end}")
+    });
+    findings.expect(heap_at_end == heap_after_warm_up, || {
+        format!("heap_bytes went from {heap_after_warm_up} after warm-up to {heap_at_end}")
+    });
+    findings.expect(pages_at_end == pages_after_warm_up, || {
+        format!("memory.size grew from {pages_after_warm_up} pages after warm-up to {pages_at_end}")
+    });
+    Ok(())
+}

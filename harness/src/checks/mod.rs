@@ -1,0 +1,159 @@
+//! The checks of issue 3, each written once and run by both the `harness` binary and
+//! `cargo test -p harness`.
+//!
+//! Every check takes a [`Context`] and returns report rows; a row fails when one of its
+//! expectations does not hold, and an unexpected error fails it too.
+
+pub mod allocators;
+pub mod conformance;
+pub mod examples;
+pub mod growth;
+pub mod hostile;
+pub mod leaks;
+pub mod native;
+
+use wasmtime::Engine;
+
+use crate::engine::new_engine;
+use crate::error::HostError;
+use crate::guests::GuestDir;
+use crate::report::Row;
+use crate::valgrind::running_on_valgrind;
+
+/// What every check needs: the engine, the built guests, and how hard to push.
+#[derive(Clone)]
+pub struct Context {
+    /// The engine guests are compiled with.
+    pub engine: Engine,
+    /// Where the built guests are.
+    pub guests: GuestDir,
+    /// Iteration counts and sizes.
+    pub scale: Scale,
+}
+
+impl Context {
+    /// A context for the guests in `guests`, scaled down under Valgrind.
+    ///
+    /// # Errors
+    ///
+    /// [`HostError::Wasmtime`] if the engine cannot be created.
+    pub fn new(guests: GuestDir) -> Result<Self, HostError> {
+        Ok(Self {
+            engine: new_engine()?,
+            guests,
+            scale: Scale::detect(),
+        })
+    }
+}
+
+/// Iteration counts and sizes: the issue's figures, or smaller ones under Valgrind, where every
+/// instruction of wasmtime and of the JIT-compiled guest is interpreted.
+#[derive(Debug, Clone, Copy)]
+pub struct Scale {
+    /// Running under Valgrind.
+    pub valgrind: bool,
+}
+
+impl Scale {
+    /// Full scale, or reduced if the process runs under Valgrind.
+    #[must_use]
+    pub fn detect() -> Self {
+        Self {
+            valgrind: running_on_valgrind(),
+        }
+    }
+
+    /// Round trips per guest in the leak check (issue: 100,000).
+    #[must_use]
+    pub fn leak_round_trips(self) -> u32 {
+        if self.valgrind { 2_000 } else { 100_000 }
+    }
+
+    /// Size of the inputs and results of the growth check (issue: 64 MiB).
+    #[must_use]
+    pub fn growth_bytes(self) -> usize {
+        if self.valgrind { 8 << 20 } else { 64 << 20 }
+    }
+
+    /// Rounds of the allocator check (issue: 1,000).
+    #[must_use]
+    pub fn allocator_rounds(self) -> u32 {
+        if self.valgrind { 100 } else { 1_000 }
+    }
+
+    /// Round trips through the natively linked guest code.
+    #[must_use]
+    pub fn native_round_trips(self) -> u32 {
+        if self.valgrind { 500 } else { 10_000 }
+    }
+}
+
+/// Runs every check, in the issue's order, then the native one.
+#[must_use]
+pub fn run_all(context: &Context) -> Vec<Row> {
+    let mut rows = conformance::check_all(context);
+    rows.push(examples::check(context));
+    rows.extend(leaks::check(context));
+    rows.push(growth::check(context));
+    rows.push(hostile::check(context));
+    rows.extend(allocators::check(context));
+    rows.push(native::check(context.scale));
+    rows
+}
+
+/// A call every example guest answers, for checks that need "some guest function".
+#[derive(Debug, Clone)]
+pub struct SampleCall {
+    /// The export.
+    pub function: &'static str,
+    /// Its inputs, each passed as `(ptr, len)`.
+    pub inputs: Vec<Vec<u8>>,
+    /// What it must return.
+    pub expected: Expected,
+}
+
+/// What a [`SampleCall`] returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// A result block with these bytes.
+    Bytes(Vec<u8>),
+    /// An integer.
+    Integer(u32),
+}
+
+/// The sample call of the guest built from example `name`, if it exports one.
+#[must_use]
+pub fn sample_call(exports: impl Fn(&str) -> bool) -> Option<SampleCall> {
+    let call = |function, inputs: &[&[u8]], expected| SampleCall {
+        function,
+        inputs: inputs.iter().map(|input| input.to_vec()).collect(),
+        expected,
+    };
+    if exports("echo") {
+        Some(call(
+            "echo",
+            &[b"guestmem"],
+            Expected::Bytes(b"guestmem".to_vec()),
+        ))
+    } else if exports("upper") {
+        Some(call(
+            "upper",
+            &[b"guestmem"],
+            Expected::Bytes(b"GUESTMEM".to_vec()),
+        ))
+    } else if exports("replace") {
+        Some(call(
+            "replace",
+            &[b"a-b-c", b"-", b"+"],
+            Expected::Bytes(b"a+b+c".to_vec()),
+        ))
+    } else if exports("array_sum") {
+        Some(call(
+            "array_sum",
+            &[&[1, 2, 3, 250]],
+            Expected::Integer(256),
+        ))
+    } else {
+        None
+    }
+}

@@ -1,0 +1,326 @@
+//! The native half of the harness: guestmem and the example guests linked into this x86_64
+//! binary, on the system allocator, and driven directly, so that Valgrind's memcheck sees every
+//! block they allocate.
+//!
+//! Natively a trap is a panic carrying the recorded reason; this check catches the ones it causes
+//! on purpose. Only misuse that reads live memory is tried here (a wrong length, a pointer into a
+//! live block): a double free would read freed memory, which is the guest's defence on wasm32 but
+//! an invalid read natively.
+//!
+//! `heap_bytes` counts only when [`guestmem::stats::Counting`] is the program's global allocator,
+//! as it is in the `harness` binary and its tests; the check fails if it does not count.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::ptr;
+
+use guestmem::abi;
+use guestmem::stats;
+
+use crate::checks::Scale;
+use crate::checks::leaks::{Xorshift, expected, input};
+use crate::report::{Findings, Row};
+
+/// Whether a native trap can be caught. The ABI functions are `extern "C"`, and a panic cannot
+/// unwind out of an `extern "C"` function: the process aborts. Until guestmem declares them
+/// `extern "C-unwind"` natively, the native check leaves traps to the wasm checks.
+const TRAPS_UNWIND: bool = false;
+
+/// Lengths allocated, resized and freed in every round.
+const LENGTHS: [usize; 12] = [0, 1, 7, 8, 9, 63, 64, 100, 1000, 4096, 4097, 70_000];
+
+/// Runs the native check.
+#[must_use]
+pub fn check(scale: Scale) -> Row {
+    let mut findings = Findings::new();
+    let previous_hook = panic::take_hook();
+    // The panics this check causes are expected; keep them off stderr.
+    panic::set_hook(Box::new(|_| {}));
+    let outcome = run(scale, &mut findings);
+    drop(panic::take_hook());
+    panic::set_hook(previous_hook);
+    findings.finish(outcome);
+    findings.into_row("native", "guestmem + examples, x86_64")
+}
+
+fn run(scale: Scale, findings: &mut Findings) -> Result<(), String> {
+    counting_is_installed(findings);
+    let mut random = Xorshift::new(0x2545_F491);
+    // Warm up: the first panic and the first messages initialise state that stays for good.
+    round(0, &mut random, findings)?;
+    let live_before = stats::live_blocks();
+    let heap_before = stats::heap_bytes();
+    let rounds = scale.native_round_trips();
+    for index in 1..=rounds {
+        round(index, &mut random, findings)?;
+        if !findings.passed_so_far() {
+            break;
+        }
+    }
+    let live_after = stats::live_blocks();
+    let heap_after = stats::heap_bytes();
+    findings.figure(format!("{rounds} rounds"));
+    findings.figure(format!("live_blocks {live_before} -> {live_after}"));
+    findings.figure(format!("heap_bytes {heap_before} -> {heap_after}"));
+    findings.expect(live_after == live_before, || {
+        format!("live_blocks went from {live_before} to {live_after}")
+    });
+    findings.expect(heap_after == heap_before, || {
+        format!("heap_bytes went from {heap_before} to {heap_after}")
+    });
+    Ok(())
+}
+
+fn counting_is_installed(findings: &mut Findings) {
+    let before = stats::heap_bytes();
+    let block = std::hint::black_box(Vec::<u8>::with_capacity(4096));
+    let during = stats::heap_bytes();
+    drop(block);
+    findings.expect(during >= before.saturating_add(4096), || {
+        format!(
+            "heap_bytes went from {before} to {during} across a 4096-byte allocation: install \
+             guestmem::stats::Counting as the #[global_allocator]"
+        )
+    });
+}
+
+/// A host-owned input block holding `bytes`.
+fn put(bytes: &[u8]) -> Result<*mut u8, String> {
+    let ptr = abi::alloc(bytes.len());
+    if ptr.is_null() {
+        return Err(format!("alloc({}) returned null", bytes.len()));
+    }
+    // SAFETY: `ptr` is a fresh block of `bytes.len()` writable bytes, which cannot overlap
+    // `bytes`, a live Rust slice.
+    unsafe { ptr::copy_nonoverlapping(bytes.as_ptr(), ptr, bytes.len()) };
+    Ok(ptr)
+}
+
+/// Frees a block the host owns.
+///
+/// # Safety
+///
+/// - `ptr` is null or a live block, freed by nobody else.
+unsafe fn free(ptr: *mut u8) {
+    // SAFETY: the caller's promise.
+    unsafe { abi::free(ptr) };
+}
+
+/// Copies the result block at `ptr` out and frees it; `None` for null.
+///
+/// # Safety
+///
+/// - `ptr` is null or a result block returned by guestmem and not freed yet.
+unsafe fn take_result(ptr: *mut u8) -> Option<Vec<u8>> {
+    if ptr.is_null() {
+        return None;
+    }
+    let mut prefix = [0_u8; 4];
+    // SAFETY: a result block starts with its 4-byte length.
+    unsafe { ptr::copy_nonoverlapping(ptr, prefix.as_mut_ptr(), 4) };
+    let len = usize::try_from(u32::from_le_bytes(prefix)).ok()?;
+    // SAFETY: the `len` bytes of the result follow the prefix.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr.add(4), len) }.to_vec();
+    // SAFETY: a result block, freed once, here.
+    unsafe { abi::free(ptr) };
+    Some(bytes)
+}
+
+/// The pending error message, taken from `last_error`.
+fn last_error() -> Option<String> {
+    // SAFETY: `last_error` returns null or a fresh result block.
+    let bytes = unsafe { take_result(abi::last_error()) }?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Calls a guest function taking one `(ptr, len)` input and returning a result block, the way a
+/// host does: input in a block of its own, result copied out, both freed.
+fn call_result(
+    function: unsafe extern "C" fn(*const u8, usize) -> *mut u8,
+    bytes: &[u8],
+) -> Result<Option<Vec<u8>>, String> {
+    let input = put(bytes)?;
+    // SAFETY: `input` holds `bytes.len()` initialised bytes, live for the call.
+    let result = unsafe { function(input, bytes.len()) };
+    // SAFETY: what the guest returns is null or a result block.
+    let taken = unsafe { take_result(result) };
+    // SAFETY: the input block is the host's, still live (the guest only borrows it).
+    unsafe { free(input) };
+    Ok(taken)
+}
+
+/// Runs `call`, which must panic (a native trap); returns the panic's message.
+fn expect_trap(call: impl FnOnce()) -> Option<String> {
+    let payload = panic::catch_unwind(AssertUnwindSafe(call)).err()?;
+    payload.downcast_ref::<String>().cloned().or_else(|| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|text| (*text).to_owned())
+    })
+}
+
+fn pattern(seed: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|index| (index.wrapping_mul(7) ^ seed).to_le_bytes()[0])
+        .collect()
+}
+
+fn round(index: u32, random: &mut Xorshift, findings: &mut Findings) -> Result<(), String> {
+    blocks(findings)?;
+    examples(random, findings)?;
+    errors(findings)?;
+    if TRAPS_UNWIND && index % 100 == 0 {
+        traps(findings)?;
+    }
+    Ok(())
+}
+
+fn blocks(findings: &mut Findings) -> Result<(), String> {
+    let mut live = Vec::new();
+    for (seed, len) in LENGTHS.into_iter().enumerate() {
+        let content = pattern(seed, len);
+        let ptr = put(&content)?;
+        findings.expect(ptr.addr() % 8 == 0, || {
+            format!("alloc({len}) = {ptr:p}, not 8-aligned")
+        });
+        live.push((ptr, content));
+    }
+    for (ptr, content) in &mut live {
+        let new_len = content.len() * 2 + 3;
+        // SAFETY: `*ptr` is a live block.
+        let resized = unsafe { abi::realloc(*ptr, new_len) };
+        if resized.is_null() {
+            return Err(format!("realloc(_, {new_len}) returned null"));
+        }
+        // SAFETY: `resized` has `new_len` bytes, of which the first `content.len()` were kept.
+        let kept = unsafe { std::slice::from_raw_parts(resized, content.len()) };
+        findings.expect(kept == content.as_slice(), || {
+            format!("realloc to {new_len} bytes lost content")
+        });
+        *ptr = resized;
+        content.resize(new_len, 0);
+        // SAFETY: `resized` has `new_len` writable bytes.
+        unsafe { ptr::write_bytes(resized, 0, new_len) };
+    }
+    for (position, (ptr, content)) in live.into_iter().enumerate() {
+        if position % 2 == 0 {
+            // SAFETY: a live block of `content.len()` bytes, freed once.
+            unsafe { abi::dealloc(ptr, content.len()) };
+        } else {
+            // SAFETY: a live block, freed once.
+            unsafe { free(ptr) };
+        }
+    }
+    let refused = abi::alloc(usize::MAX);
+    findings.expect(refused.is_null(), || {
+        "alloc(usize::MAX) did not return null".to_owned()
+    });
+    // SAFETY: null is a no-op.
+    unsafe { free(ptr::null_mut()) };
+    Ok(())
+}
+
+fn examples(random: &mut Xorshift, findings: &mut Findings) -> Result<(), String> {
+    for guest in ["echo", "upper"] {
+        let len = random.mixed_len() % 8192;
+        let bytes = input(guest, len, random);
+        let function = if guest == "echo" {
+            echo::echo
+        } else {
+            upper::upper
+        };
+        let result = call_result(function, &bytes)?;
+        findings.expect(
+            result.as_deref() == Some(expected(guest, &bytes).as_slice()),
+            || {
+                format!(
+                    "native {guest} returned a wrong result for {} bytes",
+                    bytes.len()
+                )
+            },
+        );
+    }
+
+    let numbers = put(&[1, 2, 3, 4, 5])?;
+    // SAFETY: five initialised bytes, live for the call.
+    let sum = unsafe { array_sum::array_sum(numbers, 5) };
+    // SAFETY: the host's input block, freed once.
+    unsafe { free(numbers) };
+    findings.expect(sum == 15, || {
+        format!("native array_sum([1, 2, 3, 4, 5]) = {sum}")
+    });
+
+    let [text, from, to] = [&b"Hello World!"[..], b"World", b"WASM"].map(put);
+    let (text, from, to) = (text?, from?, to?);
+    // SAFETY: three live input blocks of the lengths given.
+    let replaced = unsafe { replace::replace(text, 12, from, 5, to, 4) };
+    // SAFETY: null or a result block.
+    let replaced = unsafe { take_result(replaced) };
+    for block in [text, from, to] {
+        // SAFETY: the host's input blocks, freed once each.
+        unsafe { free(block) };
+    }
+    findings.expect(
+        replaced.as_deref() == Some(b"Hello WASM!".as_slice()),
+        || format!("native replace = {replaced:?}"),
+    );
+    Ok(())
+}
+
+fn errors(findings: &mut Findings) -> Result<(), String> {
+    let result = call_result(upper::upper, b"stra\xDFe")?;
+    findings.expect(result.is_none(), || {
+        "native upper(invalid UTF-8) succeeded".to_owned()
+    });
+    let message = last_error();
+    findings.expect(
+        message
+            .as_deref()
+            .is_some_and(|message| message.contains("UTF-8")),
+        || format!("native last_error after invalid UTF-8 = {message:?}"),
+    );
+    let cleared = last_error();
+    findings.expect(cleared.is_none(), || {
+        format!("native last_error was not cleared: {cleared:?}")
+    });
+    Ok(())
+}
+
+fn traps(findings: &mut Findings) -> Result<(), String> {
+    let block = put(&[0x5A; 32])?;
+    // SAFETY: `block` is live; a wrong length is caught before anything is freed.
+    let wrong_length = expect_trap(|| unsafe { abi::dealloc(block, 33) });
+    let reason = last_error();
+    findings.expect(
+        wrong_length
+            .as_deref()
+            .is_some_and(|message| message.contains("dealloc"))
+            && wrong_length == reason,
+        || {
+            format!(
+                "native dealloc with a wrong length: panic {wrong_length:?}, last_error {reason:?}"
+            )
+        },
+    );
+    // SAFETY: `block + 8` points into the live block; the header read in front of it is the
+    // block's own initialised bytes, and the tag check rejects it.
+    let interior = expect_trap(|| unsafe { abi::free(block.add(8)) });
+    let reason = last_error();
+    findings.expect(interior.is_some() && interior == reason, || {
+        format!("native free of an interior pointer: panic {interior:?}, last_error {reason:?}")
+    });
+    // The trapping calls did not touch the heap: the block is still live, with its length.
+    // SAFETY: `block` is live with 32 bytes, freed once.
+    unsafe { abi::dealloc(block, 32) };
+    Ok(())
+}
+
+/// Leaks one result block through the natively linked `echo`, on purpose, so that Valgrind's
+/// leak check has something to find (`harness --plant-leak`). Returns the payload length.
+#[inline(never)]
+pub fn plant_leak() -> usize {
+    let bytes = b"guestmem: this result block is leaked on purpose";
+    // SAFETY: `bytes` is live for the call. The result block is never freed: that is the point.
+    let leaked = unsafe { echo::echo(bytes.as_ptr(), bytes.len()) };
+    std::hint::black_box(leaked.is_null());
+    bytes.len()
+}

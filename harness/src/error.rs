@@ -1,0 +1,143 @@
+//! The host's error type: every way a call into a guest can fail.
+
+use std::path::PathBuf;
+
+/// An error from loading a guest or from a call into it.
+///
+/// A guest function that returns `0` becomes [`HostError::Guest`] with the message that
+/// `last_error` held; a trap becomes [`HostError::Trap`] with the reason the guest recorded; a
+/// result block the host cannot trust becomes [`HostError::BadResult`]. None of them leaves the
+/// host in a bad state: the caller decides whether to keep the instance.
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    /// The guest function returned `0` and reported why through `last_error`.
+    #[error("`{function}` failed: {message}")]
+    Guest {
+        /// The export that failed.
+        function: String,
+        /// The message `last_error` returned, or a note saying why there is none.
+        message: String,
+    },
+    /// The call trapped.
+    #[error("`{function}` trapped ({trap}): {}", reason.as_deref().unwrap_or("no reason recorded"))]
+    Trap {
+        /// The export that trapped.
+        function: String,
+        /// What wasmtime saw.
+        trap: wasmtime::Trap,
+        /// The reason the guest recorded before trapping, read back through `last_error`.
+        reason: Option<String>,
+    },
+    /// The guest returned a pointer that is not a readable result block.
+    #[error("`{function}` returned a bad result block: {problem}")]
+    BadResult {
+        /// The export whose result was rejected.
+        function: String,
+        /// What is wrong with it.
+        problem: ResultProblem,
+    },
+    /// `alloc` returned `0` for an input the host wanted to pass.
+    #[error("alloc({len}) returned 0")]
+    AllocFailed {
+        /// The length asked for.
+        len: u32,
+    },
+    /// A host access to linear memory would fall outside it.
+    #[error("{len} bytes at {ptr:#x} are outside linear memory ({memory} bytes)")]
+    OutOfBounds {
+        /// Start of the access.
+        ptr: u32,
+        /// Its length.
+        len: u64,
+        /// The size of linear memory at the time.
+        memory: usize,
+    },
+    /// An input longer than a u32 length can describe.
+    #[error("an input of {len} bytes does not fit the ABI's u32 lengths")]
+    InputTooLong {
+        /// Its length.
+        len: usize,
+    },
+    /// The module lacks an export the host needs, or it has the wrong type.
+    #[error("export `{name}`: {message}")]
+    Export {
+        /// The export's name.
+        name: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A guest file could not be read.
+    #[error("cannot read guest {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why it could not be read.
+        source: std::io::Error,
+    },
+    /// Any other wasmtime error (compilation, instantiation, a failed host call).
+    #[error("wasmtime: {0:#}")]
+    Wasmtime(wasmtime::Error),
+}
+
+impl From<wasmtime::Error> for HostError {
+    fn from(error: wasmtime::Error) -> Self {
+        Self::Wasmtime(error)
+    }
+}
+
+impl HostError {
+    /// The recorded reason if this is a trap, `None` otherwise.
+    #[must_use]
+    pub fn trap_reason(&self) -> Option<&str> {
+        match self {
+            Self::Trap { reason, .. } => reason.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Returns `true` if this error is a trap.
+    #[must_use]
+    pub fn is_trap(&self) -> bool {
+        matches!(self, Self::Trap { .. })
+    }
+}
+
+/// Why a result block was rejected. See "Results" in `docs/ABI.md`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResultProblem {
+    /// The pointer is not a multiple of 8, so it is not a block.
+    #[error("pointer {ptr:#x} is not a multiple of 8")]
+    Misaligned {
+        /// The pointer.
+        ptr: u32,
+    },
+    /// The 4-byte length prefix does not lie inside linear memory.
+    #[error("length prefix at {ptr:#x} is outside linear memory ({memory} bytes)")]
+    PrefixOutOfBounds {
+        /// The pointer.
+        ptr: u32,
+        /// The size of linear memory.
+        memory: usize,
+    },
+    /// The payload runs past the end of linear memory.
+    #[error("{len} bytes at {ptr:#x} + 4 run past the end of linear memory ({memory} bytes)")]
+    PayloadOutOfBounds {
+        /// The pointer.
+        ptr: u32,
+        /// The length the prefix claims.
+        len: u32,
+        /// The size of linear memory.
+        memory: usize,
+    },
+    /// The length prefix is above the host's cap.
+    #[error("length {len} is above the host's cap of {cap} bytes")]
+    TooLong {
+        /// The length the prefix claims.
+        len: u32,
+        /// The cap.
+        cap: u32,
+    },
+    /// A `last_error` message that is not UTF-8.
+    #[error("the message is not UTF-8")]
+    NotUtf8,
+}

@@ -1,0 +1,19 @@
+//! Native host for guestmem guests.
+//!
+//! A wasmtime host that follows `docs/ABI.md` ([`Guest`]), the checks of issue 3 written once for
+//! both the `harness` binary and `cargo test -p harness` ([`checks`]), and the native drive of
+//! guestmem and the example guests that Valgrind watches ([`checks::native`]).
+
+pub mod checks;
+pub mod engine;
+pub mod error;
+pub mod guest;
+pub mod guests;
+pub mod report;
+pub mod result_block;
+pub mod valgrind;
+
+pub use error::{HostError, ResultProblem};
+pub use guest::{DEFAULT_RESULT_CAP, Guest, GuestModule, GuestOptions};
+pub use guests::GuestDir;
+pub use report::Row;

@@ -1,0 +1,113 @@
+//! `harness`: builds the guest modules, runs every check of issue 3 against them and against the
+//! natively linked guest code, prints a table, and exits non-zero if any row failed.
+//!
+//! ```text
+//! cargo run -p harness                      # build guests, run all checks
+//! cargo run -p harness -- --no-build        # use the guests already in target/guests
+//! cargo run -p harness -- --guests DIR      # use the guests in DIR
+//! valgrind --leak-check=full --error-exitcode=1 ./target/debug/harness [--plant-leak]
+//! ```
+
+use std::process::ExitCode;
+
+use harness::checks::{self, Context, native};
+use harness::guests::{self, BuildError, GuestDir};
+use harness::report;
+
+// Natively, guestmem serves its blocks from the program's allocator; counting it makes
+// `heap_bytes` meaningful for the native check.
+#[global_allocator]
+static HEAP: guestmem::stats::Counting<std::alloc::System> =
+    guestmem::stats::Counting::new(std::alloc::System);
+
+const USAGE: &str = "\
+usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
+
+  run            build the guests and run every check (the default)
+  --no-build     use the guests already built in target/guests
+  --guests DIR   use the guests in DIR (implies --no-build)
+  --plant-leak   after the checks, leak one block through the natively linked echo guest,
+                 so that `valgrind --leak-check=full --error-exitcode=1` must fail";
+
+/// What the command line asked for.
+struct Options {
+    build: bool,
+    guests: GuestDir,
+    plant_leak: bool,
+}
+
+fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut options = Options {
+        build: true,
+        guests: GuestDir::default_location(),
+        plant_leak: false,
+    };
+    let mut first = true;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "run" if first => {}
+            "--no-build" => options.build = false,
+            "--guests" => {
+                let dir = args.next().ok_or("--guests needs a directory")?;
+                options.guests = GuestDir::new(dir);
+                options.build = false;
+            }
+            "--plant-leak" => options.plant_leak = true,
+            "-h" | "--help" | "help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+        first = false;
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let options = match parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(problem) => {
+            if problem.is_empty() {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("harness: {problem}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    run(&options)
+}
+
+fn run(options: &Options) -> ExitCode {
+    if options.build {
+        if let Err(error) = guests::build_all(&options.guests) {
+            eprintln!("harness: cannot build the guests: {error}");
+            if matches!(error, BuildError::MissingTarget { .. }) {
+                eprintln!("harness: then run this command again");
+            }
+            return ExitCode::from(2);
+        }
+    }
+    let context = match Context::new(options.guests.clone()) {
+        Ok(context) => context,
+        Err(error) => {
+            eprintln!("harness: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if context.scale.valgrind {
+        println!("harness: running under Valgrind: iteration counts and sizes are scaled down");
+    }
+    println!("harness: guests from {}", options.guests.dir().display());
+    let rows = checks::run_all(&context);
+    print!("{}", report::table(&rows));
+    if options.plant_leak {
+        let len = native::plant_leak();
+        println!(
+            "harness: --plant-leak: leaked one result block ({len}-byte payload) through the native echo guest"
+        );
+    }
+    if rows.iter().all(harness::Row::passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
