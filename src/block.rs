@@ -97,25 +97,15 @@ impl Block {
     pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
         let addr = ptr.addr();
         let in_memory = addr >= HEADER_SIZE && memory::contains(addr - HEADER_SIZE, HEADER_SIZE);
-        if addr % BLOCK_ALIGN != 0 || !in_memory {
-            misuse(
-                call,
-                addr,
-                NOT_LIVE,
-                None,
-            );
+        if !addr.is_multiple_of(BLOCK_ALIGN) || !in_memory {
+            misuse(call, addr, NOT_LIVE, None);
         }
         let header = ptr.wrapping_sub(HEADER_SIZE).cast::<Header>();
         // SAFETY: `header` is aligned (checked above) and readable (the caller's promise; on
         // wasm32, checked against memory.size above).
         let found = unsafe { header.read() };
         if found.tag != tag_for(header.addr(), found.len) {
-            misuse(
-                call,
-                addr,
-                NOT_LIVE,
-                None,
-            );
+            misuse(call, addr, NOT_LIVE, None);
         }
         Self {
             // `addr >= HEADER_SIZE`, so the header address is not null.

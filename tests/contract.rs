@@ -1,17 +1,16 @@
 //! The ABI v1 contract (docs/ABI.md), line by line, against the native build of the exports.
 //!
 //! Natively a trap is a panic carrying the recorded reason. The exports share global state (the
-//! error slot, the counters), so every test holds `serial()`.
+//! error slot, the counters), so every test holds `serial()`. `heap_bytes` counts every
+//! allocation of the process, the test runner's too, so it is checked in tests/heap_bytes.rs,
+//! which runs alone.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Mutex, MutexGuard};
 
 use guestmem::abi::{abi_version, alloc, dealloc, free, last_error, realloc};
-use guestmem::stats::{Counting, heap_bytes, live_blocks};
+use guestmem::stats::live_blocks;
 use proptest::prelude::*;
-
-#[global_allocator]
-static HEAP: Counting<std::alloc::System> = Counting::new(std::alloc::System);
 
 fn serial() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -48,7 +47,10 @@ fn expect_trap(reason: &str, f: impl FnOnce()) {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
-    assert!(message.contains(reason), "trap reason {message:?} lacks {reason:?}");
+    assert!(
+        message.contains(reason),
+        "trap reason {message:?} lacks {reason:?}"
+    );
     assert_eq!(take_error().as_deref(), Some(message.as_str()));
 }
 
@@ -78,10 +80,17 @@ fn blocks_are_aligned_writable_and_disjoint() {
         fill(ptr, len, i as u8);
     }
     for (i, &(a, a_len)) in blocks.iter().enumerate() {
-        assert_eq!(bytes_of(a, a_len), vec![i as u8; a_len], "block {i} was overwritten");
+        assert_eq!(
+            bytes_of(a, a_len),
+            vec![i as u8; a_len],
+            "block {i} was overwritten"
+        );
         for &(b, b_len) in &blocks[i + 1..] {
             let (a0, b0) = (a.addr(), b.addr());
-            assert!(a0 + a_len.max(1) <= b0 || b0 + b_len.max(1) <= a0, "blocks overlap");
+            assert!(
+                a0 + a_len.max(1) <= b0 || b0 + b_len.max(1) <= a0,
+                "blocks overlap"
+            );
         }
     }
     for (ptr, len) in blocks {
@@ -109,11 +118,11 @@ fn alloc_zero_is_a_real_block() {
 #[test]
 fn alloc_beyond_the_address_space_returns_null() {
     let _serial = serial();
-    let before = (live_blocks(), heap_bytes());
+    let before = live_blocks();
     for len in [usize::MAX, usize::MAX - 7, u32::MAX as usize + 1] {
         assert!(alloc(len).is_null(), "alloc({len}) should fail");
     }
-    assert_eq!((live_blocks(), heap_bytes()), before);
+    assert_eq!(live_blocks(), before);
     assert_eq!(take_error(), None, "a failed alloc records no error");
 }
 
@@ -146,7 +155,9 @@ fn wrong_length_message_names_both_lengths() {
     let _serial = serial();
     let ptr = alloc(16);
     // SAFETY: a live block; the wrong length is caught before anything is freed.
-    expect_trap(", 12), the block has 16 bytes", || unsafe { dealloc(ptr, 12) });
+    expect_trap(", 12), the block has 16 bytes", || unsafe {
+        dealloc(ptr, 12)
+    });
     // SAFETY: still live.
     unsafe { free(ptr) };
 }
@@ -171,7 +182,9 @@ fn interior_pointers_trap() {
     let ptr = alloc(64);
     fill(ptr, 64, 0);
     // SAFETY: the header read lies inside the live, initialised block.
-    expect_trap("not a live block: dealloc(", || unsafe { dealloc(ptr.add(16), 48) });
+    expect_trap("not a live block: dealloc(", || unsafe {
+        dealloc(ptr.add(16), 48)
+    });
     // SAFETY: still live.
     unsafe { free(ptr) };
 }
@@ -308,7 +321,10 @@ fn errors_carry_their_display_text() {
     let (right, right_len) = input(b"x");
     // SAFETY: live input blocks.
     assert!(unsafe { join(left, left_len, right, right_len) }.is_null());
-    assert_eq!(take_error().as_deref(), Some("left is empty, right is \"x\""));
+    assert_eq!(
+        take_error().as_deref(),
+        Some("left is empty, right is \"x\"")
+    );
     // SAFETY: as above, swapped.
     let joined = unsafe { join(right, right_len, right, right_len) };
     assert_eq!(take_result(joined), b"xx");
@@ -338,20 +354,6 @@ fn integer_results_fail_with_zero_and_a_message() {
     // SAFETY: never read.
     assert_eq!(unsafe { checked_sum(std::ptr::null(), 0) }, 0);
     assert_eq!(take_error(), None);
-}
-
-#[test]
-fn heap_bytes_and_live_blocks_return_to_their_baseline() {
-    let _serial = serial();
-    let before = (live_blocks(), heap_bytes());
-    let blocks: Vec<*mut u8> = (0..50).map(|i| alloc(i * 37)).collect();
-    assert_eq!(live_blocks(), before.0 + 50);
-    assert!(heap_bytes() >= before.1 + (0..50).map(|i| i * 37 + 8).sum::<usize>() as u32);
-    for ptr in blocks {
-        // SAFETY: live blocks, each freed once.
-        unsafe { free(ptr) };
-    }
-    assert_eq!((live_blocks(), heap_bytes()), before);
 }
 
 /// One step of a random workload against the exports.
@@ -386,7 +388,7 @@ fn check_contents(block: &Live) {
 
 /// Runs `steps` against the exports and a model of the live blocks.
 fn run_model(steps: &[Step]) {
-    let before = (live_blocks(), heap_bytes());
+    let before = live_blocks();
     let mut live: Vec<Live> = Vec::new();
     for (n, step) in steps.iter().enumerate() {
         let byte = n as u8;
@@ -424,14 +426,14 @@ fn run_model(steps: &[Step]) {
             }
             _ => {}
         }
-        assert_eq!(live_blocks(), before.0 + live.len() as u32);
+        assert_eq!(live_blocks(), before + live.len() as u32);
     }
     for block in live {
         check_contents(&block);
         // SAFETY: a live block, freed once.
         unsafe { free(block.ptr) };
     }
-    assert_eq!((live_blocks(), heap_bytes()), before, "blocks leaked");
+    assert_eq!(live_blocks(), before, "blocks leaked");
 }
 
 proptest! {
