@@ -62,10 +62,10 @@ fn layout_for(len: usize) -> Option<Layout> {
     Some(unsafe { Layout::from_size_align_unchecked(len + HEADER_SIZE, BLOCK_ALIGN) })
 }
 
-/// A live block, found from the pointer the host holds.
+/// A live block, found from the pointer the host holds: one pointer, so that it is returned in a
+/// register rather than through the stack.
 pub(crate) struct Block {
     header: NonNull<Header>,
-    len: u32,
 }
 
 impl Block {
@@ -110,13 +110,17 @@ impl Block {
         Self {
             // `addr >= HEADER_SIZE`, so the header address is not null.
             header: NonNull::new(header).unwrap_or(NonNull::dangling()),
-            len: found.len,
         }
     }
 
     /// The block's length in bytes, as the host asked for it.
     pub(crate) fn len(&self) -> usize {
-        self.len as usize
+        self.header_len() as usize
+    }
+
+    fn header_len(&self) -> u32 {
+        // SAFETY: `find` checked that the header is live, and so readable.
+        unsafe { (*self.header.as_ptr()).len }
     }
 
     /// Frees the block.
@@ -128,7 +132,7 @@ impl Block {
         let layout = self.layout();
         // SAFETY: the header is live and writable (checked by `find`). The tag is broken before
         // the memory goes back to the allocator, so a second free of the same pointer traps.
-        unsafe { (*self.header.as_ptr()).tag = !tag_for(self.header.addr().get(), self.len) };
+        unsafe { (*self.header.as_ptr()).tag = !tag_for(self.header.addr().get(), self.header_len()) };
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
         unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
         stats::block_freed();
@@ -157,7 +161,7 @@ impl Block {
         }
         let new_layout = layout_for(new_len)?;
         let old_base = self.header.as_ptr().cast::<u8>();
-        let old_tag = tag_for(self.header.addr().get(), self.len);
+        let old_tag = tag_for(self.header.addr().get(), self.header_len());
         // SAFETY: the header is live and writable (checked by `find`). The tag is broken first,
         // so that if the allocator moves the block, the old pointer no longer passes for live.
         unsafe { (*self.header.as_ptr()).tag = !old_tag };

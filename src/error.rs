@@ -11,7 +11,7 @@ use core::fmt;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::result::ResultBlock;
+use crate::result;
 
 /// The longest message kept; longer ones are cut at a character boundary.
 const CAPACITY: usize = 1024;
@@ -94,9 +94,9 @@ impl Message {
         if let Some(fixed) = self.fixed {
             return fixed;
         }
-        let written = self.bytes.get(..self.len).unwrap_or_default();
-        // SAFETY: `push` only ever copies whole characters of `&str`s.
-        unsafe { core::str::from_utf8_unchecked(written) }
+        // SAFETY: `push` keeps `len <= CAPACITY` and only ever copies whole characters of `&str`s
+        // into the first `len` bytes.
+        unsafe { core::str::from_utf8_unchecked(self.bytes.get_unchecked(..self.len)) }
     }
 }
 
@@ -198,10 +198,10 @@ pub(crate) fn take() -> *mut u8 {
         if !message.pending {
             return ptr::null_mut();
         }
-        match ResultBlock::from_bytes(message.as_str().as_bytes()) {
-            Some(block) => {
+        match result::copy_out(message.as_str().as_bytes()) {
+            Some(start) => {
                 message.pending = false;
-                block.into_raw()
+                start.as_ptr()
             }
             None => ptr::null_mut(),
         }

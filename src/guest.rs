@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::fmt::Display;
 use core::ptr;
 
-use crate::result::ResultBlock;
+use crate::result::{self, ResultBlock};
 use crate::{error, memory};
 
 /// Why a host's argument could not become the Rust value a function takes.
@@ -137,8 +137,8 @@ impl Output for ResultBlock {
 
 /// Copies `bytes` into a result block, or records that no memory could be had.
 fn hand_over(bytes: &[u8]) -> *mut u8 {
-    match ResultBlock::from_bytes(bytes) {
-        Some(block) => block.into_raw(),
+    match result::copy_out(bytes) {
+        Some(start) => start.as_ptr(),
         None => {
             error::record(|message| {
                 message

@@ -49,16 +49,7 @@ impl ResultBlock {
 
     /// Allocates a result block holding a copy of `bytes`; `None` when no memory can be had.
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        let block = Self::from_start(Self::allocate(bytes.len())?, bytes.len());
-        // SAFETY: `allocate` made room for `bytes.len()` bytes after the prefix, in a block that
-        // cannot overlap `bytes`, which is borrowed and so not freed.
-        unsafe {
-            block
-                .payload()
-                .as_ptr()
-                .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len());
-        };
-        Some(block)
+        Some(Self::from_start(copy_out(bytes)?, bytes.len()))
     }
 
     /// The result's bytes, to fill in.
@@ -91,6 +82,22 @@ impl ResultBlock {
         // SAFETY: the block is PREFIX + len bytes long, so this is within it.
         unsafe { self.start.add(PREFIX) }
     }
+}
+
+/// Copies `bytes` into a new result block and returns its start, the pointer the host receives;
+/// `None` when no memory can be had. A pointer rather than a [`ResultBlock`], so that it comes back
+/// in a register: this is on the path of every byte result and of `last_error`.
+pub(crate) fn copy_out(bytes: &[u8]) -> Option<NonNull<u8>> {
+    let start = ResultBlock::allocate(bytes.len())?;
+    // SAFETY: `allocate` made room for `bytes.len()` bytes after the prefix, in a new block that
+    // cannot overlap `bytes`, which is borrowed and so not freed.
+    unsafe {
+        start
+            .add(PREFIX)
+            .as_ptr()
+            .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len());
+    }
+    Some(start)
 }
 
 impl Drop for ResultBlock {
