@@ -5,8 +5,15 @@
 //! `talc`, `dlmalloc`, `lol_alloc`, `wee_alloc`. With none, the guest brings its own
 //! `#[global_allocator]`. Natively nothing is installed: the host's allocator serves the ABI.
 
-#[cfg(all(target_arch = "wasm32", feature = "stats"))]
+#[cfg(target_arch = "wasm32")]
 use crate::stats::Counting;
+
+#[cfg(all(
+    target_arch = "wasm32",
+    target_feature = "atomics",
+    any(feature = "talc", feature = "dlmalloc", feature = "lol_alloc", feature = "wee_alloc")
+))]
+compile_error!("guestmem's allocator back ends assume single-threaded wasm32 (no `atomics`)");
 
 cfg_if::cfg_if! {
     if #[cfg(not(target_arch = "wasm32"))] {
@@ -26,28 +33,10 @@ cfg_if::cfg_if! {
     }
 }
 
+// `Counting` only forwards without the `stats` feature, so one static serves both.
 #[cfg(all(
     target_arch = "wasm32",
-    feature = "stats",
-    any(
-        feature = "talc",
-        feature = "dlmalloc",
-        feature = "lol_alloc",
-        feature = "wee_alloc"
-    )
+    any(feature = "talc", feature = "dlmalloc", feature = "lol_alloc", feature = "wee_alloc")
 ))]
 #[global_allocator]
 static HEAP: Counting<backend::Backend> = Counting::new(backend::new());
-
-#[cfg(all(
-    target_arch = "wasm32",
-    not(feature = "stats"),
-    any(
-        feature = "talc",
-        feature = "dlmalloc",
-        feature = "lol_alloc",
-        feature = "wee_alloc"
-    )
-))]
-#[global_allocator]
-static HEAP: backend::Backend = backend::new();
