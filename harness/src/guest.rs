@@ -458,13 +458,13 @@ impl Guest {
     /// [`Guest::call_with_inputs`] returns.
     pub fn call_u32(&mut self, function: &str, inputs: &[&[u8]]) -> Result<u32, HostError> {
         let value = self.call_with_inputs(function, inputs)?;
-        if value == 0 {
-            if let Some(message) = self.last_error()? {
-                return Err(HostError::Guest {
-                    function: function.to_owned(),
-                    message,
-                });
-            }
+        if value == 0
+            && let Some(message) = self.last_error()?
+        {
+            return Err(HostError::Guest {
+                function: function.to_owned(),
+                message,
+            });
         }
         Ok(value)
     }

@@ -77,14 +77,14 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> ExitCode {
-    if options.build {
-        if let Err(error) = guests::build_all(&options.guests) {
-            eprintln!("harness: cannot build the guests: {error}");
-            if matches!(error, BuildError::MissingTarget { .. }) {
-                eprintln!("harness: then run this command again");
-            }
-            return ExitCode::from(2);
+    if options.build
+        && let Err(error) = guests::build_all(&options.guests)
+    {
+        eprintln!("harness: cannot build the guests: {error}");
+        if matches!(error, BuildError::MissingTarget { .. }) {
+            eprintln!("harness: then run this command again");
         }
+        return ExitCode::from(2);
     }
     let context = match Context::new(options.guests.clone()) {
         Ok(context) => context,

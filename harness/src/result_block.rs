@@ -19,7 +19,7 @@ pub const BLOCK_ALIGN: u32 = 8;
 /// [`ResultProblem`] when `ptr` is misaligned, when the prefix or the payload is not inside
 /// `memory`, or when the payload is longer than `cap`.
 pub fn payload(memory: &[u8], ptr: u32, cap: u32) -> Result<&[u8], ResultProblem> {
-    if ptr % BLOCK_ALIGN != 0 {
+    if !ptr.is_multiple_of(BLOCK_ALIGN) {
         return Err(ResultProblem::Misaligned { ptr });
     }
     let start = usize::try_from(ptr).map_err(|_| prefix_out_of_bounds(memory, ptr))?;

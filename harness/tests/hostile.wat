@@ -16,7 +16,7 @@
   (data (i32.const 4104) "\fc\ff\ff\ff")   ;; u32::MAX - 3
   (data (i32.const 4112) "\ff\ff\ff\ff")   ;; u32::MAX
   (data (i32.const 4121) "\01\00\00\00A")  ;; a valid-looking block at a misaligned address
-  (data (i32.const 65528) "\04\00\00\00")  ;; prefix in the last 8 bytes: payload runs off the end
+  (data (i32.const 65528) "\05\00\00\00")  ;; prefix in the last 8 bytes: payload runs off the end
 
   (global $next (mut i32) (i32.const 8192))
   (global $error (mut i32) (i32.const 0))

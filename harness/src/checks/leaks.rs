@@ -4,7 +4,7 @@
 
 use crate::checks::Context;
 use crate::error::HostError;
-use crate::guest::Guest;
+use crate::guest::{Guest, GuestModule};
 use crate::report::{Findings, Row};
 
 /// The guests driven by this check.
@@ -15,13 +15,27 @@ pub const GUESTS: [&str; 2] = ["echo", "upper"];
 pub fn check(context: &Context) -> Vec<Row> {
     GUESTS
         .iter()
-        .map(|&name| {
-            let mut findings = Findings::new();
-            let outcome = run(context, name, &mut findings);
-            findings.finish(outcome);
-            findings.into_row("leaks", name)
-        })
+        .map(
+            |&name| match context.guests.example(&context.engine, name) {
+                Ok(module) => check_guest(&module, name, context.scale.leak_round_trips()),
+                Err(error) => {
+                    let mut findings = Findings::new();
+                    findings.fail(format!("cannot load the guest: {error}"));
+                    findings.into_row("leaks", name)
+                }
+            },
+        )
         .collect()
+}
+
+/// Runs the leak check on `module`, whose export `function` behaves like the example of that
+/// name (`echo` or `upper`), for `rounds` round trips.
+#[must_use]
+pub fn check_guest(module: &GuestModule, function: &str, rounds: u32) -> Row {
+    let mut findings = Findings::new();
+    let outcome = run(module, function, rounds, &mut findings);
+    findings.finish(outcome);
+    findings.into_row("leaks", module.name())
 }
 
 /// A small deterministic generator (xorshift32): the same sizes on every run.
@@ -113,15 +127,31 @@ fn stat(value: Option<u32>, name: &str) -> Result<u32, HostError> {
     })
 }
 
-fn run(context: &Context, name: &str, findings: &mut Findings) -> Result<(), HostError> {
-    let mut guest = context
-        .guests
-        .example(&context.engine, name)?
-        .instantiate()?;
-    let rounds = context.scale.leak_round_trips();
+fn run(
+    module: &GuestModule,
+    name: &str,
+    rounds: u32,
+    findings: &mut Findings,
+) -> Result<(), HostError> {
+    let mut guest = module.instantiate()?;
     let warm_up = rounds / 10;
     let mut random = Xorshift::new(0x9E37_79B9);
     let live_at_start = stat(guest.live_blocks()?, "live_blocks")?;
+    // The counters must count, or "unchanged" would prove nothing.
+    let heap_before = stat(guest.heap_bytes()?, "heap_bytes")?;
+    let probe = guest.put(&[0; 1000])?;
+    let heap_during = stat(guest.heap_bytes()?, "heap_bytes")?;
+    let live_during = stat(guest.live_blocks()?, "live_blocks")?;
+    guest.free(probe)?;
+    findings.expect(
+        heap_during >= heap_before + 1000 && live_during == live_at_start + 1,
+        || {
+            format!(
+                "a live 1000-byte block moved heap_bytes {heap_before} -> {heap_during} and \
+             live_blocks {live_at_start} -> {live_during}: the counters do not count"
+            )
+        },
+    );
     for _ in 0..warm_up {
         if !round_trip(&mut guest, name, &mut random, findings)? {
             return Ok(());

@@ -2,8 +2,8 @@
 //! binary, on the system allocator, and driven directly, so that Valgrind's memcheck sees every
 //! block they allocate.
 //!
-//! Natively a trap is a panic carrying the recorded reason; this check catches the ones it causes
-//! on purpose. Only misuse that reads live memory is tried here (a wrong length, a pointer into a
+//! Natively a trap is a panic carrying the recorded reason (the exports are `extern "C-unwind"`);
+//! this check catches the ones it causes on purpose. Only misuse that reads live memory is tried here (a wrong length, a pointer into a
 //! live block): a double free would read freed memory, which is the guest's defence on wasm32 but
 //! an invalid read natively.
 //!
@@ -19,11 +19,6 @@ use guestmem::stats;
 use crate::checks::Scale;
 use crate::checks::leaks::{Xorshift, expected, input};
 use crate::report::{Findings, Row};
-
-/// Whether a native trap can be caught. The ABI functions are `extern "C"`, and a panic cannot
-/// unwind out of an `extern "C"` function: the process aborts. Until guestmem declares them
-/// `extern "C-unwind"` natively, the native check leaves traps to the wasm checks.
-const TRAPS_UNWIND: bool = false;
 
 /// Lengths allocated, resized and freed in every round.
 const LENGTHS: [usize; 12] = [0, 1, 7, 8, 9, 63, 64, 100, 1000, 4096, 4097, 70_000];
@@ -135,7 +130,7 @@ fn last_error() -> Option<String> {
 /// Calls a guest function taking one `(ptr, len)` input and returning a result block, the way a
 /// host does: input in a block of its own, result copied out, both freed.
 fn call_result(
-    function: unsafe extern "C" fn(*const u8, usize) -> *mut u8,
+    function: unsafe extern "C-unwind" fn(*const u8, usize) -> *mut u8,
     bytes: &[u8],
 ) -> Result<Option<Vec<u8>>, String> {
     let input = put(bytes)?;
@@ -168,7 +163,7 @@ fn round(index: u32, random: &mut Xorshift, findings: &mut Findings) -> Result<(
     blocks(findings)?;
     examples(random, findings)?;
     errors(findings)?;
-    if TRAPS_UNWIND && index % 100 == 0 {
+    if index.is_multiple_of(100) {
         traps(findings)?;
     }
     Ok(())
