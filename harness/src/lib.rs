@@ -4,6 +4,7 @@
 //! both the `harness` binary and `cargo test -p harness` ([`checks`]), and the native drive of
 //! guestmem and the example guests that Valgrind watches ([`checks::native`]).
 
+pub mod bench;
 pub mod checks;
 pub mod engine;
 pub mod error;

@@ -22,6 +22,7 @@ static HEAP: guestmem::stats::Counting<std::alloc::System> =
 
 const USAGE: &str = "\
 usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
+       harness bench [--no-build] [--quick] [--out DIR]   (see `harness bench --help`)
 
   run            build the guests and run every check (the default)
   --no-build     use the guests already built in target/guests
@@ -62,6 +63,9 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("bench") {
+        return harness::bench::main(std::env::args().skip(2));
+    }
     let options = match parse(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(problem) => {

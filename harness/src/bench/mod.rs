@@ -1,0 +1,170 @@
+//! `harness bench`: what guestmem costs and how it compares (issue 4), measured side by side in
+//! one run and reported as ratios, since the machines it runs on are shared and noisy.
+//!
+//! ```text
+//! cargo run --release -p harness -- bench            # build the guests, run everything
+//! cargo run --release -p harness -- bench --no-build # reuse target/bench/guests
+//! cargo run --release -p harness -- bench --quick    # fewer rounds: a smoke test
+//! ```
+//!
+//! Four benchmarks, one module each: module sizes ([`size`]), allocator speed inside the guest
+//! ([`workload`]), the host's round trip against the Component Model and the articles'
+//! convention ([`roundtrip`]), and the leak pattern of wee_alloc issue 106 ([`leak`]). The
+//! report ([`report`]) is `target/bench/report.md` and `target/bench/chart.svg`.
+
+pub mod build;
+pub mod leak;
+pub mod measure;
+pub mod report;
+pub mod roundtrip;
+pub mod size;
+pub mod workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::error::HostError;
+use crate::guests::target_dir;
+
+/// What `harness bench` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Build the guests first (otherwise use those in `out/guests`).
+    pub build: bool,
+    /// Fewer rounds and smaller batches: a smoke test, not a measurement.
+    pub quick: bool,
+    /// Where the guests, the report and the chart go (`target/bench`).
+    pub out: PathBuf,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            build: true,
+            quick: false,
+            out: target_dir().join("bench"),
+        }
+    }
+}
+
+impl Options {
+    /// The directory holding the benchmark guests.
+    #[must_use]
+    pub fn guests(&self) -> PathBuf {
+        self.out.join("guests")
+    }
+}
+
+/// Why a benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// A guest could not be built.
+    #[error("building `{command}`: {problem}")]
+    Build {
+        /// The command.
+        command: String,
+        /// What went wrong.
+        problem: String,
+    },
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A call through the harness's host library failed.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// wasmtime failed outside the harness's host library (the lean loops and components).
+    #[error("wasmtime: {0:#}")]
+    Wasmtime(#[from] wasmtime::Error),
+    /// A guest answered something other than what the benchmark checks for.
+    #[error("{0}")]
+    Wrong(String),
+}
+
+/// The usage of `harness bench`.
+pub const USAGE: &str = "\
+usage: harness bench [--no-build] [--quick] [--out DIR]
+
+  --no-build   use the guests already built in DIR/guests
+  --quick      3 short rounds instead of 21: a smoke test, not a measurement
+  --out DIR    where the guests, report.md and chart.svg go (default target/bench)";
+
+/// `harness bench ARGS`: parses the arguments, runs every benchmark, prints the report.
+#[must_use]
+pub fn main(mut args: impl Iterator<Item = String>) -> ExitCode {
+    let mut options = Options::default();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--no-build" => options.build = false,
+            "--quick" => options.quick = true,
+            "--out" => match args.next() {
+                Some(dir) => options.out = PathBuf::from(dir),
+                None => {
+                    eprintln!("harness bench: --out needs a directory\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("harness bench: unknown argument `{other}`\n\n{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    match run(&options) {
+        Ok(markdown) => {
+            print!("{markdown}");
+            eprintln!(
+                "harness bench: wrote {} and {}",
+                options.out.join("report.md").display(),
+                options.out.join("chart.svg").display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("harness bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs every benchmark and writes the report; returns the report's markdown.
+///
+/// # Errors
+///
+/// The first [`BenchError`] any step meets.
+pub fn run(options: &Options) -> Result<String, BenchError> {
+    let guests = options.guests();
+    std::fs::create_dir_all(&guests).map_err(|source| BenchError::Io {
+        path: guests.clone(),
+        source,
+    })?;
+    if options.build {
+        build::build_all(&guests)?;
+    }
+    let engine = crate::engine::new_engine()?;
+    let plan = measure::Plan::new(options.quick);
+    eprintln!("harness bench: sizes");
+    let sizes = size::measure(&guests)?;
+    eprintln!("harness bench: allocator speed inside the guest");
+    let workload = workload::measure(&engine, &guests, &plan)?;
+    eprintln!("harness bench: round trips from the host");
+    let roundtrip = roundtrip::measure(&engine, &guests, &plan)?;
+    eprintln!("harness bench: wee_alloc issue 106's leak pattern");
+    let leaks = leak::measure(&engine, &guests)?;
+    let results = report::Results {
+        sizes,
+        workload,
+        roundtrip,
+        leaks,
+        quick: options.quick,
+    };
+    report::write(&options.out, &results)
+}

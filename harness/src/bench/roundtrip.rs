@@ -1,0 +1,244 @@
+//! Issue 4, part 3: the round trip from the host under wasmtime, for `echo` with payloads from
+//! 16 B to 16 MiB. Contenders, run interleaved in one process and one engine:
+//!
+//! - guestmem: `alloc`, copy in, `echo`, read the result block's length and bytes, `free` both
+//!   (the `echo` example, talc). The loop calls typed exports directly, as a host that cares
+//!   about speed would; the harness's generic [`Guest::call_result`] (exports looked up by name,
+//!   dynamic arguments) runs too, for reference.
+//! - the articles' convention (`manual`, std and its default allocator): `alloc` through
+//!   `Vec::with_capacity` and `mem::forget`, `echo`, the host reads as many bytes as it sent (no
+//!   header), `dealloc` both.
+//! - the Component Model: a wit-bindgen guest exporting `echo: func(data: list<u8>) -> list<u8>`,
+//!   called through `wasmtime::component` with `&[u8]` in and `Vec<u8>` out.
+//! - a baseline: the host copying the same bytes three times (`copy_from_slice`, a memcpy), the
+//!   copies a round trip cannot avoid: in, across, out.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use wasmtime::component::{Component, Linker, TypedFunc as ComponentFunc};
+use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
+
+use super::BenchError;
+use super::build::{COMPONENT_FILE, example_file, manual_file};
+use super::measure::{self, Operation, Plan, Samples};
+use crate::guest::GuestModule;
+use crate::result_block;
+
+/// The payload sizes, as issue 4 sets them.
+pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
+
+/// The contenders, in report order.
+pub const CONTENDERS: [&str; 5] = [
+    "guestmem",
+    "guestmem, harness::Guest",
+    "articles' convention",
+    "Component Model",
+    "3 × memcpy",
+];
+
+/// Index of guestmem (typed exports) in [`CONTENDERS`].
+pub const GUESTMEM: usize = 0;
+/// Index of the articles' convention.
+pub const MANUAL: usize = 2;
+/// Index of the Component Model.
+pub const COMPONENT: usize = 3;
+/// Index of the three-memcpy baseline.
+pub const MEMCPY: usize = 4;
+
+/// The results for one payload size.
+#[derive(Debug, Clone)]
+pub struct PayloadResult {
+    /// Bytes sent (and received).
+    pub len: usize,
+    /// Nanoseconds per round trip, per round, one entry per [`CONTENDERS`].
+    pub samples: Vec<Samples>,
+}
+
+/// Runs every contender on every payload size.
+///
+/// # Errors
+///
+/// A guest that fails to load or to instantiate, a call that traps or fails, or an echo that
+/// does not give back the bytes it was sent.
+pub fn measure(
+    engine: &Engine,
+    guests: &Path,
+    plan: &Plan,
+) -> Result<Vec<PayloadResult>, BenchError> {
+    let mut guestmem = Lean::new(engine, &guests.join(example_file("echo", "talc")), "free")?;
+    let mut generic = GuestModule::from_file(engine, &guests.join(example_file("echo", "talc")))?
+        .instantiate()?;
+    let mut manual = Lean::new(engine, &guests.join(manual_file("echo")), "dealloc")?;
+    let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
+    let mut results = Vec::new();
+    for len in PAYLOADS {
+        let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+        let mut copies = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
+        check(&payload, "guestmem", &guestmem.guestmem(&payload)?)?;
+        check(
+            &payload,
+            "harness::Guest",
+            &generic.call_result("echo", &[&payload])?,
+        )?;
+        check(&payload, "manual", &manual.manual(&payload)?)?;
+        let payload = &payload;
+        let echo = component.func()?;
+        check(payload, "component", &component.echo(&echo, payload)?)?;
+        let mut operations: Vec<Operation<'_, BenchError>> = vec![
+            Box::new(|| guestmem.guestmem(payload).map(drop)),
+            Box::new(|| {
+                generic
+                    .call_result("echo", &[payload])
+                    .map(drop)
+                    .map_err(BenchError::from)
+            }),
+            Box::new(|| manual.manual(payload).map(drop)),
+            Box::new(|| component.echo(&echo, payload).map(drop)),
+            Box::new(|| {
+                let [first, second, third] = &mut copies;
+                first.copy_from_slice(black_box(payload));
+                second.copy_from_slice(black_box(first));
+                third.copy_from_slice(black_box(second));
+                black_box(third);
+                Ok(())
+            }),
+        ];
+        eprintln!("harness bench: round trips of {len} bytes");
+        let samples = measure::interleaved(plan, &mut operations)?;
+        results.push(PayloadResult { len, samples });
+    }
+    Ok(results)
+}
+
+fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
+    if echoed == payload {
+        Ok(())
+    } else {
+        Err(BenchError::Wrong(format!(
+            "{who}: echo of {} bytes came back as {} different bytes",
+            payload.len(),
+            echoed.len()
+        )))
+    }
+}
+
+/// A core module called through typed exports: `alloc`, `echo`, and `free` or `dealloc`.
+struct Lean {
+    store: Store<()>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    echo: TypedFunc<(u32, u32), u32>,
+    free: Option<TypedFunc<u32, ()>>,
+    dealloc: Option<TypedFunc<(u32, u32), ()>>,
+}
+
+impl Lean {
+    fn new(engine: &Engine, path: &Path, release: &str) -> Result<Self, BenchError> {
+        let module = Module::from_file(engine, path)?;
+        let mut store = Store::new(engine, ());
+        let instance = Instance::new(&mut store, &module, &[])?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| BenchError::Wrong(format!("{}: no memory", path.display())))?;
+        let alloc = instance.get_typed_func(&mut store, "alloc")?;
+        let echo = instance.get_typed_func(&mut store, "echo")?;
+        let (free, dealloc) = if release == "free" {
+            (Some(instance.get_typed_func(&mut store, "free")?), None)
+        } else {
+            (None, Some(instance.get_typed_func(&mut store, "dealloc")?))
+        };
+        Ok(Self {
+            store,
+            memory,
+            alloc,
+            echo,
+            free,
+            dealloc,
+        })
+    }
+
+    /// Copies `payload` into a new block; returns its pointer and length.
+    fn put(&mut self, payload: &[u8]) -> Result<(u32, u32), BenchError> {
+        let len = u32::try_from(payload.len())
+            .map_err(|_| BenchError::Wrong("payload too long".to_owned()))?;
+        let ptr = self.alloc.call(&mut self.store, len)?;
+        if ptr == 0 {
+            return Err(BenchError::Wrong(format!("alloc({len}) returned 0")));
+        }
+        let start = ptr as usize;
+        self.memory
+            .data_mut(&mut self.store)
+            .get_mut(start..start + payload.len())
+            .ok_or_else(|| BenchError::Wrong("alloc returned a block outside memory".to_owned()))?
+            .copy_from_slice(payload);
+        Ok((ptr, len))
+    }
+
+    /// guestmem's round trip: the result is a length-prefixed block, freed with `free`.
+    fn guestmem(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let (input, len) = self.put(payload)?;
+        let result = self.echo.call(&mut self.store, (input, len))?;
+        let bytes = result_block::payload(self.memory.data(&self.store), result, u32::MAX)
+            .map_err(|problem| BenchError::Wrong(format!("echo's result: {problem}")))?
+            .to_vec();
+        let free = self
+            .free
+            .as_ref()
+            .expect("guestmem's host frees with `free`");
+        free.call(&mut self.store, result)?;
+        free.call(&mut self.store, input)?;
+        Ok(bytes)
+    }
+
+    /// The articles' round trip: the host reads back as many bytes as it sent, and frees both
+    /// blocks with their lengths.
+    fn manual(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let (input, len) = self.put(payload)?;
+        let result = self.echo.call(&mut self.store, (input, len))?;
+        let start = result as usize;
+        let bytes = self
+            .memory
+            .data(&self.store)
+            .get(start..start + payload.len())
+            .ok_or_else(|| BenchError::Wrong("echo returned a block outside memory".to_owned()))?
+            .to_vec();
+        let dealloc = self
+            .dealloc
+            .as_ref()
+            .expect("the articles' host frees with `dealloc`");
+        dealloc.call(&mut self.store, (result, len))?;
+        dealloc.call(&mut self.store, (input, len))?;
+        Ok(bytes)
+    }
+}
+
+/// The Component Model echo, instantiated once.
+struct ComponentEcho {
+    store: Store<()>,
+    instance: wasmtime::component::Instance,
+}
+
+/// `echo` as a typed function taking a payload borrowed for `'a`.
+type EchoFunc<'a> = ComponentFunc<(&'a [u8],), (Vec<u8>,)>;
+
+impl ComponentEcho {
+    fn new(engine: &Engine, path: &Path) -> Result<Self, BenchError> {
+        let component = Component::from_file(engine, path)?;
+        let linker = Linker::<()>::new(engine);
+        let mut store = Store::new(engine, ());
+        let instance = linker.instantiate(&mut store, &component)?;
+        Ok(Self { store, instance })
+    }
+
+    /// Looks `echo` up, typed for payloads borrowed for `'a` (a `TypedFunc` over `&[u8]` is a
+    /// type per lifetime, so it is looked up once per payload, outside the timed loop).
+    fn func<'a>(&mut self) -> Result<EchoFunc<'a>, BenchError> {
+        Ok(self.instance.get_typed_func(&mut self.store, "echo")?)
+    }
+
+    fn echo<'a>(&mut self, func: &EchoFunc<'a>, payload: &'a [u8]) -> Result<Vec<u8>, BenchError> {
+        let (bytes,) = func.call(&mut self.store, (payload,))?;
+        Ok(bytes)
+    }
+}
