@@ -22,7 +22,11 @@ done
 echo "node $(node --version)"
 (cd harness/js && npm ci --no-audit --no-fund)
 
-node --test harness/js
+# The JSDoc types editors complete from, checked with TypeScript (no emit).
+(cd harness/js && npx --no-install tsc -p .)
+
+# Bounded: a hung guest or browser fails the run instead of stalling CI.
+timeout 600 node --test harness/js
 
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 if [[ ! -x $chromium ]]; then
@@ -30,4 +34,4 @@ if [[ ! -x $chromium ]]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
 fi
 "$chromium" --version
-CHROMIUM="$chromium" node harness/js/browser/run.mjs
+CHROMIUM="$chromium" timeout 600 node harness/js/browser/run.mjs

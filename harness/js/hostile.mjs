@@ -67,9 +67,9 @@ const vec = (items) => [...uleb(items.length), ...items.flat()];
 const section = (id, contents) => [id, ...uleb(contents.length), ...contents];
 
 /**
- * A function of the module: `params` i32 parameters, 0 or 1 i32 result, a body without its
+ * A function of the module: `params` i32 parameters, `results` i32 results (0 or 1), a body without its
  * final `end`, and `locals` extra i32 locals.
- * @typedef {{ name: string, params: number, results: 0 | 1, body: number[], locals?: number }} Func
+ * @typedef {{ name: string, params: number, results: number, body: number[], locals?: number }} Func
  */
 
 /**

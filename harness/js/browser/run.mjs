@@ -6,13 +6,14 @@
 // playwright-core; it fails, rather than skips, when either is missing: CI runs it on purpose.
 // It is not named *.test.mjs, so `node --test harness/js` leaves it out.
 
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { chromium } from 'playwright-core';
 
-import { allChecks, GUEST_DIR, GUESTS } from '../checks.mjs';
+import { allChecks } from '../checks.mjs';
+import { readGuests } from '../guests.mjs';
 import { serve } from './server.mjs';
 
 const workspace = new URL('../../../', import.meta.url);
@@ -63,18 +64,17 @@ async function openPage(problems) {
 
 test('the checks of checks.mjs pass in Chromium', async (t) => {
   // The page must run as many checks as node does with the same guests: none may go missing.
-  /** @type {Record<string, Uint8Array>} */
-  const modules = {};
-  for (const name of Object.keys(GUESTS)) modules[name] = await readFile(new URL(`${GUEST_DIR}/${name}.wasm`, workspace));
-  const expected = allChecks(modules).reduce((count, suite) => count + suite.checks.length, 0);
+  const modules = await readGuests();
+  for (const module of Object.values(modules)) if (module instanceof Error) throw module;
+  const expected = allChecks(/** @type {Record<string, Uint8Array>} */ (modules)).reduce((count, suite) => count + suite.checks.length, 0);
 
   /** @type {string[]} */
   const problems = [];
   const page = await openPage(problems);
   await page.goto(`${server.origin}/js/browser/checks.html`);
-  await page.waitForFunction(() => window.guestmemChecks?.done === true, undefined, { timeout: CHECKS_TIMEOUT_MS });
+  await page.waitForFunction(() => /** @type {any} */ (window).guestmemChecks?.done === true, undefined, { timeout: CHECKS_TIMEOUT_MS });
   /** @type {{ error?: string, results: { suite: string, name: string, ok: boolean, error?: string }[] }} */
-  const report = await page.evaluate(() => window.guestmemChecks);
+  const report = await page.evaluate(() => /** @type {any} */ (window).guestmemChecks);
   await page.close();
 
   if (report.error !== undefined) throw new Error(`the checks page failed: ${report.error}`);

@@ -1,7 +1,7 @@
 // A small static server for the browser run, on 127.0.0.1 only, that stops itself.
 //
 //   /js/...              files under harness/js (not node_modules)
-//   /wasm/NAME.wasm      guests from target/wasm32-unknown-unknown/guest
+//   /wasm/NAME.wasm      guests from target/wasm32-unknown-unknown/guest (or GUESTMEM_GUEST_DIR)
 //
 // `node harness/js/browser/server.mjs` serves the demo for a person to try; it stops after
 // ten minutes, or on Ctrl-C.
@@ -11,11 +11,10 @@ import { createServer } from 'node:http';
 import { extname, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { GUEST_DIR } from '../checks.mjs';
+import { guestPath } from '../guests.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const jsRoot = resolve(here, '..');
-const workspace = resolve(jsRoot, '..', '..');
 
 const TYPES = /** @type {Record<string, string>} */ ({
   '.html': 'text/html; charset=utf-8',
@@ -31,7 +30,7 @@ const TYPES = /** @type {Record<string, string>} */ ({
  */
 function fileFor(path) {
   const wasm = /^\/wasm\/([a-z0-9_]+\.wasm)$/.exec(path);
-  if (wasm) return resolve(workspace, GUEST_DIR, wasm[1]);
+  if (wasm) return guestPath(wasm[1].slice(0, -'.wasm'.length));
   if (!path.startsWith('/js/')) return undefined;
   const file = resolve(jsRoot, decodeURIComponent(path.slice('/js/'.length)));
   const inside = relative(jsRoot, file);
