@@ -3,8 +3,10 @@
 //   cargo build --profile guest --target wasm32-unknown-unknown -p minimal
 //   cargo build --profile guest --target wasm32-unknown-unknown -p array_sum -p upper -p replace -p echo
 
+import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 
 import { Guest } from './guestmem.mjs';
 import { guestChecks, hostileChecks, sourceChecks } from './checks.mjs';
@@ -47,4 +49,15 @@ describe('loading', () => {
 
 describe('hostile guests', () => {
   for (const check of hostileChecks()) test(check.name, check.run);
+});
+
+// example.mjs is the snippet README.md shows: it must run and print what its comments say.
+test('the README example runs', { skip: process.env.GUESTMEM_GUEST_DIR && 'it reads the default guest directory' }, async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, ['harness/js/example.mjs'], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+  });
+  const lines = stdout.trimEnd().split('\n');
+  if (lines.length !== 3 || lines[0] !== 'STRASSE' || !/^error .*UTF-8/.test(lines[1]) || lines[2] !== 'live blocks: 0') {
+    throw new Error(`example.mjs printed:\n${stdout}`);
+  }
 });
