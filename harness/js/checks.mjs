@@ -6,7 +6,7 @@
 // A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
 
 import { ABI_VERSION, Guest, GuestError, REQUIRED_EXPORTS } from './guestmem.mjs';
-import { BOOM_AT, hostileGuest, i32 } from './hostile.mjs';
+import { BOOM_AT, hostileGuest, i32, withMemoryMax } from './hostile.mjs';
 
 /**
  * @typedef {{ name: string, run: () => Promise<void> }} Check
@@ -177,10 +177,11 @@ function instances(bytes) {
 
 /**
  * @param {string} name a key of GUESTS
+ * @param {Uint8Array} bytes the guest's module
  * @param {() => Promise<Guest>} fresh
  * @returns {Check[]}
  */
-function conformanceChecks(name, fresh) {
+function conformanceChecks(name, bytes, fresh) {
   const expected = GUESTS[name];
   /** @type {[string, (guest: Guest) => void][]} */
   const sameInstance = [
@@ -421,6 +422,42 @@ function conformanceChecks(name, fresh) {
     }
   }
 
+  checks.push({
+    name: 'alloc returns 0 when memory.grow is refused, and memory.size is unchanged',
+    run: async () => {
+      // The same guest, with a memory maximum two pages past its initial size.
+      const limited = withMemoryMax(bytes, 2);
+      const guest = await Guest.instantiate(limited.bytes);
+      const abi = raw(guest);
+      const limit = limited.maxPages * PAGE;
+      const kept = guest.alloc(pattern(100, 9));
+      const before = guest.memory.buffer.byteLength;
+      equal(abi.alloc(4 << 20), 0, 'alloc(4 MiB) under the limit');
+      equal(guest.memory.buffer.byteLength, before, 'memory size after the refused alloc(4 MiB)');
+      /** @type {number[]} */
+      const blocks = [];
+      let refused = false;
+      while (blocks.length < 10_000) {
+        const size = guest.memory.buffer.byteLength;
+        const ptr = abi.alloc(4096);
+        if (ptr === 0) {
+          equal(guest.memory.buffer.byteLength, size, 'memory size after the refused alloc(4096)');
+          refused = true;
+          break;
+        }
+        blocks.push(ptr);
+      }
+      ok(refused, `10000 blocks of 4096 bytes fit under a ${limit}-byte memory`);
+      ok(guest.memory.buffer.byteLength <= limit, `memory grew past the ${limit}-byte limit`);
+      for (const ptr of blocks) abi.dealloc(ptr, 4096);
+      const again = abi.alloc(4096);
+      ok(again !== 0, 'alloc(4096) after every block was freed returned 0');
+      abi.dealloc(again, 4096);
+      sameBytes(guest.read(kept.ptr, kept.len), pattern(100, 9), 'the block kept through the refusals');
+      guest.dealloc(kept);
+    },
+  });
+
   // The heap is untouched by a trapping call: the block whose dealloc trapped can still be freed
   // with its real length (docs/ABI.md, "dealloc"). Raw calls, since the Guest is dead.
   checks.push({
@@ -617,13 +654,13 @@ function sampleChecks(name, fresh) {
 /**
  * Every check of one guest: ABI conformance, then its example checks.
  * @param {string} name a key of GUESTS
- * @param {BufferSource | WebAssembly.Module} bytes the guest's module
+ * @param {Uint8Array} bytes the guest's module
  * @returns {Check[]}
  */
 export function guestChecks(name, bytes) {
   if (!(name in GUESTS)) throw new Error(`unknown guest ${name}`);
   const fresh = instances(bytes);
-  return [...conformanceChecks(name, fresh), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
+  return [...conformanceChecks(name, bytes, fresh), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
 }
 
 // ---- loading -------------------------------------------------------------------------------------

@@ -200,3 +200,53 @@ export function hostileGuest(options = {}) {
     ],
   });
 }
+
+/**
+ * Reads an unsigned LEB128 at `offset`. @param {Uint8Array} bytes @param {number} offset
+ * @returns {[value: number, next: number]}
+ */
+function readUleb(bytes, offset) {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    if (offset >= bytes.length) throw new Error('truncated LEB128');
+    const byte = bytes[offset++];
+    value += (byte & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((byte & 0x80) === 0) return [value, offset];
+  }
+}
+
+/**
+ * A copy of a module whose memory may grow by at most `extraPages` pages past its initial size,
+ * so that a host can watch `alloc` meet a refused `memory.grow` (a JS host cannot limit a memory
+ * the module defines itself). Only a module that defines one 32-bit memory without a maximum is
+ * accepted.
+ * @param {Uint8Array} module
+ * @param {number} extraPages
+ * @returns {{ bytes: Uint8Array, initialPages: number, maxPages: number }}
+ */
+export function withMemoryMax(module, extraPages) {
+  const out = [...module.subarray(0, 8)];
+  let offset = 8;
+  let found;
+  while (offset < module.length) {
+    const id = module[offset];
+    const [size, start] = readUleb(module, offset + 1);
+    const end = start + size;
+    if (id === 5) {
+      const [count, limitsAt] = readUleb(module, start);
+      if (count !== 1 || module[limitsAt] !== 0x00) {
+        throw new Error('withMemoryMax: expected one memory without a maximum');
+      }
+      const [initialPages] = readUleb(module, limitsAt + 1);
+      found = { initialPages, maxPages: initialPages + extraPages };
+      out.push(...section(5, [...uleb(1), 0x01, ...uleb(initialPages), ...uleb(found.maxPages)]));
+    } else {
+      out.push(...module.subarray(offset, end));
+    }
+    offset = end;
+  }
+  if (found === undefined) throw new Error('withMemoryMax: the module defines no memory');
+  return { bytes: new Uint8Array(out), ...found };
+}
