@@ -684,6 +684,8 @@ export function sourceChecks(bytes) {
     ['a promise of a Response', () => Promise.resolve(new Response(copy(), { headers: { 'content-type': 'application/wasm' } }))],
     ['a Blob', () => new Blob([copy()])],
   ];
+  // A File, as an <input type="file"> gives one (Node has File from version 20).
+  if (typeof File === 'function') sources.push(['a File', () => new File([copy()], 'guest.wasm')]);
   return [
     ...sources.map(([what, make]) => ({
       name: `instantiates from ${what}`,
@@ -791,6 +793,16 @@ export function hostileChecks() {
         ok(guest.trapped, 'the Guest knows it trapped');
         const dead = throwsGuest(() => guest.callString('fail'), 'dead', 'a call after the trap');
         equal(dead.cause, error, 'the dead error points at the trap');
+      },
+    },
+    {
+      name: 'a trap whose last_error points outside memory is still a trap, without a reason',
+      run: async () => {
+        const guest = await instances(hostileGuest({ last_error: i32(PAGE * 4) }))();
+        const error = throwsGuest(() => guest.callBytes('boom', 'input'), 'trap', 'boom()');
+        equal(error.reason, undefined, 'the reason');
+        ok(error.cause instanceof WebAssembly.RuntimeError, 'the cause is the RuntimeError');
+        ok(error.message.includes(/** @type {Error} */ (error.cause).message), 'the message falls back on the RuntimeError');
       },
     },
     {

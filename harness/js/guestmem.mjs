@@ -92,7 +92,7 @@ export class Guest {
   memory;
   /** @type {Record<string, Function>} */
   #functions;
-  /** Set once the guest trapped: every later call throws it. @type {GuestError | undefined} */
+  /** The trap that killed the guest, once it trapped: later calls throw `dead`, caused by it. @type {GuestError | undefined} */
   #trap;
 
   /**

@@ -12,6 +12,9 @@ import { Guest } from './guestmem.mjs';
 import { guestChecks, hostileChecks, sourceChecks } from './checks.mjs';
 import { guestDir, guestPath, readGuests } from './guests.mjs';
 
+/** A check that has not settled by then fails, naming itself, rather than stalling the run. */
+const TIMEOUT_MS = 120_000;
+
 const modules = await readGuests();
 console.log(`guests from ${guestDir}`);
 
@@ -23,7 +26,7 @@ for (const [name, module] of Object.entries(modules)) {
       });
       return;
     }
-    for (const check of guestChecks(name, module)) test(check.name, check.run);
+    for (const check of guestChecks(name, module)) test(check.name, { timeout: TIMEOUT_MS }, check.run);
   });
 }
 
@@ -35,7 +38,7 @@ describe('loading', () => {
     });
     return;
   }
-  for (const check of sourceChecks(echo)) test(check.name, check.run);
+  for (const check of sourceChecks(echo)) test(check.name, { timeout: TIMEOUT_MS }, check.run);
   // Node only: a guest from a file, by path and by file: URL.
   test('instantiates from a file path', async () => {
     const guest = await Guest.instantiate(guestPath('echo'));
@@ -48,7 +51,7 @@ describe('loading', () => {
 });
 
 describe('hostile guests', () => {
-  for (const check of hostileChecks()) test(check.name, check.run);
+  for (const check of hostileChecks()) test(check.name, { timeout: TIMEOUT_MS }, check.run);
 });
 
 // example.mjs is the snippet README.md shows: it must run and print what its comments say.
