@@ -112,3 +112,20 @@ test('the demo page uppercases what is typed into it', async () => {
   await page.close();
   if (problems.length > 0) throw new Error(problems.join('\n'));
 });
+
+test('the demo page shows the guest is missing when upper.wasm is', async () => {
+  // The planted fault: the text on the page must come from the guest, so without it there is none.
+  const page = await browser.newPage();
+  await page.route('**/wasm/upper.wasm', (route) => route.fulfill({ status: 404, body: 'gone' }));
+  await page.goto(`${server.origin}/js/browser/index.html`);
+  await page.waitForSelector('body[data-ready]');
+  const ready = await page.getAttribute('body', 'data-ready');
+  const status = await page.textContent('#status');
+  await page.locator('#text').pressSequentially('abc');
+  const shown = await page.locator('#upper').textContent();
+  await page.close();
+  if (ready !== 'failed' || !/could not load the guest: .*404/.test(status ?? '')) {
+    throw new Error(`without the guest the page says ready=${ready}, ${JSON.stringify(status)}`);
+  }
+  if (shown !== '') throw new Error(`without the guest the page still shows ${JSON.stringify(shown)}`);
+});
