@@ -121,6 +121,9 @@ fn percentile(values: &[f64], at: f64) -> f64 {
 /// One operation to time; returns `Err` to stop the benchmark.
 pub type Operation<'a, E> = Box<dyn FnMut() -> Result<(), E> + 'a>;
 
+/// One operation that times itself, leaving out its own untimed setup; returns the time taken.
+pub type TimedOperation<'a, E> = Box<dyn FnMut() -> Result<Duration, E> + 'a>;
+
 /// Times each operation in rounds, interleaved, and returns each one's [`Samples`].
 ///
 /// Each operation first runs once untimed (warming caches, growing memory, compiling lazily),
@@ -131,32 +134,73 @@ pub type Operation<'a, E> = Box<dyn FnMut() -> Result<(), E> + 'a>;
 ///
 /// The first error an operation returns.
 pub fn interleaved<E>(plan: &Plan, operations: &mut [Operation<'_, E>]) -> Result<Vec<Samples>, E> {
-    let mut batch_sizes = Vec::with_capacity(operations.len());
-    for operation in operations.iter_mut() {
-        operation()?;
-        let start = Instant::now();
+    let mut batches: Vec<Box<dyn FnMut(u64) -> Result<Duration, E> + '_>> = operations
+        .iter_mut()
+        .map(|operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
+            Box::new(move |runs| {
+                let start = Instant::now();
+                for _ in 0..runs {
+                    operation()?;
+                }
+                Ok(start.elapsed())
+            })
+        })
+        .collect();
+    rounds(plan, &mut batches)
+}
+
+/// As [`interleaved`], for operations that time themselves (and may do untimed work first,
+/// such as replacing an instance whose memory has grown too far).
+///
+/// # Errors
+///
+/// The first error an operation returns.
+pub fn interleaved_timed<E>(
+    plan: &Plan,
+    operations: &mut [TimedOperation<'_, E>],
+) -> Result<Vec<Samples>, E> {
+    let mut batches: Vec<Box<dyn FnMut(u64) -> Result<Duration, E> + '_>> = operations
+        .iter_mut()
+        .map(|operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
+            Box::new(move |runs| {
+                let mut total = Duration::ZERO;
+                for _ in 0..runs {
+                    total += operation()?;
+                }
+                Ok(total)
+            })
+        })
+        .collect();
+    rounds(plan, &mut batches)
+}
+
+/// A batch: runs the operation `n` times, returns the time they took.
+type Batch<'a, E> = Box<dyn FnMut(u64) -> Result<Duration, E> + 'a>;
+
+fn rounds<E>(plan: &Plan, batches: &mut [Batch<'_, E>]) -> Result<Vec<Samples>, E> {
+    let mut batch_sizes = Vec::with_capacity(batches.len());
+    for batch in batches.iter_mut() {
+        batch(1)?;
         let mut runs = 0u64;
-        while start.elapsed() < plan.batch / 4 || runs == 0 {
-            operation()?;
+        let mut spent = Duration::ZERO;
+        while spent < plan.batch / 4 || runs == 0 {
+            spent += batch(1)?;
             runs += 1;
         }
-        let per_run = start.elapsed().as_secs_f64() / runs as f64;
-        let batch = (plan.batch.as_secs_f64() / per_run).ceil().max(1.0) as u64;
-        batch_sizes.push(batch);
+        let per_run = spent.as_secs_f64() / runs as f64;
+        let size = (plan.batch.as_secs_f64() / per_run).ceil().max(1.0) as u64;
+        batch_sizes.push(size);
     }
-    let mut samples = vec![Samples::default(); operations.len()];
-    let count = operations.len();
+    let count = batches.len();
+    let mut samples = vec![Samples::default(); count];
     for round in 0..plan.rounds {
         for offset in 0..count {
             let index = (round + offset) % count;
-            let batch = batch_sizes[index];
-            let operation = &mut operations[index];
-            let start = Instant::now();
-            for _ in 0..batch {
-                operation()?;
-            }
-            let elapsed = start.elapsed().as_secs_f64() * 1e9 / batch as f64;
-            samples[index].per_round.push(elapsed);
+            let runs = batch_sizes[index];
+            let elapsed = batches[index](runs)?;
+            samples[index]
+                .per_round
+                .push(elapsed.as_secs_f64() * 1e9 / runs as f64);
         }
     }
     Ok(samples)

@@ -88,17 +88,24 @@ pub enum BenchError {
 /// The usage of `harness bench`.
 pub const USAGE: &str = "\
 usage: harness bench [--no-build] [--quick] [--out DIR]
+       harness bench profile CONTENDER BYTES CALLS [--out DIR]
 
   --no-build   use the guests already built in DIR/guests
   --quick      3 short rounds instead of 21: a smoke test, not a measurement
-  --out DIR    where the guests, report.md and chart.svg go (default target/bench)";
+  --out DIR    where the guests, report.md and chart.svg go (default target/bench)
+
+  profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual or
+               component), untimed, for `valgrind --tool=callgrind`; uses the built guests";
 
 /// `harness bench ARGS`: parses the arguments, runs every benchmark, prints the report.
 #[must_use]
 pub fn main(mut args: impl Iterator<Item = String>) -> ExitCode {
     let mut options = Options::default();
+    let mut profile = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "profile" if profile.is_empty() => profile.push(arg),
+            _ if !profile.is_empty() && profile.len() < 4 => profile.push(arg),
             "--no-build" => options.build = false,
             "--quick" => options.quick = true,
             "--out" => match args.next() {
@@ -118,6 +125,9 @@ pub fn main(mut args: impl Iterator<Item = String>) -> ExitCode {
             }
         }
     }
+    if !profile.is_empty() {
+        return run_profile(&options, &profile[1..]);
+    }
     match run(&options) {
         Ok(markdown) => {
             print!("{markdown}");
@@ -128,6 +138,27 @@ pub fn main(mut args: impl Iterator<Item = String>) -> ExitCode {
             );
             ExitCode::SUCCESS
         }
+        Err(error) => {
+            eprintln!("harness bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_profile(options: &Options, args: &[String]) -> ExitCode {
+    let [contender, len, calls] = args else {
+        eprintln!("harness bench: profile needs CONTENDER BYTES CALLS\n\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    let (Ok(len), Ok(calls)) = (len.parse(), calls.parse()) else {
+        eprintln!("harness bench: BYTES and CALLS are numbers\n\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    let outcome = crate::engine::new_engine()
+        .map_err(BenchError::from)
+        .and_then(|engine| roundtrip::profile(&engine, &options.guests(), contender, len, calls));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("harness bench: {error}");
             ExitCode::FAILURE

@@ -125,6 +125,7 @@ fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
 
 /// A core module called through typed exports: `alloc`, `echo`, and `free` or `dealloc`.
 struct Lean {
+    module: Module,
     store: Store<()>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
@@ -149,6 +150,7 @@ impl Lean {
             (None, Some(instance.get_typed_func(&mut store, "dealloc")?))
         };
         Ok(Self {
+            module,
             store,
             memory,
             alloc,
@@ -156,6 +158,21 @@ impl Lean {
             free,
             dealloc,
         })
+    }
+
+    /// Prints where each compiled function of the module lies in memory, so that a profile of
+    /// JIT code (callgrind names it by address) can be read function by function.
+    fn print_code_map(&self) {
+        let text = self.module.text().as_ptr().addr();
+        for function in self.module.functions() {
+            eprintln!(
+                "harness bench: wasm function {} {}: {:#x}..{:#x}",
+                function.index.as_u32(),
+                function.name.as_deref().unwrap_or(""),
+                text + function.offset,
+                text + function.offset + function.len
+            );
+        }
     }
 
     /// Copies `payload` into a new block; returns its pointer and length.
@@ -241,4 +258,59 @@ impl ComponentEcho {
         let (bytes,) = func.call(&mut self.store, (payload,))?;
         Ok(bytes)
     }
+}
+
+/// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
+/// `manual` or `component`; `guestmem-ALLOCATOR` for `echo` with another back end), untimed: the workload for
+/// `valgrind --tool=callgrind target/release/harness bench profile CONTENDER LEN CALLS`.
+/// The difference between two call counts gives the instructions of one round trip.
+///
+/// # Errors
+///
+/// An unknown contender, or whatever the round trip meets.
+pub fn profile(
+    engine: &Engine,
+    guests: &Path,
+    contender: &str,
+    len: usize,
+    calls: u64,
+) -> Result<(), BenchError> {
+    let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
+    let (contender, allocator) = contender.split_once('-').unwrap_or((contender, "talc"));
+    let echo = guests.join(example_file("echo", allocator));
+    match contender {
+        "guestmem" => {
+            let mut lean = Lean::new(engine, &echo, "free")?;
+            lean.print_code_map();
+            for _ in 0..calls {
+                black_box(lean.guestmem(&payload)?);
+            }
+        }
+        "generic" => {
+            let mut guest = GuestModule::from_file(engine, &echo)?.instantiate()?;
+            for _ in 0..calls {
+                black_box(guest.call_result("echo", &[&payload])?);
+            }
+        }
+        "manual" => {
+            let mut lean = Lean::new(engine, &guests.join(manual_file("echo")), "dealloc")?;
+            lean.print_code_map();
+            for _ in 0..calls {
+                black_box(lean.manual(&payload)?);
+            }
+        }
+        "component" => {
+            let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
+            let func = component.func()?;
+            for _ in 0..calls {
+                black_box(component.echo(&func, &payload)?);
+            }
+        }
+        other => {
+            return Err(BenchError::Wrong(format!(
+                "unknown contender `{other}` (guestmem, generic, manual, component)"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -5,10 +5,11 @@
 //! allocator back end. One call is one whole workload; the host times calls.
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::BenchError;
 use super::build::workload_file;
-use super::measure::{self, Operation, Plan, Samples};
+use super::measure::{self, Plan, Samples, TimedOperation};
 use crate::guest::{Guest, GuestModule};
 use crate::guests::ALLOCATORS;
 
@@ -16,6 +17,10 @@ use crate::guests::ALLOCATORS;
 pub const ACTIONS: u32 = 100_000;
 /// The seed of the guest's random numbers: both paths run the same sequence of actions.
 const SEED: u32 = 0x9E37_79B9;
+/// An instance whose linear memory has grown past this many pages (1 GiB) is replaced, untimed,
+/// before its next workload: wee_alloc's heap grows with every workload (see the leak
+/// benchmark) until `memory.grow` fails.
+const MAX_PAGES: u64 = 16_384;
 
 /// How the workload gets its blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,9 +57,11 @@ pub struct Contender {
     /// The allocator back end.
     pub allocator: &'static str,
     /// Raw or through the ABI.
-    pub path: Route,
+    pub route: Route,
     /// Nanoseconds per workload (100,000 actions), per round.
     pub samples: Samples,
+    /// How many times its instance was replaced because memory passed [`MAX_PAGES`].
+    pub replaced: u32,
 }
 
 /// The results of one mode.
@@ -67,16 +74,16 @@ pub struct Mode {
 }
 
 impl Mode {
-    /// The contender for `allocator` and `path`.
+    /// The contender for `allocator` and `route`.
     ///
     /// # Panics
     ///
     /// If there is none: every allocator and path is measured.
     #[must_use]
-    pub fn get(&self, allocator: &str, path: Route) -> &Contender {
+    pub fn get(&self, allocator: &str, route: Route) -> &Contender {
         self.contenders
             .iter()
-            .find(|contender| contender.allocator == allocator && contender.path == path)
+            .find(|contender| contender.allocator == allocator && contender.route == route)
             .expect("every allocator and path is measured")
     }
 }
@@ -100,31 +107,35 @@ pub fn measure(
 ) -> Result<Workload, BenchError> {
     let mut modes = Vec::new();
     for with_realloc in [false, true] {
-        let mut labels = Vec::new();
-        let mut instances: Vec<Guest> = Vec::new();
+        let mut runners = Vec::new();
         for allocator in ALLOCATORS {
             let module = GuestModule::from_file(engine, &guests.join(workload_file(allocator)))?;
-            for path in [Route::Raw, Route::Abi] {
-                labels.push((allocator, path));
+            for route in [Route::Raw, Route::Abi] {
                 // One instance per contender: each has a heap of its own.
-                instances.push(module.instantiate()?);
+                runners.push(Runner {
+                    guest: module.instantiate()?,
+                    module: module.clone(),
+                    allocator,
+                    route,
+                    with_realloc,
+                    replaced: 0,
+                });
             }
         }
-        let mut operations: Vec<Operation<'_, BenchError>> = instances
+        let mut operations: Vec<TimedOperation<'_, BenchError>> = runners
             .iter_mut()
-            .zip(&labels)
-            .map(|(guest, &(allocator, path))| -> Operation<'_, BenchError> {
-                Box::new(move || run_once(guest, allocator, path, with_realloc))
-            })
+            .map(|runner| -> TimedOperation<'_, BenchError> { Box::new(move || runner.run()) })
             .collect();
-        let samples = measure::interleaved(plan, &mut operations)?;
-        let contenders = labels
+        let samples = measure::interleaved_timed(plan, &mut operations)?;
+        drop(operations);
+        let contenders = runners
             .iter()
             .zip(samples)
-            .map(|(&(allocator, path), samples)| Contender {
-                allocator,
-                path,
+            .map(|(runner, samples)| Contender {
+                allocator: runner.allocator,
+                route: runner.route,
                 samples,
+                replaced: runner.replaced,
             })
             .collect();
         modes.push(Mode {
@@ -135,19 +146,37 @@ pub fn measure(
     Ok(Workload { modes })
 }
 
-fn run_once(
-    guest: &mut Guest,
-    allocator: &str,
-    path: Route,
+/// One contender: an instance and what it runs.
+struct Runner {
+    guest: Guest,
+    module: GuestModule,
+    allocator: &'static str,
+    route: Route,
     with_realloc: bool,
-) -> Result<(), BenchError> {
-    let done = guest.call_raw(path.export(), &[ACTIONS, SEED, u32::from(with_realloc)])?;
-    if done == ACTIONS {
-        Ok(())
-    } else {
-        Err(BenchError::Wrong(format!(
-            "{}({ACTIONS}) with {allocator}: an allocation failed (returned {done})",
-            path.export()
-        )))
+    replaced: u32,
+}
+
+impl Runner {
+    /// Runs one workload and returns the time the call took.
+    fn run(&mut self) -> Result<Duration, BenchError> {
+        if self.guest.memory_pages() > MAX_PAGES {
+            self.guest = self.module.instantiate()?;
+            self.replaced += 1;
+        }
+        let start = Instant::now();
+        let done = self.guest.call_raw(
+            self.route.export(),
+            &[ACTIONS, SEED, u32::from(self.with_realloc)],
+        )?;
+        let elapsed = start.elapsed();
+        if done == ACTIONS {
+            Ok(elapsed)
+        } else {
+            Err(BenchError::Wrong(format!(
+                "{}({ACTIONS}) with {}: an allocation failed (returned {done})",
+                self.route.export(),
+                self.allocator
+            )))
+        }
     }
 }
