@@ -130,9 +130,9 @@ impl Block {
     /// The block was found by [`Block::find`] and nothing else frees it meanwhile.
     pub(crate) unsafe fn release(self) {
         let layout = self.layout();
-        // SAFETY: the header is live and writable (checked by `find`). The tag is broken before
-        // the memory goes back to the allocator, so a second free of the same pointer traps.
-        unsafe { (*self.header.as_ptr()).tag = !tag_for(self.header.addr().get(), self.header_len()) };
+        // Broken before the memory goes back to the allocator, so a second free of the same
+        // pointer traps.
+        self.set_tag(!tag_for(self.header.addr().get(), self.header_len()));
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
         unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
         stats::block_freed();
@@ -162,15 +162,15 @@ impl Block {
         let new_layout = layout_for(new_len)?;
         let old_base = self.header.as_ptr().cast::<u8>();
         let old_tag = tag_for(self.header.addr().get(), self.header_len());
-        // SAFETY: the header is live and writable (checked by `find`). The tag is broken first,
-        // so that if the allocator moves the block, the old pointer no longer passes for live.
-        unsafe { (*self.header.as_ptr()).tag = !old_tag };
+        // Broken first, so that if the allocator moves the block, the old pointer no longer
+        // passes for live.
+        self.set_tag(!old_tag);
         // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
         // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
         let new_base = unsafe { alloc::alloc::realloc(old_base, self.layout(), new_layout.size()) };
         let Some(new_base) = NonNull::new(new_base) else {
-            // SAFETY: on failure the allocator left the old block as it was: restore its tag.
-            unsafe { (*self.header.as_ptr()).tag = old_tag };
+            // On failure the allocator left the old block as it was: restore its tag.
+            self.set_tag(old_tag);
             return None;
         };
         let header = new_base.cast::<Header>();
@@ -179,6 +179,14 @@ impl Block {
         unsafe { header.write(Header::live(header.addr().get(), new_len as u32)) };
         // SAFETY: within the new allocation, which is at least HEADER_SIZE bytes long.
         Some(unsafe { new_base.add(HEADER_SIZE) })
+    }
+
+    /// Writes the header's tag, volatile: the write right before the memory is freed is the
+    /// point, and an ordinary store there is dead to the optimiser, which removes it (seen with
+    /// dlmalloc and lol_alloc, which leave the header bytes alone after a free).
+    fn set_tag(&self, tag: u32) {
+        // SAFETY: `find` checked that the header is live, and so writable; it is aligned.
+        unsafe { core::ptr::addr_of_mut!((*self.header.as_ptr()).tag).write_volatile(tag) };
     }
 
     fn layout(&self) -> Layout {
