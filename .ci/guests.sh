@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds every example guest for wasm32 with each allocator back end, prints each module's size,
-# and checks minimal.wasm against its budget. Each example is built on its own, since cargo
-# unifies features across packages built together. Ends with the default (talc) builds in place.
+# Builds every example guest for wasm32 with each allocator back end, keeps a copy of each in
+# target/guests/BACKEND/, prints each module's size, and checks minimal.wasm against its budget.
+# Each example is built on its own, since cargo unifies features across packages built together.
+# Ends with the default (talc) builds in target/wasm32-unknown-unknown/guest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,8 @@ for backend in "${backends[@]}"; do
   for example in "${examples[@]}"; do
     cargo build --quiet --profile guest --target wasm32-unknown-unknown -p "$example" \
       --no-default-features --features "$backend"
+    mkdir -p "target/guests/$backend"
+    cp "$out/$example.wasm" "target/guests/$backend/"
     size[$example,$backend]=$(stat -c %s "$out/$example.wasm")
   done
 done
