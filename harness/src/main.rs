@@ -101,7 +101,15 @@ fn run(options: &Options) -> ExitCode {
         println!("harness: running under Valgrind: iteration counts and sizes are scaled down");
     }
     println!("harness: guests from {}", options.guests.dir().display());
-    let rows = checks::run_all(&context);
+    let started = std::time::Instant::now();
+    let rows = checks::run_all(&context, |row| {
+        let verdict = if row.passed() { "pass" } else { "FAIL" };
+        let seconds = started.elapsed().as_secs();
+        eprintln!(
+            "harness: {verdict} {} [{}] ({seconds} s)",
+            row.check, row.subject
+        );
+    });
     print!("{}", report::table(&rows));
     if options.plant_leak {
         let len = native::plant_leak();

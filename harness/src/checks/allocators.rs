@@ -74,10 +74,7 @@ pub fn pages_over_rounds(guest: &mut crate::Guest, rounds: u32) -> Result<(u64, 
 }
 
 fn run(context: &Context, allocator: &str, findings: &mut Findings) -> Result<(), HostError> {
-    let mut guest = context
-        .guests
-        .echo(&context.engine, allocator)?
-        .instantiate()?;
+    let mut guest = context.echo(allocator)?.instantiate()?;
     let rounds = context.scale.allocator_rounds();
     let start = guest.memory_pages();
     let (after_first, end) = pages_over_rounds(&mut guest, rounds)?;

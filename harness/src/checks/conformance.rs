@@ -67,18 +67,12 @@ const IMPOSSIBLE_LENGTHS: [u32; 7] = [
 /// Runs the conformance check on every example guest and every `echo-<allocator>` build.
 #[must_use]
 pub fn check_all(context: &Context) -> Vec<Row> {
-    let examples = EXAMPLES.iter().map(|name| {
-        (
-            name.to_string(),
-            context.guests.example(&context.engine, name),
-        )
-    });
-    let allocators = ALLOCATORS.iter().map(|allocator| {
-        (
-            format!("echo-{allocator}"),
-            context.guests.echo(&context.engine, allocator),
-        )
-    });
+    let examples = EXAMPLES
+        .iter()
+        .map(|name| (name.to_string(), context.example(name)));
+    let allocators = ALLOCATORS
+        .iter()
+        .map(|allocator| (format!("echo-{allocator}"), context.echo(allocator)));
     examples
         .chain(allocators)
         .map(|(name, module)| match module {

@@ -14,9 +14,7 @@ pub fn check(context: &Context) -> Row {
 }
 
 fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
-    let engine = &context.engine;
-
-    let mut array_sum = context.guests.example(engine, "array_sum")?.instantiate()?;
+    let mut array_sum = context.example("array_sum")?.instantiate()?;
     let small = array_sum.call_u32("array_sum", &[&[1, 2, 3, 4, 5]])?;
     findings.expect(small == 15, || {
         format!("array_sum([1, 2, 3, 4, 5]) = {small}, expected 15")
@@ -31,7 +29,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     });
     findings.figure(format!("array_sum: {small}, {large}"));
 
-    let mut upper = context.guests.example(engine, "upper")?.instantiate()?;
+    let mut upper = context.example("upper")?.instantiate()?;
     let strasse = upper.call_result("upper", &["straße".as_bytes()])?;
     findings.expect(strasse == b"STRASSE", || {
         format!(
@@ -51,7 +49,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     });
     findings.figure(format!("upper: {}", String::from_utf8_lossy(&strasse)));
 
-    let mut replace = context.guests.example(engine, "replace")?.instantiate()?;
+    let mut replace = context.example("replace")?.instantiate()?;
     let hello = replace.call_result("replace", &[b"Hello World!", b"World", b"WASM"])?;
     findings.expect(hello == b"Hello WASM!", || {
         format!(

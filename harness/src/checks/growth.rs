@@ -63,12 +63,11 @@ fn grow_through_call(
 
 fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     let size = context.scale.growth_bytes();
-    let engine = &context.engine;
 
     let bytes: Vec<u8> = (0..size)
         .map(|index| (index ^ (index >> 9)).to_le_bytes()[0])
         .collect();
-    let mut echo = context.guests.example(engine, "echo")?.instantiate()?;
+    let mut echo = context.example("echo")?.instantiate()?;
     let baseline = echo.live_blocks()?;
     grow_through_call(&mut echo, "echo", &bytes, &bytes, findings)?;
 
@@ -98,7 +97,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
         .cycle()
         .take(size)
         .collect();
-    let mut upper = context.guests.example(engine, "upper")?.instantiate()?;
+    let mut upper = context.example("upper")?.instantiate()?;
     grow_through_call(
         &mut upper,
         "upper",
@@ -109,7 +108,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     drop(upper);
 
     let ones = vec![1_u8; size];
-    let mut array_sum = context.guests.example(engine, "array_sum")?.instantiate()?;
+    let mut array_sum = context.example("array_sum")?.instantiate()?;
     let sum = array_sum.call_u32("array_sum", &[&ones])?;
     findings.expect(usize::try_from(sum).is_ok_and(|sum| sum == size), || {
         format!("array_sum of {size} ones = {sum}")

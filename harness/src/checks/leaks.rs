@@ -15,16 +15,14 @@ pub const GUESTS: [&str; 2] = ["echo", "upper"];
 pub fn check(context: &Context) -> Vec<Row> {
     GUESTS
         .iter()
-        .map(
-            |&name| match context.guests.example(&context.engine, name) {
-                Ok(module) => check_guest(&module, name, context.scale.leak_round_trips()),
-                Err(error) => {
-                    let mut findings = Findings::new();
-                    findings.fail(format!("cannot load the guest: {error}"));
-                    findings.into_row("leaks", name)
-                }
-            },
-        )
+        .map(|&name| match context.example(name) {
+            Ok(module) => check_guest(&module, name, context.scale.leak_round_trips()),
+            Err(error) => {
+                let mut findings = Findings::new();
+                findings.fail(format!("cannot load the guest: {error}"));
+                findings.into_row("leaks", name)
+            }
+        })
         .collect()
 }
 

@@ -12,16 +12,20 @@ pub mod hostile;
 pub mod leaks;
 pub mod native;
 
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
 use wasmtime::Engine;
 
 use crate::engine::new_engine;
 use crate::error::HostError;
+use crate::guest::GuestModule;
 use crate::guests::GuestDir;
 use crate::report::Row;
 use crate::valgrind::running_on_valgrind;
 
 /// What every check needs: the engine, the built guests, and how hard to push.
-#[derive(Clone)]
 pub struct Context {
     /// The engine guests are compiled with.
     pub engine: Engine,
@@ -29,6 +33,8 @@ pub struct Context {
     pub guests: GuestDir,
     /// Iteration counts and sizes.
     pub scale: Scale,
+    /// Modules compiled so far, by file: compiling is the slow part under Valgrind.
+    compiled: Mutex<HashMap<PathBuf, GuestModule>>,
 }
 
 impl Context {
@@ -42,7 +48,39 @@ impl Context {
             engine: new_engine()?,
             guests,
             scale: Scale::detect(),
+            compiled: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Example guest `name`, compiled once.
+    ///
+    /// # Errors
+    ///
+    /// See [`GuestModule::from_file`].
+    pub fn example(&self, name: &str) -> Result<GuestModule, HostError> {
+        self.compiled(self.guests.example_path(name))
+    }
+
+    /// `echo` built with `allocator`, compiled once.
+    ///
+    /// # Errors
+    ///
+    /// See [`GuestModule::from_file`].
+    pub fn echo(&self, allocator: &str) -> Result<GuestModule, HostError> {
+        self.compiled(self.guests.echo_path(allocator))
+    }
+
+    fn compiled(&self, path: PathBuf) -> Result<GuestModule, HostError> {
+        let mut compiled = self
+            .compiled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(module) = compiled.get(&path) {
+            return Ok(module.clone());
+        }
+        let module = GuestModule::from_file(&self.engine, &path)?;
+        compiled.insert(path, module.clone());
+        Ok(module)
     }
 }
 
@@ -84,20 +122,27 @@ impl Scale {
     /// Round trips through the natively linked guest code.
     #[must_use]
     pub fn native_round_trips(self) -> u32 {
-        if self.valgrind { 500 } else { 10_000 }
+        if self.valgrind { 500 } else { 3_000 }
     }
 }
 
-/// Runs every check, in the order, then the native one.
-#[must_use]
-pub fn run_all(context: &Context) -> Vec<Row> {
-    let mut rows = conformance::check_all(context);
-    rows.push(examples::check(context));
-    rows.extend(leaks::check(context));
-    rows.push(growth::check(context));
-    rows.push(hostile::check(context));
-    rows.extend(allocators::check(context));
-    rows.push(native::check(context.scale));
+/// Runs every check, in the order, then the native one, calling `progress` with each row
+/// as soon as it is known.
+pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
+    let mut rows = Vec::new();
+    let mut add = |new_rows: Vec<Row>| {
+        for row in new_rows {
+            progress(&row);
+            rows.push(row);
+        }
+    };
+    add(conformance::check_all(context));
+    add(vec![examples::check(context)]);
+    add(leaks::check(context));
+    add(vec![growth::check(context)]);
+    add(vec![hostile::check(context)]);
+    add(allocators::check(context));
+    add(vec![native::check(context.scale)]);
     rows
 }
 
