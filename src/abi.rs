@@ -40,7 +40,7 @@ pub unsafe extern "C-unwind" fn dealloc(ptr: *mut u8, len: usize) {
         misuse(
             "dealloc",
             ptr.addr(),
-            "wrong length",
+            "guestmem: wrong length",
             Some((len, block.len())),
         );
     }
