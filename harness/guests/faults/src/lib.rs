@@ -1,0 +1,26 @@
+//! A guest that fails inside its own code, for the checks that its hosts see why:
+//! `panic_with(text)` panics, `reserve(size)` asks the global allocator for `size` bytes.
+//!
+//! `cargo build --profile guest --target wasm32-unknown-unknown -p faults`
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+
+guestmem::export! {
+    /// Panics with `text` in the message: the trap's reason is then
+    /// `guest panicked at FILE:LINE:COLUMN: asked to panic: TEXT`.
+    pub fn panic_with(text: &str) -> u32 {
+        panic!("asked to panic: {text}")
+    }
+
+    /// Allocates `size` bytes (decimal text) through the global allocator and returns how many it
+    /// got; when the allocator has none, the guest traps with
+    /// `memory allocation of SIZE bytes failed`.
+    pub fn reserve(size: &str) -> Result<u32, &'static str> {
+        let size: usize = size.parse().map_err(|_| "reserve: the size is not a number")?;
+        let block: Vec<u8> = Vec::with_capacity(size);
+        Ok(u32::try_from(block.capacity()).unwrap_or(u32::MAX))
+    }
+}
