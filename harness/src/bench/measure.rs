@@ -134,17 +134,19 @@ pub type TimedOperation<'a, E> = Box<dyn FnMut() -> Result<Duration, E> + 'a>;
 ///
 /// The first error an operation returns.
 pub fn interleaved<E>(plan: &Plan, operations: &mut [Operation<'_, E>]) -> Result<Vec<Samples>, E> {
-    let mut batches: Vec<Box<dyn FnMut(u64) -> Result<Duration, E> + '_>> = operations
+    let mut batches: Vec<Batch<'_, E>> = operations
         .iter_mut()
-        .map(|operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
-            Box::new(move |runs| {
-                let start = Instant::now();
-                for _ in 0..runs {
-                    operation()?;
-                }
-                Ok(start.elapsed())
-            })
-        })
+        .map(
+            |operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
+                Box::new(move |runs| {
+                    let start = Instant::now();
+                    for _ in 0..runs {
+                        operation()?;
+                    }
+                    Ok(start.elapsed())
+                })
+            },
+        )
         .collect();
     rounds(plan, &mut batches)
 }
@@ -159,17 +161,19 @@ pub fn interleaved_timed<E>(
     plan: &Plan,
     operations: &mut [TimedOperation<'_, E>],
 ) -> Result<Vec<Samples>, E> {
-    let mut batches: Vec<Box<dyn FnMut(u64) -> Result<Duration, E> + '_>> = operations
+    let mut batches: Vec<Batch<'_, E>> = operations
         .iter_mut()
-        .map(|operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
-            Box::new(move |runs| {
-                let mut total = Duration::ZERO;
-                for _ in 0..runs {
-                    total += operation()?;
-                }
-                Ok(total)
-            })
-        })
+        .map(
+            |operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
+                Box::new(move |runs| {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..runs {
+                        total += operation()?;
+                    }
+                    Ok(total)
+                })
+            },
+        )
         .collect();
     rounds(plan, &mut batches)
 }

@@ -35,6 +35,8 @@ pub struct Options {
     pub quick: bool,
     /// Where the guests, the report and the chart go (`target/bench`).
     pub out: PathBuf,
+    /// Another build of guestmem's `echo`, run as one more round-trip contender.
+    pub candidate: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             build: true,
             quick: false,
             out: target_dir().join("bench"),
+            candidate: None,
         }
     }
 }
@@ -87,15 +90,19 @@ pub enum BenchError {
 
 /// The usage of `harness bench`.
 pub const USAGE: &str = "\
-usage: harness bench [--no-build] [--quick] [--out DIR]
+usage: harness bench [--no-build] [--quick] [--out DIR] [--candidate ECHO.wasm]
        harness bench profile CONTENDER BYTES CALLS [--out DIR]
 
   --no-build   use the guests already built in DIR/guests
   --quick      3 short rounds instead of 21: a smoke test, not a measurement
   --out DIR    where the guests, report.md and chart.svg go (default target/bench)
+  --candidate ECHO.wasm
+               another build of guestmem's echo example, run as one more round-trip
+               contender: a fix measured side by side with the current build
 
-  profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual or
-               component), untimed, for `valgrind --tool=callgrind`; uses the built guests";
+  profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, component
+               or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), untimed, for
+               `valgrind --tool=callgrind`; uses the guests already built";
 
 /// `harness bench ARGS`: parses the arguments, runs every benchmark, prints the report.
 #[must_use]
@@ -108,6 +115,13 @@ pub fn main(mut args: impl Iterator<Item = String>) -> ExitCode {
             _ if !profile.is_empty() && profile.len() < 4 => profile.push(arg),
             "--no-build" => options.build = false,
             "--quick" => options.quick = true,
+            "--candidate" => match args.next() {
+                Some(path) => options.candidate = Some(PathBuf::from(path)),
+                None => {
+                    eprintln!("harness bench: --candidate needs a module\n\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "--out" => match args.next() {
                 Some(dir) => options.out = PathBuf::from(dir),
                 None => {
@@ -187,7 +201,7 @@ pub fn run(options: &Options) -> Result<String, BenchError> {
     eprintln!("harness bench: allocator speed inside the guest");
     let workload = workload::measure(&engine, &guests, &plan)?;
     eprintln!("harness bench: round trips from the host");
-    let roundtrip = roundtrip::measure(&engine, &guests, &plan)?;
+    let roundtrip = roundtrip::measure(&engine, &guests, &plan, options.candidate.as_deref())?;
     eprintln!("harness bench: wee_alloc issue 106's leak pattern");
     let leaks = leak::measure(&engine, &guests)?;
     let results = report::Results {

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::BenchError;
 use super::leak::{LeakRow, ROUNDS};
 use super::measure::Ratio;
-use super::roundtrip::{self, CONTENDERS, PayloadResult};
+use super::roundtrip::{self, CONTENDERS, RoundTrips};
 use super::size::Sizes;
 use super::workload::{ACTIONS, Route, Workload};
 use crate::guests::ALLOCATORS;
@@ -23,7 +23,7 @@ pub struct Results {
     /// Part 2.
     pub workload: Workload,
     /// Part 3.
-    pub roundtrip: Vec<PayloadResult>,
+    pub roundtrip: RoundTrips,
     /// Part 4.
     pub leaks: Vec<LeakRow>,
     /// Whether `--quick` shortened the run.
@@ -84,7 +84,7 @@ pub fn goals(results: &Results) -> Vec<Goal> {
             met: speedup.median >= 1.6,
         });
     }
-    for result in &results.roundtrip {
+    for result in &results.roundtrip.payloads {
         let speedup =
             result.samples[roundtrip::COMPONENT].ratio_to(&result.samples[roundtrip::GUESTMEM]);
         let target = match result.len {
@@ -277,16 +277,22 @@ pub fn markdown(results: &Results) -> String {
          articles' convention is `harness/guests/manual` (std, `Vec::with_capacity` + \
          `mem::forget`, no header, length known to the host); the Component Model is \
          `harness/guests/echo_component` (`echo: func(data: list<u8>) -> list<u8>`, wit-bindgen, \
-         called through `wasmtime::component` with `&[u8]` in and `Vec<u8>` out); the baseline \
-         is the host copying the bytes three times. GB/s counts the payload once per round \
+         called through `wasmtime::component` with `&[u8]` in and `Vec<u8>` out; it returns the \
+         list it was handed, while its `echo-copy` copies it as guestmem's `echo` must, since \
+         guestmem's inputs are borrowed); the baseline is the host copying the bytes three \
+         times. Every guest is built with the `guest` profile. GB/s counts the payload once per round \
          trip.\n"
     );
+    let mut names: Vec<String> = CONTENDERS.iter().map(|&name| name.to_owned()).collect();
+    if let Some(candidate) = &results.roundtrip.candidate {
+        names.push(format!("candidate `{}`", candidate.display()));
+    }
     let _ = write!(md, "| payload |");
-    for name in CONTENDERS {
+    for name in &names {
         let _ = write!(md, " {name} |");
     }
-    let _ = writeln!(md, "\n|---|{}", "---:|".repeat(CONTENDERS.len()));
-    for result in &results.roundtrip {
+    let _ = writeln!(md, "\n|---|{}", "---:|".repeat(names.len()));
+    for result in &results.roundtrip.payloads {
         let _ = write!(md, "| {} |", bytes(result.len));
         for samples in &result.samples {
             let ns = samples.median();
@@ -304,27 +310,52 @@ pub fn markdown(results: &Results) -> String {
         "\nguestmem's calls/s as a multiple of each contender's (higher is better for guestmem); \
          last column: guestmem's time ÷ three memcpys':\n"
     );
-    let _ = writeln!(
-        md,
-        "| payload | × Component Model | × articles' convention | × harness::Guest | time ÷ 3 × memcpy |\n|---|---:|---:|---:|---:|"
-    );
-    for result in &results.roundtrip {
+    let compared = [
+        roundtrip::COMPONENT,
+        roundtrip::COMPONENT_COPY,
+        roundtrip::MANUAL,
+        roundtrip::GENERIC,
+    ];
+    let _ = write!(md, "| payload |");
+    for &index in &compared {
+        let _ = write!(md, " × {} |", names[index]);
+    }
+    let _ = writeln!(md, " time ÷ 3 × memcpy |");
+    let _ = writeln!(md, "|---|{}---:|", "---:|".repeat(compared.len()));
+    for result in &results.roundtrip.payloads {
         let guestmem = &result.samples[roundtrip::GUESTMEM];
-        let against = |index: usize| result.samples[index].ratio_to(guestmem);
+        let _ = write!(md, "| {} |", bytes(result.len));
+        for &index in &compared {
+            let ratio = result.samples[index].ratio_to(guestmem);
+            let _ = write!(md, " {} {} |", times(ratio), iqr(ratio));
+        }
         let memcpy = guestmem.ratio_to(&result.samples[roundtrip::MEMCPY]);
+        let _ = writeln!(md, " {} {} |", times(memcpy), iqr(memcpy));
+    }
+    if results.roundtrip.candidate.is_some() {
         let _ = writeln!(
             md,
-            "| {} | {} {} | {} {} | {} {} | {} {} |",
-            bytes(result.len),
-            times(against(roundtrip::COMPONENT)),
-            iqr(against(roundtrip::COMPONENT)),
-            times(against(roundtrip::MANUAL)),
-            iqr(against(roundtrip::MANUAL)),
-            times(against(1)),
-            iqr(against(1)),
-            times(memcpy),
-            iqr(memcpy)
+            "\nThe candidate build against the current one and the Component Model (calls/s \
+             multiples, higher is better for the candidate):\n"
         );
+        let _ = writeln!(
+            md,
+            "| payload | × guestmem | × Component Model |\n|---|---:|---:|"
+        );
+        for result in &results.roundtrip.payloads {
+            let candidate = &result.samples[roundtrip::CANDIDATE];
+            let current = result.samples[roundtrip::GUESTMEM].ratio_to(candidate);
+            let component = result.samples[roundtrip::COMPONENT].ratio_to(candidate);
+            let _ = writeln!(
+                md,
+                "| {} | {} {} | {} {} |",
+                bytes(result.len),
+                times(current),
+                iqr(current),
+                times(component),
+                iqr(component)
+            );
+        }
     }
 
     let _ = writeln!(md, "\n## 4. wee_alloc issue 106's leak pattern\n");
@@ -435,13 +466,19 @@ const COLOURS: [&str; 4] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"];
 pub fn chart(results: &Results) -> String {
     let roundtrip_groups: Vec<(String, Vec<f64>)> = results
         .roundtrip
+        .payloads
         .iter()
         .map(|result| {
             let component = &result.samples[roundtrip::COMPONENT];
-            let values = [roundtrip::GUESTMEM, 1, roundtrip::MANUAL]
-                .iter()
-                .map(|&index| component.ratio_to(&result.samples[index]).median)
-                .collect();
+            let values = [
+                roundtrip::GUESTMEM,
+                roundtrip::GENERIC,
+                roundtrip::MANUAL,
+                roundtrip::COMPONENT_COPY,
+            ]
+            .iter()
+            .map(|&index| component.ratio_to(&result.samples[index]).median)
+            .collect();
             (bytes(result.len), values)
         })
         .collect();

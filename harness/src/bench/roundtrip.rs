@@ -28,34 +28,52 @@ use crate::result_block;
 /// The payload sizes, as issue 4 sets them.
 pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
 
-/// The contenders, in report order.
-pub const CONTENDERS: [&str; 5] = [
+/// The contenders, in report order; a candidate build of guestmem's `echo` (`--candidate`) comes
+/// last when there is one.
+pub const CONTENDERS: [&str; 6] = [
     "guestmem",
     "guestmem, harness::Guest",
     "articles' convention",
     "Component Model",
+    "Component Model, echo-copy",
     "3 × memcpy",
 ];
 
 /// Index of guestmem (typed exports) in [`CONTENDERS`].
 pub const GUESTMEM: usize = 0;
+/// Index of guestmem through the harness's generic `Guest::call_result`.
+pub const GENERIC: usize = 1;
 /// Index of the articles' convention.
 pub const MANUAL: usize = 2;
 /// Index of the Component Model.
 pub const COMPONENT: usize = 3;
+/// Index of the Component Model's `echo-copy`, which copies like guestmem's `echo`.
+pub const COMPONENT_COPY: usize = 4;
 /// Index of the three-memcpy baseline.
-pub const MEMCPY: usize = 4;
+pub const MEMCPY: usize = 5;
+/// Index of the candidate build, when there is one.
+pub const CANDIDATE: usize = 6;
 
 /// The results for one payload size.
 #[derive(Debug, Clone)]
 pub struct PayloadResult {
     /// Bytes sent (and received).
     pub len: usize,
-    /// Nanoseconds per round trip, per round, one entry per [`CONTENDERS`].
+    /// Nanoseconds per round trip, per round, one entry per [`CONTENDERS`] (and the candidate).
     pub samples: Vec<Samples>,
 }
 
-/// Runs every contender on every payload size.
+/// All payload sizes.
+#[derive(Debug, Clone)]
+pub struct RoundTrips {
+    /// Per payload size, in [`PAYLOADS`] order.
+    pub payloads: Vec<PayloadResult>,
+    /// The candidate build's module, when one ran.
+    pub candidate: Option<std::path::PathBuf>,
+}
+
+/// Runs every contender on every payload size; `candidate`, if given, is another build of
+/// guestmem's `echo` run as one more contender (to measure a fix side by side).
 ///
 /// # Errors
 ///
@@ -65,26 +83,37 @@ pub fn measure(
     engine: &Engine,
     guests: &Path,
     plan: &Plan,
-) -> Result<Vec<PayloadResult>, BenchError> {
+    candidate: Option<&Path>,
+) -> Result<RoundTrips, BenchError> {
     let mut guestmem = Lean::new(engine, &guests.join(example_file("echo", "talc")), "free")?;
     let mut generic = GuestModule::from_file(engine, &guests.join(example_file("echo", "talc")))?
         .instantiate()?;
     let mut manual = Lean::new(engine, &guests.join(manual_file("echo")), "dealloc")?;
     let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
-    let mut results = Vec::new();
+    let mut component_copy = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
+    let mut candidate_echo = candidate
+        .map(|path| Lean::new(engine, path, "free"))
+        .transpose()?;
+    let mut payloads = Vec::new();
     for len in PAYLOADS {
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
         let mut copies = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
-        check(&payload, "guestmem", &guestmem.guestmem(&payload)?)?;
-        check(
-            &payload,
-            "harness::Guest",
-            &generic.call_result("echo", &[&payload])?,
-        )?;
-        check(&payload, "manual", &manual.manual(&payload)?)?;
         let payload = &payload;
-        let echo = component.func()?;
+        let echo = component.func("echo")?;
+        let echo_copy = component_copy.func("echo-copy")?;
+        check(payload, "guestmem", &guestmem.guestmem(payload)?)?;
+        check(
+            payload,
+            "harness::Guest",
+            &generic.call_result("echo", &[payload])?,
+        )?;
+        check(payload, "manual", &manual.manual(payload)?)?;
         check(payload, "component", &component.echo(&echo, payload)?)?;
+        check(
+            payload,
+            "component",
+            &component_copy.echo(&echo_copy, payload)?,
+        )?;
         let mut operations: Vec<Operation<'_, BenchError>> = vec![
             Box::new(|| guestmem.guestmem(payload).map(drop)),
             Box::new(|| {
@@ -95,6 +124,7 @@ pub fn measure(
             }),
             Box::new(|| manual.manual(payload).map(drop)),
             Box::new(|| component.echo(&echo, payload).map(drop)),
+            Box::new(|| component_copy.echo(&echo_copy, payload).map(drop)),
             Box::new(|| {
                 let [first, second, third] = &mut copies;
                 first.copy_from_slice(black_box(payload));
@@ -104,11 +134,18 @@ pub fn measure(
                 Ok(())
             }),
         ];
+        if let Some(lean) = candidate_echo.as_mut() {
+            check(payload, "candidate", &lean.guestmem(payload)?)?;
+            operations.push(Box::new(|| lean.guestmem(payload).map(drop)));
+        }
         eprintln!("harness bench: round trips of {len} bytes");
         let samples = measure::interleaved(plan, &mut operations)?;
-        results.push(PayloadResult { len, samples });
+        payloads.push(PayloadResult { len, samples });
     }
-    Ok(results)
+    Ok(RoundTrips {
+        payloads,
+        candidate: candidate.map(Path::to_owned),
+    })
 }
 
 fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
@@ -230,7 +267,7 @@ impl Lean {
     }
 }
 
-/// The Component Model echo, instantiated once.
+/// The Component Model echo, instantiated once per contender.
 struct ComponentEcho {
     store: Store<()>,
     instance: wasmtime::component::Instance,
@@ -250,8 +287,8 @@ impl ComponentEcho {
 
     /// Looks `echo` up, typed for payloads borrowed for `'a` (a `TypedFunc` over `&[u8]` is a
     /// type per lifetime, so it is looked up once per payload, outside the timed loop).
-    fn func<'a>(&mut self) -> Result<EchoFunc<'a>, BenchError> {
-        Ok(self.instance.get_typed_func(&mut self.store, "echo")?)
+    fn func<'a>(&mut self, name: &str) -> Result<EchoFunc<'a>, BenchError> {
+        Ok(self.instance.get_typed_func(&mut self.store, name)?)
     }
 
     fn echo<'a>(&mut self, func: &EchoFunc<'a>, payload: &'a [u8]) -> Result<Vec<u8>, BenchError> {
@@ -261,7 +298,8 @@ impl ComponentEcho {
 }
 
 /// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
-/// `manual` or `component`; `guestmem-ALLOCATOR` for `echo` with another back end), untimed: the workload for
+/// `manual`, `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
+/// `echo-dlmalloc.wasm`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/harness bench profile CONTENDER LEN CALLS`.
 /// The difference between two call counts gives the instructions of one round trip.
 ///
@@ -276,8 +314,11 @@ pub fn profile(
     calls: u64,
 ) -> Result<(), BenchError> {
     let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
-    let (contender, allocator) = contender.split_once('-').unwrap_or((contender, "talc"));
-    let echo = guests.join(example_file("echo", allocator));
+    let (contender, variant) = contender.split_once('-').unwrap_or((contender, ""));
+    let echo = guests.join(example_file(
+        "echo",
+        if variant.is_empty() { "talc" } else { variant },
+    ));
     match contender {
         "guestmem" => {
             let mut lean = Lean::new(engine, &echo, "free")?;
@@ -301,7 +342,11 @@ pub fn profile(
         }
         "component" => {
             let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
-            let func = component.func()?;
+            let func = component.func(if variant == "copy" {
+                "echo-copy"
+            } else {
+                "echo"
+            })?;
             for _ in 0..calls {
                 black_box(component.echo(&func, &payload)?);
             }
