@@ -37,11 +37,16 @@ impl GuestModule {
             path: path.to_owned(),
             source,
         })?;
-        let name = path.file_stem().map_or_else(
-            || path.display().to_string(),
-            |stem| stem.to_string_lossy().into_owned(),
-        );
-        Self::from_bytes(engine, &name, &bytes)
+        Self::from_bytes(engine, &module_name(path), &bytes)
+    }
+
+    /// A module compiled elsewhere, named after the stem of `path`.
+    #[must_use]
+    pub fn from_module(path: &Path, module: Module) -> Self {
+        Self {
+            name: module_name(path),
+            module,
+        }
     }
 
     /// Compiles a module from its binary or text form.
@@ -108,6 +113,14 @@ impl GuestModule {
             result_cap: options.result_cap,
         })
     }
+}
+
+/// The name of the module in `path`: its file stem.
+fn module_name(path: &Path) -> String {
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |stem| stem.to_string_lossy().into_owned(),
+    )
 }
 
 /// How an instance is set up.

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod error;
 pub mod guest;
 pub mod guests;
+pub mod precompiled;
 pub mod report;
 pub mod result_block;
 pub mod valgrind;

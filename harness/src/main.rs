@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use harness::checks::{self, Context, native};
 use harness::guests::{self, BuildError, GuestDir};
-use harness::report;
+use harness::{precompiled, report};
 
 // Natively, guestmem serves its blocks from the program's allocator; counting it makes
 // `heap_bytes` meaningful for the native check.
@@ -99,6 +99,13 @@ fn run(options: &Options) -> ExitCode {
     };
     if context.scale.valgrind {
         println!("harness: running under Valgrind: iteration counts and sizes are scaled down");
+    } else {
+        // Cranelift is slow under Valgrind: leave compiled guests for a Valgrind run to load.
+        match precompiled::prepare(&options.guests) {
+            Ok(0) => {}
+            Ok(count) => eprintln!("harness: compiled {count} guests ahead of time for Valgrind"),
+            Err(error) => eprintln!("harness: cannot compile the guests for Valgrind: {error}"),
+        }
     }
     println!("harness: guests from {}", options.guests.dir().display());
     let started = std::time::Instant::now();

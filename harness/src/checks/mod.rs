@@ -22,6 +22,7 @@ use crate::engine::new_engine;
 use crate::error::HostError;
 use crate::guest::GuestModule;
 use crate::guests::GuestDir;
+use crate::precompiled;
 use crate::report::Row;
 use crate::valgrind::running_on_valgrind;
 
@@ -78,7 +79,15 @@ impl Context {
         if let Some(module) = compiled.get(&path) {
             return Ok(module.clone());
         }
-        let module = GuestModule::from_file(&self.engine, &path)?;
+        let precompiled = if self.scale.valgrind {
+            precompiled::load(&self.engine, &path)
+        } else {
+            None
+        };
+        let module = match precompiled {
+            Some(module) => GuestModule::from_module(&path, module),
+            None => GuestModule::from_file(&self.engine, &path)?,
+        };
         compiled.insert(path, module.clone());
         Ok(module)
     }
