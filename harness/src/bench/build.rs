@@ -1,7 +1,8 @@
 //! Builds every benchmark guest, one cargo invocation per guest and feature set (features unify
 //! across the packages of one build), and copies each module to `target/bench/guests` under a
 //! name that says how it was built: `EXAMPLE-ALLOCATOR.wasm`, `manual-EXAMPLE.wasm`,
-//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`.
+//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`; the round trip's three guests again
+//! with `opt-level = 3`, as `NAME-o3.wasm`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +34,38 @@ pub fn workload_file(allocator: &str) -> String {
 
 /// The Component Model echo.
 pub const COMPONENT_FILE: &str = "echo_component.wasm";
+
+/// How the round-trip guests are built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Build {
+    /// The `guest` profile as it is: `opt-level = "z"`, tuned for size.
+    Guest,
+    /// The `guest` profile with `opt-level = 3`, tuned for speed.
+    Speed,
+}
+
+impl Build {
+    /// The module file of `file` (`NAME.wasm`) in this build.
+    #[must_use]
+    pub fn file(self, file: &str) -> String {
+        match self {
+            Self::Guest => file.to_owned(),
+            Self::Speed => file.replace(".wasm", "-o3.wasm"),
+        }
+    }
+
+    /// How the report names it.
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Guest => "guest profile (opt-level \"z\")",
+            Self::Speed => "guest profile with opt-level 3",
+        }
+    }
+}
+
+/// The `--config` argument that turns the `guest` profile into [`Build::Speed`].
+const SPEED_CONFIG: &str = "profile.guest.opt-level=3";
 
 /// Builds every guest into `out`.
 ///
@@ -81,12 +114,50 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
         cargo(WASM_TARGET, &args)?;
         copy(&built.join("manual.wasm"), &out.join(manual_file(example)))?;
     }
+    // The round trip's guests once more, tuned for speed.
+    cargo(
+        WASM_TARGET,
+        &[
+            "--config",
+            SPEED_CONFIG,
+            "-p",
+            "echo",
+            "--no-default-features",
+            "--features",
+            "talc",
+        ],
+    )?;
+    copy(
+        &built.join("echo.wasm"),
+        &out.join(Build::Speed.file(&example_file("echo", "talc"))),
+    )?;
+    cargo(
+        WASM_TARGET,
+        &[
+            "--config",
+            SPEED_CONFIG,
+            "-p",
+            "manual",
+            "--features",
+            "echo",
+        ],
+    )?;
+    copy(
+        &built.join("manual.wasm"),
+        &out.join(Build::Speed.file(&manual_file("echo"))),
+    )?;
+    let component_built = target_dir().join(COMPONENT_TARGET).join("guest");
+    cargo(
+        COMPONENT_TARGET,
+        &["--config", SPEED_CONFIG, "-p", "echo_component"],
+    )?;
+    copy(
+        &component_built.join(COMPONENT_FILE),
+        &out.join(Build::Speed.file(COMPONENT_FILE)),
+    )?;
     cargo(COMPONENT_TARGET, &["-p", "echo_component"])?;
     copy(
-        &target_dir()
-            .join(COMPONENT_TARGET)
-            .join("guest")
-            .join(COMPONENT_FILE),
+        &component_built.join(COMPONENT_FILE),
         &out.join(COMPONENT_FILE),
     )?;
     Ok(())

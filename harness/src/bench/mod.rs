@@ -201,13 +201,21 @@ pub fn run(options: &Options) -> Result<String, BenchError> {
     eprintln!("harness bench: allocator speed inside the guest");
     let workload = workload::measure(&engine, &guests, &plan)?;
     eprintln!("harness bench: round trips from the host");
-    let roundtrip = roundtrip::measure(&engine, &guests, &plan, options.candidate.as_deref())?;
+    let roundtrip = roundtrip::measure(
+        &engine,
+        &guests,
+        &plan,
+        build::Build::Guest,
+        options.candidate.as_deref(),
+    )?;
+    let roundtrip_speed = roundtrip::measure(&engine, &guests, &plan, build::Build::Speed, None)?;
     eprintln!("harness bench: wee_alloc issue 106's leak pattern");
     let leaks = leak::measure(&engine, &guests)?;
     let results = report::Results {
         sizes,
         workload,
         roundtrip,
+        roundtrip_speed,
         leaks,
         quick: options.quick,
     };

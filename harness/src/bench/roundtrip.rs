@@ -20,7 +20,7 @@ use wasmtime::component::{Component, Linker, TypedFunc as ComponentFunc};
 use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
 
 use super::BenchError;
-use super::build::{COMPONENT_FILE, example_file, manual_file};
+use super::build::{Build, COMPONENT_FILE, example_file, manual_file};
 use super::measure::{self, Operation, Plan, Samples};
 use crate::guest::GuestModule;
 use crate::result_block;
@@ -70,10 +70,13 @@ pub struct RoundTrips {
     pub payloads: Vec<PayloadResult>,
     /// The candidate build's module, when one ran.
     pub candidate: Option<std::path::PathBuf>,
+    /// How the guests were built.
+    pub build: Build,
 }
 
-/// Runs every contender on every payload size; `candidate`, if given, is another build of
-/// guestmem's `echo` run as one more contender (to measure a fix side by side).
+/// Runs every contender on every payload size, with the guests of `build`; `candidate`, if
+/// given, is another build of guestmem's `echo` run as one more contender (to measure a fix
+/// side by side).
 ///
 /// # Errors
 ///
@@ -83,14 +86,20 @@ pub fn measure(
     engine: &Engine,
     guests: &Path,
     plan: &Plan,
+    build: Build,
     candidate: Option<&Path>,
 ) -> Result<RoundTrips, BenchError> {
-    let mut guestmem = Lean::new(engine, &guests.join(example_file("echo", "talc")), "free")?;
-    let mut generic = GuestModule::from_file(engine, &guests.join(example_file("echo", "talc")))?
-        .instantiate()?;
-    let mut manual = Lean::new(engine, &guests.join(manual_file("echo")), "dealloc")?;
-    let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
-    let mut component_copy = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
+    let echo = guests.join(build.file(&example_file("echo", "talc")));
+    let component_file = guests.join(build.file(COMPONENT_FILE));
+    let mut guestmem = Lean::new(engine, &echo, "free")?;
+    let mut generic = GuestModule::from_file(engine, &echo)?.instantiate()?;
+    let mut manual = Lean::new(
+        engine,
+        &guests.join(build.file(&manual_file("echo"))),
+        "dealloc",
+    )?;
+    let mut component = ComponentEcho::new(engine, &component_file)?;
+    let mut component_copy = ComponentEcho::new(engine, &component_file)?;
     let mut candidate_echo = candidate
         .map(|path| Lean::new(engine, path, "free"))
         .transpose()?;
@@ -138,13 +147,17 @@ pub fn measure(
             check(payload, "candidate", &lean.guestmem(payload)?)?;
             operations.push(Box::new(|| lean.guestmem(payload).map(drop)));
         }
-        eprintln!("harness bench: round trips of {len} bytes");
+        eprintln!(
+            "harness bench: round trips of {len} bytes, {}",
+            build.label()
+        );
         let samples = measure::interleaved(plan, &mut operations)?;
         payloads.push(PayloadResult { len, samples });
     }
     Ok(RoundTrips {
         payloads,
         candidate: candidate.map(Path::to_owned),
+        build,
     })
 }
 
@@ -299,7 +312,7 @@ impl ComponentEcho {
 
 /// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
 /// `manual`, `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
-/// `echo-dlmalloc.wasm`), untimed: the workload for
+/// `echo-dlmalloc.wasm`, and `component-NAME` runs `echo_component-NAME.wasm`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/harness bench profile CONTENDER LEN CALLS`.
 /// The difference between two call counts gives the instructions of one round trip.
 ///
@@ -326,6 +339,10 @@ pub fn profile(
             for _ in 0..calls {
                 black_box(lean.guestmem(&payload)?);
             }
+            eprintln!(
+                "harness bench: linear memory after {calls} calls: {} pages",
+                lean.memory.size(&lean.store)
+            );
         }
         "generic" => {
             let mut guest = GuestModule::from_file(engine, &echo)?.instantiate()?;
@@ -339,9 +356,17 @@ pub fn profile(
             for _ in 0..calls {
                 black_box(lean.manual(&payload)?);
             }
+            eprintln!(
+                "harness bench: linear memory after {calls} calls: {} pages",
+                lean.memory.size(&lean.store)
+            );
         }
         "component" => {
-            let mut component = ComponentEcho::new(engine, &guests.join(COMPONENT_FILE))?;
+            let file = match variant {
+                "" | "copy" => COMPONENT_FILE.to_owned(),
+                build => format!("echo_component-{build}.wasm"),
+            };
+            let mut component = ComponentEcho::new(engine, &guests.join(file))?;
             let func = component.func(if variant == "copy" {
                 "echo-copy"
             } else {
