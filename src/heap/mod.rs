@@ -11,7 +11,12 @@ use crate::stats::Counting;
 #[cfg(all(
     target_arch = "wasm32",
     target_feature = "atomics",
-    any(feature = "talc", feature = "dlmalloc", feature = "lol_alloc", feature = "wee_alloc")
+    any(
+        feature = "talc",
+        feature = "dlmalloc",
+        feature = "lol_alloc",
+        feature = "wee_alloc"
+    )
 ))]
 compile_error!("guestmem's allocator back ends assume single-threaded wasm32 (no `atomics`)");
 
@@ -36,7 +41,12 @@ cfg_if::cfg_if! {
 // `Counting` only forwards without the `stats` feature, so one static serves both.
 #[cfg(all(
     target_arch = "wasm32",
-    any(feature = "talc", feature = "dlmalloc", feature = "lol_alloc", feature = "wee_alloc")
+    any(
+        feature = "talc",
+        feature = "dlmalloc",
+        feature = "lol_alloc",
+        feature = "wee_alloc"
+    )
 ))]
 #[global_allocator]
 static HEAP: Counting<backend::Backend> = Counting::new(backend::new());
