@@ -251,3 +251,33 @@ fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
             source,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{BuildError, GuestDir, WASM_TARGET, check_wasm_target};
+
+    #[test]
+    fn a_missing_target_names_the_command_that_installs_it() {
+        let message = BuildError::MissingTarget {
+            libdir: "/nowhere".to_owned(),
+        }
+        .to_string();
+        assert!(
+            message.contains(&format!("rustup target add {WASM_TARGET}")),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn the_wasm_target_is_found_where_it_is_installed() {
+        // The toolchain file installs it; CI adds it before running the harness.
+        assert!(check_wasm_target().is_ok());
+    }
+
+    #[test]
+    fn echo_builds_are_named_after_their_allocator() {
+        let guests = GuestDir::new("/guests");
+        assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
+        assert_eq!(guests.expected_files().len(), 9);
+    }
+}
