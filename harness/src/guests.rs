@@ -190,7 +190,13 @@ pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
 fn check_wasm_target() -> Result<(), BuildError> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let mut command = Command::new(&rustc);
-    command.args(["--print", "target-libdir", "--target", WASM_TARGET]);
+    // From the workspace, so that rustup picks the toolchain of `rust-toolchain.toml`.
+    command.current_dir(workspace_root()).args([
+        "--print",
+        "target-libdir",
+        "--target",
+        WASM_TARGET,
+    ]);
     let output = command.output().map_err(|source| BuildError::Spawn {
         command: format!("{command:?}"),
         source,
