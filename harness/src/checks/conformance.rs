@@ -110,8 +110,12 @@ fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
     realloc_keeps_bytes(module, findings)?;
     wrong_length(module, findings)?;
     bad_pointers(module, findings)?;
+    null_pointers(module, findings)?;
+    stale_after_realloc(module, findings)?;
     results(module, findings)?;
     errors(module, findings)?;
+    newest_error_wins(module, findings)?;
+    allocation_failure_in_guest_code(module, findings)?;
     ownership(module, findings)?;
     Ok(())
 }
@@ -482,7 +486,9 @@ const BAD_POINTERS: [(&str, BadPointer); 8] = [
     ("misaligned by 4", |guest| Ok(guest.alloc(16)? + 4)),
     ("past the end of memory", |guest| {
         guest.alloc(16)?;
-        Ok(u32::try_from(guest.memory_size()).unwrap_or(u32::MAX - 7) + 8)
+        Ok(u32::try_from(guest.memory_size())
+            .unwrap_or(u32::MAX)
+            .saturating_add(8))
     }),
     ("near u32::MAX", |_| Ok(0xFFFF_FFF8)),
 ];
@@ -510,6 +516,57 @@ fn bad_pointers(module: &GuestModule, findings: &mut Findings) -> Result<(), Hos
         }
     }
     Ok(())
+}
+
+/// `free(0)` and `dealloc(0, _)` do nothing; `realloc(0, n)` is `alloc(n)` (checked with the
+/// realloc sequence).
+fn null_pointers(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
+    let mut guest = module.instantiate()?;
+    let kept = guest.put(b"still here")?;
+    let live = guest.live_blocks()?;
+    let pages = guest.memory_pages();
+    guest.free(0)?;
+    guest.dealloc(0, 0)?;
+    guest.dealloc(0, 123)?;
+    expect_live(
+        &mut guest,
+        findings,
+        live,
+        "after free(0) and dealloc(0, _)",
+    )?;
+    let after = guest.memory_pages();
+    findings.expect(after == pages, || {
+        format!("free(0) or dealloc(0, _) changed memory.size from {pages} to {after} pages")
+    });
+    let content = guest.read(kept, 10)?;
+    findings.expect(content == b"still here", || {
+        "free(0) or dealloc(0, _) changed another block".to_owned()
+    });
+    guest.free(kept)
+}
+
+/// Once `realloc` has moved a block, the old pointer is not a block any more.
+fn stale_after_realloc(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
+    let mut guest = module.instantiate()?;
+    let old = guest.alloc(16)?;
+    // A neighbour keeps the block from growing in place.
+    guest.alloc(16)?;
+    let moved = guest.realloc(old, 1 << 20)?;
+    if !findings.expect(moved != 0, || "realloc(_, 1 MiB) returned 0".to_owned()) || moved == old {
+        findings.figure("realloc grew in place: stale pointer not checked");
+        return Ok(());
+    }
+    let live = guest.live_blocks()?;
+    let outcome = guest.free(old);
+    expect_trap(
+        findings,
+        Reasons::of(module),
+        outcome,
+        "free",
+        old,
+        &format!("free({old:#x}) after realloc moved it to {moved:#x}"),
+    );
+    expect_live(&mut guest, findings, live, "after freeing a stale pointer")
 }
 
 /// Reads the result block at `ptr` by hand and frees it with `dealloc(ptr, n + 4)`.
@@ -631,6 +688,79 @@ fn errors(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError
         findings.expect(message.is_some(), || {
             "replace with an empty pattern left no message".to_owned()
         });
+    }
+    Ok(())
+}
+
+/// A new error replaces a pending one: after two failures, `last_error` holds the second's
+/// message.
+fn newest_error_wins(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
+    if !module.exports("upper") {
+        return Ok(());
+    }
+    let first: &[u8] = b"ok \xC3";
+    let second: &[u8] = b"\xFF";
+    let message_after = |inputs: &[&[u8]]| -> Result<Option<String>, HostError> {
+        let mut guest = module.instantiate()?;
+        for input in inputs {
+            guest.call_with_inputs("upper", &[input])?;
+        }
+        guest.last_error()
+    };
+    let only_first = message_after(&[first])?;
+    let only_second = message_after(&[second])?;
+    let both = message_after(&[first, second])?;
+    findings.expect(only_first != only_second, || {
+        format!("both failures give the same message {only_first:?}: the check proves nothing")
+    });
+    findings.expect(both == only_second, || {
+        format!("after two failures last_error = {both:?}, expected the second's {only_second:?}")
+    });
+    Ok(())
+}
+
+/// An allocation that fails inside guest code is a panic with a recorded reason; one that fails
+/// for a result block is an error.
+fn allocation_failure_in_guest_code(
+    module: &GuestModule,
+    findings: &mut Findings,
+) -> Result<(), HostError> {
+    const INPUT: usize = 1 << 20;
+    for function in ["upper", "echo"] {
+        if !module.exports(function) {
+            continue;
+        }
+        let probe = module.instantiate()?;
+        // Room for the input, not for the guest's copy of it.
+        let limit = probe.memory_size() + INPUT + (128 << 10);
+        let mut guest = module.instantiate_with(&GuestOptions {
+            memory_limit: Some(limit),
+            ..GuestOptions::default()
+        })?;
+        let input = vec![b'a'; INPUT];
+        let outcome = guest.call_result(function, &[&input]);
+        let size = guest.memory_size();
+        findings.expect(size <= limit, || {
+            format!("memory grew to {size} bytes past the {limit}-byte limit")
+        });
+        match (function, &outcome) {
+            ("upper", Err(HostError::Trap { reason, .. })) => {
+                findings.expect(
+                    reason
+                        .as_deref()
+                        .is_some_and(|reason| reason.contains("memory allocation of")),
+                    || format!("upper out of memory trapped with reason {reason:?}"),
+                );
+            }
+            ("echo", Err(HostError::Guest { message, .. })) => {
+                findings.expect(!message.is_empty(), || {
+                    "echo out of memory left no message".to_owned()
+                });
+            }
+            _ => findings.fail(format!(
+                "{function} of {INPUT} bytes under a {limit}-byte memory limit: {outcome:?}"
+            )),
+        }
     }
     Ok(())
 }

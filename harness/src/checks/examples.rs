@@ -27,6 +27,12 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     findings.expect(empty == 0, || {
         format!("array_sum([]) = {empty}, expected 0")
     });
+    // Zero is a valid sum: a failure is told apart by last_error.
+    let overflowing = vec![0xFF; usize::try_from(u32::MAX / 255).unwrap_or(0) + 1];
+    let overflow = array_sum.call_u32("array_sum", &[&overflowing]);
+    findings.expect(matches!(overflow, Err(HostError::Guest { .. })), || {
+        format!("array_sum past u32::MAX = {overflow:?}, expected an error")
+    });
     findings.figure(format!("array_sum: {small}, {large}"));
 
     let mut upper = context.example("upper")?.instantiate()?;
