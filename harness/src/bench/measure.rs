@@ -12,6 +12,10 @@ pub struct Plan {
     pub rounds: usize,
     /// A batch repeats the operation until it lasts at least this long.
     pub batch: Duration,
+    /// Benchmarks whose contenders are cheap to set up split their rounds into this many passes,
+    /// each with freshly compiled modules and new instances: where code and memory land differs
+    /// from one pass to the next (as from one run to the next), and the figures cover that.
+    pub passes: usize,
 }
 
 impl Plan {
@@ -22,12 +26,26 @@ impl Plan {
             Self {
                 rounds: 3,
                 batch: Duration::from_millis(2),
+                passes: 1,
             }
         } else {
             Self {
                 rounds: 21,
                 batch: Duration::from_millis(20),
+                passes: 3,
             }
+        }
+    }
+}
+
+impl Plan {
+    /// The plan of one pass: `rounds / passes` rounds.
+    #[must_use]
+    pub fn pass(&self) -> Self {
+        Self {
+            rounds: (self.rounds / self.passes.max(1)).max(1),
+            passes: 1,
+            ..*self
         }
     }
 }

@@ -159,6 +159,7 @@ fn rate(per_second: f64) -> String {
 pub fn markdown(results: &Results) -> String {
     let mut md = String::new();
     let machine = Machine::detect();
+    let plan = super::measure::Plan::new(results.quick);
     let rounds = results
         .workload
         .modes
@@ -179,10 +180,16 @@ pub fn markdown(results: &Results) -> String {
     );
     let _ = writeln!(
         md,
-        "Contenders run interleaved in rounds ({rounds} rounds), in one process and one wasmtime \
-         engine; each figure is the median over rounds, and each ratio the median of the \
-         per-round ratios, with the interquartile range in brackets. The machine is shared: read \
-         the ratios, not the times.\n"
+        "Contenders run interleaved in rounds ({rounds} rounds; the round trips in {passes} \
+         passes of {per_pass}, each compiling and instantiating its guests anew, since where code \
+         and memory land moves their figures by a few percent from run to run), in one process \
+         and one wasmtime engine; each figure is the median over rounds, and each ratio the \
+         median of the per-round ratios, with the interquartile range in brackets. The machine \
+         is shared: read the ratios, not the times. (criterion is not used: it runs one \
+         benchmark after another, so a slow spell lands on one contender; here every round runs \
+         them all.)\n",
+        passes = plan.passes,
+        per_pass = plan.pass().rounds,
     );
 
     let _ = writeln!(md, "## Goals\n");

@@ -89,6 +89,34 @@ pub fn measure(
     build: Build,
     candidate: Option<&Path>,
 ) -> Result<RoundTrips, BenchError> {
+    let mut payloads: Vec<PayloadResult> = Vec::new();
+    for pass in 0..plan.passes.max(1) {
+        let results = measure_pass(engine, guests, &plan.pass(), build, candidate)?;
+        if pass == 0 {
+            payloads = results;
+            continue;
+        }
+        for (merged, result) in payloads.iter_mut().zip(results) {
+            for (samples, more) in merged.samples.iter_mut().zip(result.samples) {
+                samples.per_round.extend(more.per_round);
+            }
+        }
+    }
+    Ok(RoundTrips {
+        payloads,
+        candidate: candidate.map(Path::to_owned),
+        build,
+    })
+}
+
+/// One pass: every contender compiled and instantiated anew, every payload size measured.
+fn measure_pass(
+    engine: &Engine,
+    guests: &Path,
+    plan: &Plan,
+    build: Build,
+    candidate: Option<&Path>,
+) -> Result<Vec<PayloadResult>, BenchError> {
     let echo = guests.join(build.file(&example_file("echo", "talc")));
     let component_file = guests.join(build.file(COMPONENT_FILE));
     let mut guestmem = Lean::new(engine, &echo, "free")?;
@@ -154,11 +182,7 @@ pub fn measure(
         let samples = measure::interleaved(plan, &mut operations)?;
         payloads.push(PayloadResult { len, samples });
     }
-    Ok(RoundTrips {
-        payloads,
-        candidate: candidate.map(Path::to_owned),
-        build,
-    })
+    Ok(payloads)
 }
 
 fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
