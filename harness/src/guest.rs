@@ -548,3 +548,93 @@ fn trap_or_wasmtime(function: &str, error: wasmtime::Error, reason: Option<Strin
         Err(error) => HostError::Wasmtime(error),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{GuestModule, GuestOptions};
+    use crate::error::HostError;
+
+    /// The ABI exports over a bump allocator, and `zero(ptr, len)`, which returns 0 and records
+    /// an error when `len` is odd, `grow()`, which is `memory.grow(1)`, and `boom()`, which traps
+    /// after recording its reason.
+    const GUEST: &str = r#"
+    (module
+      (memory (export "memory") 1)
+      (data (i32.const 64) "\04\00\00\00odd!")
+      (global $next (mut i32) (i32.const 1024))
+      (global $error (mut i32) (i32.const 0))
+      (func (export "alloc") (param $len i32) (result i32)
+        (local $ptr i32)
+        (local.set $ptr (global.get $next))
+        (global.set $next
+          (i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8)))
+        (local.get $ptr))
+      (func (export "free") (param i32))
+      (func (export "dealloc") (param i32 i32))
+      (func (export "realloc") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "abi_version") (result i32) (i32.const 1))
+      (func (export "last_error") (result i32)
+        (local $error i32)
+        (local.set $error (global.get $error))
+        (global.set $error (i32.const 0))
+        (local.get $error))
+      (func (export "zero") (param i32 i32) (result i32)
+        (if (i32.and (local.get 1) (i32.const 1)) (then (global.set $error (i32.const 64))))
+        (i32.const 0))
+      (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+      (func (export "boom") (result i32)
+        (global.set $error (i32.const 64))
+        (unreachable)))
+    "#;
+
+    fn module() -> GuestModule {
+        let engine = wasmtime::Engine::default();
+        GuestModule::from_bytes(&engine, "test", GUEST.as_bytes()).expect("compile")
+    }
+
+    #[test]
+    fn zero_is_an_answer_unless_an_error_is_pending() {
+        let mut guest = module().instantiate().expect("instantiate");
+        assert_eq!(guest.call_u32("zero", &[b"ab"]).expect("even"), 0);
+        let error = guest.call_u32("zero", &[b"abc"]).unwrap_err();
+        assert!(
+            matches!(&error, HostError::Guest { message, .. } if message == "odd!"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_trap_carries_the_recorded_reason() {
+        let mut guest = module().instantiate().expect("instantiate");
+        let error = guest.call_raw("boom", &[]).unwrap_err();
+        assert_eq!(error.trap_reason(), Some("odd!"), "{error}");
+        // The reason was taken: none is pending any more.
+        assert_eq!(guest.last_error().expect("last_error"), None);
+    }
+
+    #[test]
+    fn accesses_outside_memory_are_errors() {
+        let mut guest = module().instantiate().expect("instantiate");
+        for (ptr, len) in [(u32::MAX, 1), (65_535, 2), (0, 65_537)] {
+            let error = guest.read(ptr, len).unwrap_err();
+            assert!(matches!(error, HostError::OutOfBounds { .. }), "{error}");
+        }
+        let error = guest.write(65_533, b"four").unwrap_err();
+        assert!(matches!(error, HostError::OutOfBounds { .. }), "{error}");
+        assert!(guest.read(65_532, 4).is_ok());
+    }
+
+    #[test]
+    fn a_memory_limit_refuses_growth() {
+        let options = GuestOptions {
+            memory_limit: Some(65_536),
+            ..GuestOptions::default()
+        };
+        let mut capped = module().instantiate_with(&options).expect("instantiate");
+        assert_eq!(capped.call_raw("grow", &[]).expect("grow"), u32::MAX);
+        assert_eq!(capped.memory_pages(), 1);
+        let mut free = module().instantiate().expect("instantiate");
+        assert_eq!(free.call_raw("grow", &[]).expect("grow"), 1);
+        assert_eq!(free.memory_pages(), 2);
+    }
+}
