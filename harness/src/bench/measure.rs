@@ -140,7 +140,9 @@ fn percentile(values: &[f64], at: f64) -> f64 {
 pub type Operation<'a, E> = Box<dyn FnMut() -> Result<(), E> + 'a>;
 
 /// One operation that times itself, leaving out its own untimed setup; returns the time taken.
-pub type TimedOperation<'a, E> = Box<dyn FnMut() -> Result<Duration, E> + 'a>;
+/// It is told the round it runs in (calibration runs in round 0), so that it can change its
+/// input or start afresh from one round to the next.
+pub type TimedOperation<'a, E> = Box<dyn FnMut(usize) -> Result<Duration, E> + 'a>;
 
 /// Times each operation in rounds, interleaved, and returns each one's [`Samples`].
 ///
@@ -154,17 +156,15 @@ pub type TimedOperation<'a, E> = Box<dyn FnMut() -> Result<Duration, E> + 'a>;
 pub fn interleaved<E>(plan: &Plan, operations: &mut [Operation<'_, E>]) -> Result<Vec<Samples>, E> {
     let mut batches: Vec<Batch<'_, E>> = operations
         .iter_mut()
-        .map(
-            |operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
-                Box::new(move |runs| {
-                    let start = Instant::now();
-                    for _ in 0..runs {
-                        operation()?;
-                    }
-                    Ok(start.elapsed())
-                })
-            },
-        )
+        .map(|operation| -> Batch<'_, E> {
+            Box::new(move |_round, runs| {
+                let start = Instant::now();
+                for _ in 0..runs {
+                    operation()?;
+                }
+                Ok(start.elapsed())
+            })
+        })
         .collect();
     rounds(plan, &mut batches)
 }
@@ -181,32 +181,30 @@ pub fn interleaved_timed<E>(
 ) -> Result<Vec<Samples>, E> {
     let mut batches: Vec<Batch<'_, E>> = operations
         .iter_mut()
-        .map(
-            |operation| -> Box<dyn FnMut(u64) -> Result<Duration, E> + '_> {
-                Box::new(move |runs| {
-                    let mut total = Duration::ZERO;
-                    for _ in 0..runs {
-                        total += operation()?;
-                    }
-                    Ok(total)
-                })
-            },
-        )
+        .map(|operation| -> Batch<'_, E> {
+            Box::new(move |round, runs| {
+                let mut total = Duration::ZERO;
+                for _ in 0..runs {
+                    total += operation(round)?;
+                }
+                Ok(total)
+            })
+        })
         .collect();
     rounds(plan, &mut batches)
 }
 
-/// A batch: runs the operation `n` times, returns the time they took.
-type Batch<'a, E> = Box<dyn FnMut(u64) -> Result<Duration, E> + 'a>;
+/// A batch: in round `round`, runs the operation `n` times, returns the time they took.
+type Batch<'a, E> = Box<dyn FnMut(usize, u64) -> Result<Duration, E> + 'a>;
 
 fn rounds<E>(plan: &Plan, batches: &mut [Batch<'_, E>]) -> Result<Vec<Samples>, E> {
     let mut batch_sizes = Vec::with_capacity(batches.len());
     for batch in batches.iter_mut() {
-        batch(1)?;
+        batch(0, 1)?;
         let mut runs = 0u64;
         let mut spent = Duration::ZERO;
         while spent < plan.batch / 4 || runs == 0 {
-            spent += batch(1)?;
+            spent += batch(0, 1)?;
             runs += 1;
         }
         let per_run = spent.as_secs_f64() / runs as f64;
@@ -219,7 +217,7 @@ fn rounds<E>(plan: &Plan, batches: &mut [Batch<'_, E>]) -> Result<Vec<Samples>, 
         for offset in 0..count {
             let index = (round + offset) % count;
             let runs = batch_sizes[index];
-            let elapsed = batches[index](runs)?;
+            let elapsed = batches[index](round, runs)?;
             samples[index]
                 .per_round
                 .push(elapsed.as_secs_f64() * 1e9 / runs as f64);

@@ -237,8 +237,8 @@ pub fn markdown(results: &Results) -> String {
     let _ = writeln!(
         md,
         "talc's random-actions workload run inside the guest under wasmtime: {ACTIONS} actions, \
-         sizes 1 to 10,000 bytes, align 8, at least 50 blocks live, the same seeded sequence \
-         for every contender; through the raw `GlobalAlloc` and through guestmem's `alloc`, \
+         sizes 1 to 10,000 bytes, align 8, at least 50 blocks live, in each round the same \
+         seeded sequence for every contender; through the raw `GlobalAlloc` and through guestmem's `alloc`, \
          `realloc` and `free` (`harness/guests/bench_workload`, no `stats`). Time per workload, \
          and its ratio to raw talc's (lower is faster).\n"
     );
@@ -263,32 +263,33 @@ pub fn markdown(results: &Results) -> String {
             let _ = writeln!(md);
         }
     }
-    let replaced: Vec<String> = results
-        .workload
-        .modes
-        .iter()
-        .flat_map(|mode| {
-            mode.contenders
-                .iter()
-                .filter(|contender| contender.replaced > 0)
-                .map(move |contender| {
-                    format!(
-                        "{} {} ({}): {}",
-                        contender.allocator,
-                        contender.route.label(),
-                        mode_name(mode.with_realloc),
-                        contender.replaced
-                    )
-                })
-        })
-        .collect();
-    if !replaced.is_empty() {
-        let _ = writeln!(
-            md,
-            "\nInstances replaced (untimed) because linear memory passed 1 GiB, although every \
-             workload frees all it allocated: {}.",
-            replaced.join("; ")
-        );
+    let _ = writeln!(
+        md,
+        "\nEach round runs a new seed and new instances (warmed by one untimed workload). The \
+         largest linear memory after a workload, in 64 KiB pages, although every workload frees \
+         all it allocated (an instance past 1 GiB is replaced, untimed):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| allocator | alloc + free, raw | ABI | with realloc, raw | ABI |\n|---|---:|---:|---:|---:|"
+    );
+    for allocator in ALLOCATORS {
+        let _ = write!(md, "| {allocator} |");
+        for mode in &results.workload.modes {
+            for route in [Route::Raw, Route::Abi] {
+                let contender = mode.get(allocator, route);
+                if contender.replaced > 0 {
+                    let _ = write!(
+                        md,
+                        " {} ({} replaced) |",
+                        contender.max_pages, contender.replaced
+                    );
+                } else {
+                    let _ = write!(md, " {} |", contender.max_pages);
+                }
+            }
+        }
+        let _ = writeln!(md);
     }
     let _ = writeln!(
         md,

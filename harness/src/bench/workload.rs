@@ -15,11 +15,12 @@ use crate::guests::ALLOCATORS;
 
 /// Actions per workload, as issue 4 sets it.
 pub const ACTIONS: u32 = 100_000;
-/// The seed of the guest's random numbers: both paths run the same sequence of actions.
+/// The seed of the guest's random numbers in round 0 (round `r` uses `SEED + r`): in a round
+/// every contender runs the same sequence of actions.
 const SEED: u32 = 0x9E37_79B9;
 /// An instance whose linear memory has grown past this many pages (1 GiB) is replaced, untimed,
-/// before its next workload: wee_alloc's heap grows with every workload (see the leak
-/// benchmark) until `memory.grow` fails.
+/// before its next workload, even within a round: wee_alloc's heap grows with every workload
+/// (see the leak benchmark) until `memory.grow` fails.
 const MAX_PAGES: u64 = 16_384;
 
 /// How the workload gets its blocks.
@@ -60,8 +61,11 @@ pub struct Contender {
     pub route: Route,
     /// Nanoseconds per workload (100,000 actions), per round.
     pub samples: Samples,
-    /// How many times its instance was replaced because memory passed [`MAX_PAGES`].
+    /// How many times its instance was replaced within a round because memory passed
+    /// [`MAX_PAGES`].
     pub replaced: u32,
+    /// The largest linear memory, in 64 KiB pages, seen after a workload.
+    pub max_pages: u64,
 }
 
 /// The results of one mode.
@@ -119,12 +123,16 @@ pub fn measure(
                     route,
                     with_realloc,
                     replaced: 0,
+                    round: None,
+                    max_pages: 0,
                 });
             }
         }
         let mut operations: Vec<TimedOperation<'_, BenchError>> = runners
             .iter_mut()
-            .map(|runner| -> TimedOperation<'_, BenchError> { Box::new(move || runner.run()) })
+            .map(|runner| -> TimedOperation<'_, BenchError> {
+                Box::new(move |round| runner.run(round))
+            })
             .collect();
         let samples = measure::interleaved_timed(plan, &mut operations)?;
         drop(operations);
@@ -136,6 +144,7 @@ pub fn measure(
                 route: runner.route,
                 samples,
                 replaced: runner.replaced,
+                max_pages: runner.max_pages,
             })
             .collect();
         modes.push(Mode {
@@ -154,23 +163,41 @@ struct Runner {
     route: Route,
     with_realloc: bool,
     replaced: u32,
+    /// The round the instance was made for.
+    round: Option<usize>,
+    max_pages: u64,
 }
 
 impl Runner {
-    /// Runs one workload and returns the time the call took.
-    fn run(&mut self) -> Result<Duration, BenchError> {
-        if self.guest.memory_pages() > MAX_PAGES {
+    /// Runs one workload in `round` and returns the time the call took.
+    ///
+    /// Each round has a seed of its own, the same for every contender, so that the per-round
+    /// ratios compare the same sequence of actions and the median covers 21 of them; and each
+    /// round starts from a new instance, warmed by one untimed workload, so that no contender
+    /// keeps one lucky or unlucky heap layout for the whole run.
+    fn run(&mut self, round: usize) -> Result<Duration, BenchError> {
+        let seed = SEED.wrapping_add(round as u32);
+        if self.round != Some(round) || self.guest.memory_pages() > MAX_PAGES {
+            if self.round == Some(round) {
+                self.replaced += 1;
+            }
+            self.round = Some(round);
             self.guest = self.module.instantiate()?;
-            self.replaced += 1;
+            self.call(seed)?;
         }
         let start = Instant::now();
+        self.call(seed)?;
+        Ok(start.elapsed())
+    }
+
+    fn call(&mut self, seed: u32) -> Result<(), BenchError> {
         let done = self.guest.call_raw(
             self.route.export(),
-            &[ACTIONS, SEED, u32::from(self.with_realloc)],
+            &[ACTIONS, seed, u32::from(self.with_realloc)],
         )?;
-        let elapsed = start.elapsed();
+        self.max_pages = self.max_pages.max(self.guest.memory_pages());
         if done == ACTIONS {
-            Ok(elapsed)
+            Ok(())
         } else {
             Err(BenchError::Wrong(format!(
                 "{}({ACTIONS}) with {}: an allocation failed (returned {done})",
