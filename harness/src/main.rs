@@ -10,7 +10,7 @@
 
 use std::process::ExitCode;
 
-use harness::checks::{self, Context, native};
+use harness::checks::{self, Context, hostile, native};
 use harness::guests::{self, BuildError, GuestDir};
 use harness::{precompiled, report};
 
@@ -101,7 +101,8 @@ fn run(options: &Options) -> ExitCode {
         println!("harness: running under Valgrind: iteration counts and sizes are scaled down");
     } else {
         // Cranelift is slow under Valgrind: leave compiled guests for a Valgrind run to load.
-        match precompiled::prepare(&options.guests) {
+        let inline = [(hostile::NAME, hostile::HOSTILE_WAT.as_bytes())];
+        match precompiled::prepare(&options.guests, &inline) {
             Ok(0) => {}
             Ok(count) => eprintln!("harness: compiled {count} guests ahead of time for Valgrind"),
             Err(error) => eprintln!("harness: cannot compile the guests for Valgrind: {error}"),

@@ -2,8 +2,8 @@
 //!
 //! Under Valgrind, Cranelift takes about ten seconds per guest, most of the Valgrind run. A run
 //! outside Valgrind therefore compiles every guest with [`valgrind_engine`]'s configuration and
-//! stores the result next to the guests, named after a hash of the module's bytes; the run under
-//! Valgrind loads it instead of compiling, and compiles as usual when there is none.
+//! stores the result in the guest directory, named after the module and a hash of its bytes; the
+//! run under Valgrind loads it instead of compiling, and compiles as usual when there is none.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -14,14 +14,22 @@ use crate::engine::valgrind_engine;
 use crate::error::HostError;
 use crate::guests::GuestDir;
 
-/// Where the compiled form of the module in `wasm` (whose bytes are `bytes`) is kept.
-fn artifact_path(wasm: &Path, bytes: &[u8]) -> PathBuf {
+/// Where the compiled form of module `name`, whose source is `source`, is kept.
+fn artifact_path(guests: &GuestDir, name: &str, source: &[u8]) -> PathBuf {
     let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    let stem = wasm.file_stem().unwrap_or_default().to_string_lossy();
-    let dir = wasm.parent().unwrap_or(Path::new("."));
-    dir.join("valgrind")
-        .join(format!("{stem}-{:016x}.cwasm", hasher.finish()))
+    source.hash(&mut hasher);
+    guests
+        .dir()
+        .join("valgrind")
+        .join(format!("{name}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// The name a module file is known by: its stem.
+fn file_name(path: &Path) -> String {
+    path.file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, HostError> {
@@ -31,23 +39,31 @@ fn read(path: &Path) -> Result<Vec<u8>, HostError> {
     })
 }
 
-/// Compiles every guest in `guests` for Valgrind runs, skipping those already compiled. Returns
-/// how many it compiled.
+/// Compiles every guest in `guests`, and the modules in `inline` (name and source), for Valgrind
+/// runs, skipping those already compiled. Returns how many it compiled.
 ///
 /// # Errors
 ///
 /// [`HostError::Io`] if a guest cannot be read or an artifact written, [`HostError::Wasmtime`] if
 /// one does not compile.
-pub fn prepare(guests: &GuestDir) -> Result<usize, HostError> {
+pub fn prepare(guests: &GuestDir, inline: &[(&str, &[u8])]) -> Result<usize, HostError> {
     let engine = valgrind_engine()?;
-    let mut compiled = 0;
+    let mut sources = Vec::new();
     for wasm in guests.expected_files() {
-        let bytes = read(&wasm)?;
-        let artifact = artifact_path(&wasm, &bytes);
+        sources.push((file_name(&wasm), read(&wasm)?));
+    }
+    sources.extend(
+        inline
+            .iter()
+            .map(|&(name, source)| (name.to_owned(), source.to_vec())),
+    );
+    let mut compiled = 0;
+    for (name, source) in sources {
+        let artifact = artifact_path(guests, &name, &source);
         if artifact.exists() {
             continue;
         }
-        let code = engine.precompile_module(&bytes)?;
+        let code = engine.precompile_module(&source)?;
         let write = |path: &Path| -> std::io::Result<()> {
             std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
             std::fs::write(path, &code)
@@ -61,15 +77,22 @@ pub fn prepare(guests: &GuestDir) -> Result<usize, HostError> {
     Ok(compiled)
 }
 
-/// The module in `wasm`, loaded from its compiled form if [`prepare`] made one that `engine`
-/// accepts; `None` otherwise.
+/// The module in file `wasm`, loaded from its compiled form if [`prepare`] made one that
+/// `engine` accepts; `None` otherwise.
 #[must_use]
-pub fn load(engine: &Engine, wasm: &Path) -> Option<Module> {
-    let bytes = std::fs::read(wasm).ok()?;
-    let code = std::fs::read(artifact_path(wasm, &bytes)).ok()?;
-    // SAFETY: the artifact was written by `prepare` from these very bytes (its name carries their
-    // hash), with `Engine::precompile_module`; wasmtime rejects it unless it was made by this
+pub fn load_file(engine: &Engine, guests: &GuestDir, wasm: &Path) -> Option<Module> {
+    let source = std::fs::read(wasm).ok()?;
+    load(engine, guests, &file_name(wasm), &source)
+}
+
+/// Module `name` with source `source`, loaded from its compiled form if [`prepare`] made one that
+/// `engine` accepts; `None` otherwise.
+#[must_use]
+pub fn load(engine: &Engine, guests: &GuestDir, name: &str, source: &[u8]) -> Option<Module> {
+    let code = std::fs::read(artifact_path(guests, name, source)).ok()?;
+    // SAFETY: the artifact was written by `prepare` from this very source (its name carries a hash
+    // of it), with `Engine::precompile_module`; wasmtime rejects it unless it was made by this
     // wasmtime version with a configuration compatible with `engine`. Like the rest of the target
     // directory, files there are trusted not to be forged.
-    unsafe { Module::deserialize(engine, &code) }.ok()
+    unsafe { Module::deserialize(engine, code) }.ok()
 }

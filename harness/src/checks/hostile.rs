@@ -4,8 +4,10 @@
 
 use crate::checks::Context;
 use crate::error::{HostError, ResultProblem};
-use crate::guest::GuestModule;
 use crate::report::{Findings, Row};
+
+/// The hostile guest's name.
+pub const NAME: &str = "hostile";
 
 /// The hostile guest, in text form.
 pub const HOSTILE_WAT: &str = include_str!("../../tests/hostile.wat");
@@ -95,7 +97,7 @@ pub fn check(context: &Context) -> Row {
 }
 
 fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
-    let module = GuestModule::from_bytes(&context.engine, "hostile", HOSTILE_WAT.as_bytes())?;
+    let module = context.inline(NAME, HOSTILE_WAT.as_bytes())?;
     let mut rejected = 0;
     for (function, verdict) in CASES {
         // A fresh instance per case: after a trap the instance is dropped, as the ABI advises.

@@ -13,7 +13,7 @@ pub mod leaks;
 pub mod native;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use wasmtime::Engine;
@@ -71,6 +71,33 @@ impl Context {
         self.compiled(self.guests.echo_path(allocator))
     }
 
+    /// Module `name` from `source` (binary or text), compiled once.
+    ///
+    /// # Errors
+    ///
+    /// See [`GuestModule::from_bytes`].
+    pub fn inline(&self, name: &str, source: &[u8]) -> Result<GuestModule, HostError> {
+        let key = PathBuf::from(format!("inline:{name}"));
+        let mut compiled = self
+            .compiled
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(module) = compiled.get(&key) {
+            return Ok(module.clone());
+        }
+        let precompiled = if self.scale.valgrind {
+            precompiled::load(&self.engine, &self.guests, name, source)
+        } else {
+            None
+        };
+        let module = match precompiled {
+            Some(module) => GuestModule::from_module(Path::new(name), module),
+            None => GuestModule::from_bytes(&self.engine, name, source)?,
+        };
+        compiled.insert(key, module.clone());
+        Ok(module)
+    }
+
     fn compiled(&self, path: PathBuf) -> Result<GuestModule, HostError> {
         let mut compiled = self
             .compiled
@@ -80,7 +107,7 @@ impl Context {
             return Ok(module.clone());
         }
         let precompiled = if self.scale.valgrind {
-            precompiled::load(&self.engine, &path)
+            precompiled::load_file(&self.engine, &self.guests, &path)
         } else {
             None
         };
