@@ -10,8 +10,10 @@ fail() { printf 'harness.sh: %s\n' "$1" >&2; exit 1; }
 
 if ! command -v valgrind >/dev/null; then
   step "install valgrind"
-  apt-get update
-  apt-get install -y valgrind
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update
+  $sudo apt-get install -y valgrind
 fi
 
 step "build"
