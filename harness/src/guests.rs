@@ -27,6 +27,10 @@ pub const MINIMAL: &str = "minimal";
 /// Every example guest.
 pub const EXAMPLES: [&str; 5] = ["array_sum", "upper", "replace", "echo", MINIMAL];
 
+/// The test guest that panics and fails an allocation in its own code (harness/guests/faults),
+/// built with the `stats` examples: its guestmem features are theirs.
+pub const FAULTS: &str = "faults";
+
 /// The allocator back ends, as cargo features of the example crates.
 pub const ALLOCATORS: [&str; 4] = ["talc", "wee_alloc", "lol_alloc", "dlmalloc"];
 
@@ -90,6 +94,7 @@ impl GuestDir {
     pub fn expected_files(&self) -> Vec<PathBuf> {
         EXAMPLES
             .iter()
+            .chain([&FAULTS])
             .map(|name| self.example_path(name))
             .chain(ALLOCATORS.iter().map(|allocator| self.echo_path(allocator)))
             .collect()
@@ -165,8 +170,13 @@ pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
     })?;
     let built = target_dir().join(WASM_TARGET).join("guest");
 
-    cargo_build(STATS_EXAMPLES.iter().flat_map(|name| ["-p", name]))?;
-    for name in STATS_EXAMPLES {
+    cargo_build(
+        STATS_EXAMPLES
+            .iter()
+            .chain([&FAULTS])
+            .flat_map(|name| ["-p", name]),
+    )?;
+    for name in STATS_EXAMPLES.iter().chain([&FAULTS]) {
         copy(&built.join(format!("{name}.wasm")), &out.example_path(name))?;
     }
     cargo_build(["-p", MINIMAL])?;

@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use harness::checks::{Context, allocators, conformance, examples, growth, hostile, leaks};
+use harness::checks::{Context, allocators, conformance, examples, faults, growth, hostile, leaks};
 use harness::guests::{self, GuestDir};
 use harness::{GuestModule, Row};
 
@@ -91,6 +91,11 @@ fn conformance_echo_dlmalloc() {
 #[test]
 fn examples_compute_what_they_document() {
     assert_passed(&examples::check(context()));
+}
+
+#[test]
+fn panics_and_allocation_failures_in_guest_code_report_why() {
+    assert_passed(&faults::check(context()));
 }
 
 #[test]

@@ -395,8 +395,8 @@ fn realloc_keeps_bytes(module: &GuestModule, findings: &mut Findings) -> Result<
 enum Reasons {
     /// The export and the pointer, as "Traps" in `docs/ABI.md` says.
     Full,
-    /// A fixed, readable message: guests built with guestmem's `compact` feature (`minimal`),
-    /// which trades the formatted message for module size.
+    /// A fixed message, `guestmem: PROBLEM`: guests built with guestmem's `compact` feature
+    /// (`minimal`), which trades the formatted message for module size.
     Compact,
 }
 
@@ -426,13 +426,17 @@ fn expect_trap(
         }) => {
             let names_ptr =
                 reason.contains(&format!("{ptr:#x}")) || reason.contains(&ptr.to_string());
-            let enough = match reasons {
-                Reasons::Full => reason.contains(function) && names_ptr,
-                Reasons::Compact => !reason.trim().is_empty(),
-            };
+            // docs/ABI.md, "Traps": both forms start `guestmem: PROBLEM`; the full one goes on
+            // to name the export and the pointer.
+            let enough = reason.starts_with("guestmem: ")
+                && match reasons {
+                    Reasons::Full => reason.contains(function) && names_ptr,
+                    Reasons::Compact => true,
+                };
             findings.expect(enough, || {
                 format!(
-                    "{case}: the trap's reason {reason:?} does not name `{function}` and {ptr:#x}"
+                    "{case}: the trap's reason {reason:?} does not start with `guestmem: ` or does \
+                     not name `{function}` and {ptr:#x}"
                 )
             });
         }

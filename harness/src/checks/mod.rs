@@ -7,6 +7,7 @@
 pub mod allocators;
 pub mod conformance;
 pub mod examples;
+pub mod faults;
 pub mod growth;
 pub mod hostile;
 pub mod leaks;
@@ -174,6 +175,7 @@ pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     };
     add(conformance::check_all(context));
     add(vec![examples::check(context)]);
+    add(vec![faults::check(context)]);
     add(leaks::check(context));
     add(vec![growth::check(context)]);
     add(vec![hostile::check(context)]);

@@ -1,0 +1,84 @@
+//! Failures inside guest code: a panic, and an allocation the global allocator cannot serve, both
+//! trap with a reason that `last_error` hands over afterwards (docs/ABI.md, "Traps").
+
+use crate::checks::Context;
+use crate::error::HostError;
+use crate::guest::GuestOptions;
+use crate::guests::FAULTS;
+use crate::report::{Findings, Row};
+
+/// Memory the guest may have: enough to run, far too little for the allocation asked for.
+const MEMORY_LIMIT: usize = 16 << 20;
+/// What `reserve` asks for, past [`MEMORY_LIMIT`].
+const TOO_MUCH: usize = 64 << 20;
+
+/// Runs the check: one row for the `faults` test guest.
+#[must_use]
+pub fn check(context: &Context) -> Row {
+    let mut findings = Findings::new();
+    let outcome = run(context, &mut findings);
+    findings.finish(outcome);
+    findings.into_row("faults", FAULTS)
+}
+
+fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
+    let module = context.example(FAULTS)?;
+
+    let mut guest = module.instantiate()?;
+    let panicked = guest.call_u32("panic_with", &[b"boom"]);
+    match &panicked {
+        Err(HostError::Trap {
+            reason: Some(reason),
+            ..
+        }) => {
+            findings.expect(
+                reason.starts_with("guest panicked at ")
+                    && reason.contains("lib.rs:")
+                    && reason.ends_with("asked to panic: boom"),
+                || format!("panic_with(\"boom\") trapped with reason {reason:?}"),
+            );
+            findings.figure(format!("panic: {reason:?}"));
+        }
+        _ => findings.fail(format!(
+            "panic_with(\"boom\") = {panicked:?}, expected a trap"
+        )),
+    }
+
+    let mut guest = module.instantiate_with(&GuestOptions {
+        memory_limit: Some(MEMORY_LIMIT),
+        ..GuestOptions::default()
+    })?;
+    let small = guest.call_u32("reserve", &[b"100"])?;
+    findings.expect(small >= 100, || format!("reserve(100) = {small}"));
+    let size = TOO_MUCH.to_string();
+    let starved = guest.call_u32("reserve", &[size.as_bytes()]);
+    let expected = format!("memory allocation of {TOO_MUCH} bytes failed");
+    match &starved {
+        Err(HostError::Trap {
+            reason: Some(reason),
+            ..
+        }) => {
+            findings.expect(reason.ends_with(&expected), || {
+                format!("reserve({TOO_MUCH}) trapped with reason {reason:?}, expected {expected:?}")
+            });
+            findings.figure(format!("out of memory: {reason:?}"));
+        }
+        _ => findings.fail(format!(
+            "reserve({TOO_MUCH}) under a {MEMORY_LIMIT}-byte limit = {starved:?}, expected a trap"
+        )),
+    }
+    findings.expect(guest.memory_size() <= MEMORY_LIMIT, || {
+        format!(
+            "memory grew to {} bytes past the limit",
+            guest.memory_size()
+        )
+    });
+
+    let mut guest = module.instantiate()?;
+    let refused = guest.call_u32("reserve", &[b"many"]);
+    findings.expect(
+        matches!(&refused, Err(HostError::Guest { message, .. }) if message.contains("not a number")),
+        || format!("reserve(\"many\") = {refused:?}, expected an error, not a trap"),
+    );
+    Ok(())
+}
