@@ -64,8 +64,36 @@ impl Build {
     }
 }
 
-/// The `--config` argument that turns the `guest` profile into [`Build::Speed`].
-const SPEED_CONFIG: &str = "profile.guest.opt-level=3";
+impl Build {
+    /// The cargo profile this build uses: a copy of `guest` under a name no other build in the
+    /// workspace uses, so that nothing can replace a module between its build and its copy
+    /// (cargo locks the target directory only while it builds), and so that the two builds
+    /// keep their own artifacts.
+    fn profile(self) -> &'static str {
+        match self {
+            Self::Guest => "guest-bench",
+            Self::Speed => "guest-bench-o3",
+        }
+    }
+
+    /// The `--config` arguments that define [`Build::profile`].
+    fn config(self) -> &'static [&'static str] {
+        match self {
+            Self::Guest => &["--config", "profile.guest-bench.inherits=\"guest\""],
+            Self::Speed => &[
+                "--config",
+                "profile.guest-bench-o3.inherits=\"guest\"",
+                "--config",
+                "profile.guest-bench-o3.opt-level=3",
+            ],
+        }
+    }
+
+    /// Where cargo writes this build's modules for `target`.
+    fn dir(self, target: &str) -> PathBuf {
+        target_dir().join(target).join(self.profile())
+    }
+}
 
 /// Builds every guest into `out`.
 ///
@@ -73,10 +101,11 @@ const SPEED_CONFIG: &str = "profile.guest.opt-level=3";
 ///
 /// [`BenchError::Build`] if cargo fails, [`BenchError::Io`] if a module cannot be copied.
 pub fn build_all(out: &Path) -> Result<(), BenchError> {
-    let built = target_dir().join(WASM_TARGET).join("guest");
+    let built = Build::Guest.dir(WASM_TARGET);
     for allocator in ALLOCATORS {
         for example in EXAMPLES {
             cargo(
+                Build::Guest,
                 WASM_TARGET,
                 &[
                     "-p",
@@ -92,6 +121,7 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
             )?;
         }
         cargo(
+            Build::Guest,
             WASM_TARGET,
             &[
                 "-p",
@@ -106,73 +136,61 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
             &out.join(workload_file(allocator)),
         )?;
     }
-    for example in EXAMPLES {
-        let mut args = vec!["-p", "manual"];
-        if example != crate::guests::MINIMAL {
-            args.extend(["--features", example]);
+    for build in [Build::Guest, Build::Speed] {
+        let built = build.dir(WASM_TARGET);
+        for example in EXAMPLES {
+            if build == Build::Speed && example != "echo" {
+                continue;
+            }
+            let mut args = vec!["-p", "manual"];
+            if example != crate::guests::MINIMAL {
+                args.extend(["--features", example]);
+            }
+            cargo(build, WASM_TARGET, &args)?;
+            copy(
+                &built.join("manual.wasm"),
+                &out.join(build.file(&manual_file(example))),
+            )?;
         }
-        cargo(WASM_TARGET, &args)?;
-        copy(&built.join("manual.wasm"), &out.join(manual_file(example)))?;
+        cargo(build, COMPONENT_TARGET, &["-p", "echo_component"])?;
+        copy(
+            &build.dir(COMPONENT_TARGET).join(COMPONENT_FILE),
+            &out.join(build.file(COMPONENT_FILE)),
+        )?;
     }
-    // The round trip's guests once more, tuned for speed.
+    // The round trip's guestmem echo tuned for speed (the others were built above).
     cargo(
+        Build::Speed,
         WASM_TARGET,
-        &[
-            "--config",
-            SPEED_CONFIG,
-            "-p",
-            "echo",
-            "--no-default-features",
-            "--features",
-            "talc",
-        ],
+        &["-p", "echo", "--no-default-features", "--features", "talc"],
     )?;
     copy(
-        &built.join("echo.wasm"),
+        &Build::Speed.dir(WASM_TARGET).join("echo.wasm"),
         &out.join(Build::Speed.file(&example_file("echo", "talc"))),
-    )?;
-    cargo(
-        WASM_TARGET,
-        &[
-            "--config",
-            SPEED_CONFIG,
-            "-p",
-            "manual",
-            "--features",
-            "echo",
-        ],
-    )?;
-    copy(
-        &built.join("manual.wasm"),
-        &out.join(Build::Speed.file(&manual_file("echo"))),
-    )?;
-    let component_built = target_dir().join(COMPONENT_TARGET).join("guest");
-    cargo(
-        COMPONENT_TARGET,
-        &["--config", SPEED_CONFIG, "-p", "echo_component"],
-    )?;
-    copy(
-        &component_built.join(COMPONENT_FILE),
-        &out.join(Build::Speed.file(COMPONENT_FILE)),
-    )?;
-    cargo(COMPONENT_TARGET, &["-p", "echo_component"])?;
-    copy(
-        &component_built.join(COMPONENT_FILE),
-        &out.join(COMPONENT_FILE),
     )?;
     Ok(())
 }
 
-/// `cargo build --quiet --profile guest --target TARGET ARGS`, in the workspace.
-fn cargo(target: &str, args: &[&str]) -> Result<(), BenchError> {
+/// `cargo build --quiet --profile PROFILE --target TARGET ARGS`, in the workspace.
+fn cargo(build: Build, target: &str, args: &[&str]) -> Result<(), BenchError> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace_root())
-        .args(["build", "--quiet", "--profile", "guest", "--target", target])
+        .args([
+            "build",
+            "--quiet",
+            "--profile",
+            build.profile(),
+            "--target",
+            target,
+        ])
+        .args(build.config())
         .args(args);
     let shown = format!(
-        "cargo build --profile guest --target {target} {}",
+        "cargo build --profile {} {} --target {target} {}",
+        build.profile(),
+        build.config().join(" "),
         args.join(" ")
     );
     eprintln!("harness bench: {shown}");
