@@ -152,6 +152,11 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
                 &out.join(build.file(&manual_file(example))),
             )?;
         }
+        cargo(build, WASM_TARGET, &["-p", "echo_owned"])?;
+        copy(
+            &built.join(super::roundtrip::OWNED_FILE),
+            &out.join(build.file(super::roundtrip::OWNED_FILE)),
+        )?;
         cargo(build, COMPONENT_TARGET, &["-p", "echo_component"])?;
         copy(
             &build.dir(COMPONENT_TARGET).join(COMPONENT_FILE),

@@ -100,8 +100,8 @@ usage: harness bench [--no-build] [--quick] [--out DIR] [--candidate ECHO.wasm]
                another build of guestmem's echo example, run as one more round-trip
                contender: a fix measured side by side with the current build
 
-  profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, component
-               or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), untimed, for
+  profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, owned,
+               component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), untimed, for
                `valgrind --tool=callgrind`; uses the guests already built";
 
 /// `harness bench ARGS`: parses the arguments, runs every benchmark, prints the report.

@@ -439,6 +439,31 @@ fn roundtrip_tables(md: &mut String, roundtrips: &RoundTrips) {
         let memcpy = guestmem.ratio_to(&result.samples[roundtrip::MEMCPY]);
         let _ = writeln!(md, " {} {} |", times(memcpy), iqr(memcpy));
     }
+    let _ = writeln!(
+        md,
+        "\nThe owned-input sketch (`harness/guests/echo_owned`, not ABI v1): the host gives its \
+         input block up and the guest returns it as the result, length-prefixed in place, as a \
+         Component Model callee owns its `list<u8>`. Its calls/s as a multiple of the Component \
+         Model's and of guestmem's:\n"
+    );
+    let _ = writeln!(
+        md,
+        "| payload | × Component Model | × guestmem |\n|---|---:|---:|"
+    );
+    for result in &roundtrips.payloads {
+        let owned = &result.samples[roundtrip::OWNED];
+        let component = result.samples[roundtrip::COMPONENT].ratio_to(owned);
+        let guestmem = result.samples[roundtrip::GUESTMEM].ratio_to(owned);
+        let _ = writeln!(
+            md,
+            "| {} | {} {} | {} {} |",
+            bytes(result.len),
+            times(component),
+            iqr(component),
+            times(guestmem),
+            iqr(guestmem)
+        );
+    }
     let _ = writeln!(md);
 }
 

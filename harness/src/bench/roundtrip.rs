@@ -10,6 +10,8 @@
 //!   header), `dealloc` both.
 //! - the Component Model: a wit-bindgen guest exporting `echo: func(data: list<u8>) -> list<u8>`,
 //!   called through `wasmtime::component` with `&[u8]` in and `Vec<u8>` out.
+//! - a sketch of owned inputs (`echo_owned`, not ABI v1): the host gives its input block up and
+//!   gets it back as the result, so the guest copies nothing, as a Component Model callee;
 //! - a baseline: the host copying the same bytes three times (`copy_from_slice`, a memcpy), the
 //!   copies a round trip cannot avoid: in, across, out.
 
@@ -30,13 +32,14 @@ pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
 
 /// The contenders, in report order; a candidate build of guestmem's `echo` (`--candidate`) comes
 /// last when there is one.
-pub const CONTENDERS: [&str; 6] = [
+pub const CONTENDERS: [&str; 7] = [
     "guestmem",
     "guestmem, harness::Guest",
     "articles' convention",
     "Component Model",
     "Component Model, echo-copy",
     "3 × memcpy",
+    "guestmem, owned input (sketch)",
 ];
 
 /// Index of guestmem (typed exports) in [`CONTENDERS`].
@@ -51,8 +54,13 @@ pub const COMPONENT: usize = 3;
 pub const COMPONENT_COPY: usize = 4;
 /// Index of the three-memcpy baseline.
 pub const MEMCPY: usize = 5;
+/// Index of the owned-input sketch (`harness/guests/echo_owned`, not ABI v1).
+pub const OWNED: usize = 6;
 /// Index of the candidate build, when there is one.
-pub const CANDIDATE: usize = 6;
+pub const CANDIDATE: usize = 7;
+
+/// The owned-input sketch's module.
+pub const OWNED_FILE: &str = "echo_owned.wasm";
 
 /// The results for one payload size.
 #[derive(Debug, Clone)]
@@ -119,17 +127,24 @@ fn measure_pass(
 ) -> Result<Vec<PayloadResult>, BenchError> {
     let echo = guests.join(build.file(&example_file("echo", "talc")));
     let component_file = guests.join(build.file(COMPONENT_FILE));
-    let mut guestmem = Lean::new(engine, &echo, "free")?;
+    let mut guestmem = Lean::new(engine, &echo, "echo", "free")?;
+    let mut owned = Lean::new(
+        engine,
+        &guests.join(build.file(OWNED_FILE)),
+        "echo_owned",
+        "free",
+    )?;
     let mut generic = GuestModule::from_file(engine, &echo)?.instantiate()?;
     let mut manual = Lean::new(
         engine,
         &guests.join(build.file(&manual_file("echo"))),
+        "echo",
         "dealloc",
     )?;
     let mut component = ComponentEcho::new(engine, &component_file)?;
     let mut component_copy = ComponentEcho::new(engine, &component_file)?;
     let mut candidate_echo = candidate
-        .map(|path| Lean::new(engine, path, "free"))
+        .map(|path| Lean::new(engine, path, "echo", "free"))
         .transpose()?;
     let mut payloads = Vec::new();
     for len in PAYLOADS {
@@ -145,6 +160,7 @@ fn measure_pass(
             &generic.call_result("echo", &[payload])?,
         )?;
         check(payload, "manual", &manual.manual(payload)?)?;
+        check(payload, "owned input", &owned.owned(payload)?)?;
         check(payload, "component", &component.echo(&echo, payload)?)?;
         check(
             payload,
@@ -170,6 +186,7 @@ fn measure_pass(
                 black_box(third);
                 Ok(())
             }),
+            Box::new(|| owned.owned(payload).map(drop)),
         ];
         if let Some(lean) = candidate_echo.as_mut() {
             check(payload, "candidate", &lean.guestmem(payload)?)?;
@@ -197,7 +214,7 @@ fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
     }
 }
 
-/// A core module called through typed exports: `alloc`, `echo`, and `free` or `dealloc`.
+/// A core module called through typed exports: `alloc`, an echo, and `free` or `dealloc`.
 struct Lean {
     module: Module,
     store: Store<()>,
@@ -209,7 +226,12 @@ struct Lean {
 }
 
 impl Lean {
-    fn new(engine: &Engine, path: &Path, release: &str) -> Result<Self, BenchError> {
+    fn new(
+        engine: &Engine,
+        path: &Path,
+        function: &str,
+        release: &str,
+    ) -> Result<Self, BenchError> {
         let module = Module::from_file(engine, path)?;
         let mut store = Store::new(engine, ());
         let instance = Instance::new(&mut store, &module, &[])?;
@@ -217,7 +239,7 @@ impl Lean {
             .get_memory(&mut store, "memory")
             .ok_or_else(|| BenchError::Wrong(format!("{}: no memory", path.display())))?;
         let alloc = instance.get_typed_func(&mut store, "alloc")?;
-        let echo = instance.get_typed_func(&mut store, "echo")?;
+        let echo = instance.get_typed_func(&mut store, function)?;
         let (free, dealloc) = if release == "free" {
             (Some(instance.get_typed_func(&mut store, "free")?), None)
         } else {
@@ -282,6 +304,33 @@ impl Lean {
         Ok(bytes)
     }
 
+    /// The owned-input sketch's round trip: the host writes its input after a 4-byte gap and
+    /// gives the block up; the result is that same block, length-prefixed, freed once.
+    fn owned(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let len = u32::try_from(payload.len())
+            .map_err(|_| BenchError::Wrong("payload too long".to_owned()))?;
+        let block = self.alloc.call(&mut self.store, len + 4)?;
+        if block == 0 {
+            return Err(BenchError::Wrong(format!("alloc({}) returned 0", len + 4)));
+        }
+        let start = block as usize + 4;
+        self.memory
+            .data_mut(&mut self.store)
+            .get_mut(start..start + payload.len())
+            .ok_or_else(|| BenchError::Wrong("alloc returned a block outside memory".to_owned()))?
+            .copy_from_slice(payload);
+        let result = self.echo.call(&mut self.store, (block, len))?;
+        let bytes = result_block::payload(self.memory.data(&self.store), result, u32::MAX)
+            .map_err(|problem| BenchError::Wrong(format!("echo_owned's result: {problem}")))?
+            .to_vec();
+        let free = self
+            .free
+            .as_ref()
+            .expect("the sketch's host frees with `free`");
+        free.call(&mut self.store, result)?;
+        Ok(bytes)
+    }
+
     /// The articles' round trip: the host reads back as many bytes as it sent, and frees both
     /// blocks with their lengths.
     fn manual(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
@@ -335,7 +384,7 @@ impl ComponentEcho {
 }
 
 /// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
-/// `manual`, `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
+/// `manual`, `owned`, `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
 /// `echo-dlmalloc.wasm`, and `component-NAME` runs `echo_component-NAME.wasm`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/harness bench profile CONTENDER LEN CALLS`.
 /// The difference between two call counts gives the instructions of one round trip.
@@ -358,7 +407,7 @@ pub fn profile(
     ));
     match contender {
         "guestmem" => {
-            let mut lean = Lean::new(engine, &echo, "free")?;
+            let mut lean = Lean::new(engine, &echo, "echo", "free")?;
             lean.print_code_map();
             for _ in 0..calls {
                 black_box(lean.guestmem(&payload)?);
@@ -368,6 +417,12 @@ pub fn profile(
                 lean.memory.size(&lean.store)
             );
         }
+        "owned" => {
+            let mut lean = Lean::new(engine, &guests.join(OWNED_FILE), "echo_owned", "free")?;
+            for _ in 0..calls {
+                black_box(lean.owned(&payload)?);
+            }
+        }
         "generic" => {
             let mut guest = GuestModule::from_file(engine, &echo)?.instantiate()?;
             for _ in 0..calls {
@@ -375,7 +430,7 @@ pub fn profile(
             }
         }
         "manual" => {
-            let mut lean = Lean::new(engine, &guests.join(manual_file("echo")), "dealloc")?;
+            let mut lean = Lean::new(engine, &guests.join(manual_file("echo")), "echo", "dealloc")?;
             lean.print_code_map();
             for _ in 0..calls {
                 black_box(lean.manual(&payload)?);
@@ -402,7 +457,7 @@ pub fn profile(
         }
         other => {
             return Err(BenchError::Wrong(format!(
-                "unknown contender `{other}` (guestmem, generic, manual, component)"
+                "unknown contender `{other}` (guestmem, generic, manual, owned, component)"
             )));
         }
     }
