@@ -294,6 +294,11 @@ mod tests {
     fn echo_builds_are_named_after_their_allocator() {
         let guests = GuestDir::new("/guests");
         assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
-        assert_eq!(guests.expected_files().len(), 9);
+        // Five examples, the faults guest, and echo once per allocator.
+        assert_eq!(
+            guests.expected_files().len(),
+            EXAMPLES.len() + 1 + ALLOCATORS.len()
+        );
+        assert!(guests.expected_files().contains(&guests.example_path(FAULTS)));
     }
 }
