@@ -270,7 +270,9 @@ fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{BuildError, GuestDir, WASM_TARGET, check_wasm_target};
+    use super::{
+        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, WASM_TARGET, check_wasm_target,
+    };
 
     #[test]
     fn a_missing_target_names_the_command_that_installs_it() {
@@ -299,6 +301,10 @@ mod tests {
             guests.expected_files().len(),
             EXAMPLES.len() + 1 + ALLOCATORS.len()
         );
-        assert!(guests.expected_files().contains(&guests.example_path(FAULTS)));
+        assert!(
+            guests
+                .expected_files()
+                .contains(&guests.example_path(FAULTS))
+        );
     }
 }
