@@ -32,6 +32,7 @@ const_assert_eq!(size_of::<usize>(), 4);
 const TAG_SEED: u32 = u32::from_le_bytes(*b"gmem");
 
 /// The tag of a live block whose header is at `header_addr` and whose length is `len`.
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn tag_for(header_addr: usize, len: u32) -> u32 {
     let addr = header_addr as u64;
     TAG_SEED ^ (addr as u32) ^ ((addr >> 32) as u32) ^ len.rotate_left(16)
@@ -53,6 +54,7 @@ const MAX_LEN: usize = {
 };
 
 /// The allocator layout of a block of `len` bytes, header included; `None` past [`MAX_LEN`].
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn layout_for(len: usize) -> Option<Layout> {
     if len > MAX_LEN {
         return None;
@@ -71,6 +73,7 @@ pub(crate) struct Block {
 impl Block {
     /// Allocates a block of `len` bytes and returns the pointer the host gets, or `None` when
     /// `len` is out of range or the allocator has no memory.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn allocate(len: usize) -> Option<NonNull<u8>> {
         let layout = layout_for(len)?;
         // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
@@ -94,6 +97,7 @@ impl Block {
     /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable: `ptr` points at or into
     ///   a live block. On wasm32 every byte of linear memory is readable and `ptr` is checked
     ///   against `memory.size`, so freed, foreign and out-of-range pointers are caught there.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
         let addr = ptr.addr();
         let in_memory = addr >= HEADER_SIZE && memory::contains(addr - HEADER_SIZE, HEADER_SIZE);
@@ -114,6 +118,7 @@ impl Block {
     }
 
     /// The block's length in bytes, as the host asked for it.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) fn len(&self) -> usize {
         self.header_len() as usize
     }
@@ -128,6 +133,7 @@ impl Block {
     /// # Safety
     ///
     /// The block was found by [`Block::find`] and nothing else frees it meanwhile.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn release(self) {
         let layout = self.layout();
         // Broken before the memory goes back to the allocator, so a second free of the same
@@ -189,6 +195,7 @@ impl Block {
         unsafe { core::ptr::addr_of_mut!((*self.header.as_ptr()).tag).write_volatile(tag) };
     }
 
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn layout(&self) -> Layout {
         // SAFETY: the tag proved the header live, and its length was accepted by `layout_for`
         // when the block was made: the same arguments give the same valid layout.
@@ -197,6 +204,7 @@ impl Block {
 }
 
 impl Header {
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn live(addr: usize, len: u32) -> Self {
         Self {
             len,

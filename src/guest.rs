@@ -63,6 +63,7 @@ pub trait Input<'a>: Sized {
 }
 
 impl<'a> Input<'a> for &'a [u8] {
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     unsafe fn from_abi(ptr: *const u8, len: usize) -> Result<Self, InputError> {
         if len == 0 {
             return Ok(&[]);
@@ -136,6 +137,7 @@ impl Output for ResultBlock {
 }
 
 /// Copies `bytes` into a result block, or records that no memory could be had.
+#[cfg_attr(not(feature = "compact"), inline(always))]
 fn hand_over(bytes: &[u8]) -> *mut u8 {
     match result::copy_out(bytes) {
         Some(start) => start.as_ptr(),

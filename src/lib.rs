@@ -1,6 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![no_std]
 
+// Hot-path helpers carry `#[cfg_attr(not(feature = "compact"), inline(always))]`: the guest
+// profile optimises for size (opt-level "z"), which leaves them as calls. Inlined, a 16-byte echo
+// round trip takes 3,236 instructions instead of 3,515 (callgrind) and runs 1.09-1.16x the calls/s;
+// `compact` builds keep the calls, and their size.
+
 extern crate alloc;
 #[cfg(test)]
 extern crate std;

@@ -8,6 +8,7 @@
 const PAGE_SIZE: u64 = 65_536;
 
 /// Whether `len` bytes from `addr` lie inside linear memory (always true natively).
+#[cfg_attr(not(feature = "compact"), inline(always))]
 pub(crate) fn contains(addr: usize, len: usize) -> bool {
     #[cfg(target_arch = "wasm32")]
     {

@@ -48,6 +48,7 @@ impl ResultBlock {
     }
 
     /// Allocates a result block holding a copy of `bytes`; `None` when no memory can be had.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
         Some(Self::from_start(copy_out(bytes)?, bytes.len()))
     }
@@ -60,15 +61,18 @@ impl ResultBlock {
     }
 
     /// Hands the block over: the pointer the host receives and must free.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     pub fn into_raw(self) -> *mut u8 {
         ManuallyDrop::new(self).start.as_ptr()
     }
 
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn from_start(start: NonNull<u8>, len: usize) -> Self {
         Self { start, len }
     }
 
     /// An ABI block with the prefix written and the payload uninitialised; returns its start.
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn allocate(len: usize) -> Option<NonNull<u8>> {
         let start = Block::allocate(len.checked_add(PREFIX)?)?;
         // A block's length fits in a u32, so `len`, four bytes less, does too.
@@ -78,6 +82,7 @@ impl ResultBlock {
         Some(start)
     }
 
+    #[cfg_attr(not(feature = "compact"), inline(always))]
     fn payload(&self) -> NonNull<u8> {
         // SAFETY: the block is PREFIX + len bytes long, so this is within it.
         unsafe { self.start.add(PREFIX) }
