@@ -224,7 +224,22 @@ fn check_wasm_target() -> Result<(), BuildError> {
     }
 }
 
+/// `cargo build --quiet --profile guest --target wasm32-unknown-unknown ARGS`, in the workspace.
 fn cargo_build<I, S>(args: I) -> Result<(), BuildError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    cargo_build_with("guest", WASM_TARGET, args)
+}
+
+/// `cargo build --quiet --profile PROFILE --target TARGET ARGS`, in the workspace: how every guest
+/// is built, by the checks and by the benchmarks.
+///
+/// # Errors
+///
+/// [`BuildError::Spawn`] if cargo cannot be started, [`BuildError::Failed`] if it fails.
+pub fn cargo_build_with<I, S>(profile: &str, target: &str, args: I) -> Result<(), BuildError>
 where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
@@ -233,14 +248,7 @@ where
     let mut command = Command::new(cargo);
     command
         .current_dir(workspace_root())
-        .args([
-            "build",
-            "--quiet",
-            "--profile",
-            "guest",
-            "--target",
-            WASM_TARGET,
-        ])
+        .args(["build", "--quiet", "--profile", profile, "--target", target])
         .args(args);
     let shown = format!("{command:?}");
     eprintln!("harness: building guests: {shown}");

@@ -5,10 +5,9 @@
 //! with `opt-level = 3`, as `NAME-o3.wasm`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use super::BenchError;
-use crate::guests::{ALLOCATORS, EXAMPLES, WASM_TARGET, target_dir, workspace_root};
+use crate::guests::{ALLOCATORS, EXAMPLES, WASM_TARGET, cargo_build_with, target_dir};
 
 /// The target the Component Model guest is built for.
 pub const COMPONENT_TARGET: &str = "wasm32-wasip2";
@@ -176,41 +175,13 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
     Ok(())
 }
 
-/// `cargo build --quiet --profile PROFILE --target TARGET ARGS`, in the workspace.
+/// Builds with the benchmark's private copy of the guest profile (see [`Build`]).
 fn cargo(build: Build, target: &str, args: &[&str]) -> Result<(), BenchError> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = Command::new(cargo);
-    command
-        .current_dir(workspace_root())
-        .args([
-            "build",
-            "--quiet",
-            "--profile",
-            build.profile(),
-            "--target",
-            target,
-        ])
-        .args(build.config())
-        .args(args);
-    let shown = format!(
-        "cargo build --profile {} {} --target {target} {}",
-        build.profile(),
-        build.config().join(" "),
-        args.join(" ")
-    );
-    eprintln!("harness bench: {shown}");
-    let status = command.status().map_err(|error| BenchError::Build {
-        command: shown.clone(),
+    let args = build.config().iter().chain(args);
+    cargo_build_with(build.profile(), target, args).map_err(|error| BenchError::Build {
+        command: format!("{} {target}", build.profile()),
         problem: error.to_string(),
-    })?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(BenchError::Build {
-            command: shown,
-            problem: format!("{status}"),
-        })
-    }
+    })
 }
 
 fn copy(from: &Path, to: &Path) -> Result<(), BenchError> {
