@@ -78,7 +78,37 @@ impl Context {
     ///
     /// See [`GuestModule::from_bytes`].
     pub fn inline(&self, name: &str, source: &[u8]) -> Result<GuestModule, HostError> {
-        let key = PathBuf::from(format!("inline:{name}"));
+        self.cached(
+            PathBuf::from(format!("inline:{name}")),
+            |valgrind| match valgrind
+                .then(|| precompiled::load(&self.engine, &self.guests, name, source))
+                .flatten()
+            {
+                Some(module) => Ok(GuestModule::from_module(Path::new(name), module)),
+                None => GuestModule::from_bytes(&self.engine, name, source),
+            },
+        )
+    }
+
+    fn compiled(&self, path: PathBuf) -> Result<GuestModule, HostError> {
+        self.cached(path.clone(), |valgrind| {
+            match valgrind
+                .then(|| precompiled::load_file(&self.engine, &self.guests, &path))
+                .flatten()
+            {
+                Some(module) => Ok(GuestModule::from_module(&path, module)),
+                None => GuestModule::from_file(&self.engine, &path),
+            }
+        })
+    }
+
+    /// The module cached under `key`, or the one `compile` makes (told whether Valgrind runs, where
+    /// modules compiled ahead of time are loaded instead), cached.
+    fn cached(
+        &self,
+        key: PathBuf,
+        compile: impl FnOnce(bool) -> Result<GuestModule, HostError>,
+    ) -> Result<GuestModule, HostError> {
         let mut compiled = self
             .compiled
             .lock()
@@ -86,37 +116,8 @@ impl Context {
         if let Some(module) = compiled.get(&key) {
             return Ok(module.clone());
         }
-        let precompiled = if self.scale.valgrind {
-            precompiled::load(&self.engine, &self.guests, name, source)
-        } else {
-            None
-        };
-        let module = match precompiled {
-            Some(module) => GuestModule::from_module(Path::new(name), module),
-            None => GuestModule::from_bytes(&self.engine, name, source)?,
-        };
+        let module = compile(self.scale.valgrind)?;
         compiled.insert(key, module.clone());
-        Ok(module)
-    }
-
-    fn compiled(&self, path: PathBuf) -> Result<GuestModule, HostError> {
-        let mut compiled = self
-            .compiled
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(module) = compiled.get(&path) {
-            return Ok(module.clone());
-        }
-        let precompiled = if self.scale.valgrind {
-            precompiled::load_file(&self.engine, &self.guests, &path)
-        } else {
-            None
-        };
-        let module = match precompiled {
-            Some(module) => GuestModule::from_module(&path, module),
-            None => GuestModule::from_file(&self.engine, &path)?,
-        };
-        compiled.insert(path, module.clone());
         Ok(module)
     }
 }
