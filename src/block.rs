@@ -108,7 +108,13 @@ impl Block {
         // SAFETY: `header` is aligned (checked above) and readable (the caller's promise; on
         // wasm32, checked against memory.size above).
         let found = unsafe { header.read() };
-        if found.tag != tag_for(header.addr(), found.len) {
+        // The length is checked too: `layout` relies on it, and a header can be forged by whoever
+        // writes linear memory.
+        let len = found.len as usize;
+        if found.tag != tag_for(header.addr(), found.len)
+            || len > MAX_LEN
+            || !memory::contains(addr, len)
+        {
             misuse(call, addr, NOT_LIVE, None);
         }
         Self {
@@ -197,8 +203,8 @@ impl Block {
 
     #[cfg_attr(not(feature = "compact"), inline(always))]
     fn layout(&self) -> Layout {
-        // SAFETY: the tag proved the header live, and its length was accepted by `layout_for`
-        // when the block was made: the same arguments give the same valid layout.
+        // SAFETY: `find` checked that the length is at most MAX_LEN, which `layout_for` accepts:
+        // the size is non-zero and stays within isize when rounded up to BLOCK_ALIGN.
         unsafe { Layout::from_size_align_unchecked(self.len() + HEADER_SIZE, BLOCK_ALIGN) }
     }
 }

@@ -158,6 +158,14 @@ pub(crate) fn record_static(text: &'static str) {
     });
 }
 
+/// Takes the slot back from a frame that will never resume: the panic handler calls this before
+/// recording, since a panic while a message was being written (in a `Display` implementation)
+/// leaves the slot taken by the frame that panicked, which the trap abandons.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn reclaim_for_panic() {
+    SLOT.taken.store(false, Ordering::Release);
+}
+
 /// Replaces the pending error with the message that `write` builds.
 pub(crate) fn record(write: impl FnOnce(&mut Message)) {
     with_message(|message| {
@@ -182,6 +190,10 @@ pub(crate) fn record_display(error: &dyn fmt::Display) {
 pub(crate) fn trap() -> ! {
     #[cfg(target_arch = "wasm32")]
     {
+        // A trap unwinds no frame, so a `with_message` under way (a panic while a message was
+        // being written) would keep the slot taken for the rest of the instance, and every later
+        // reason would be lost. No frame resumes after the trap: release the slot.
+        SLOT.taken.store(false, Ordering::Release);
         core::arch::wasm32::unreachable()
     }
     #[cfg(not(target_arch = "wasm32"))]

@@ -40,6 +40,16 @@
 /// // SAFETY: the slice is live for the call.
 /// assert_eq!(unsafe { total([1u8, 2, 3].as_ptr(), 3) }, 6);
 /// ```
+///
+/// The host frees its inputs after the call, so a function cannot ask to keep them:
+///
+/// ```compile_fail,E0597
+/// guestmem::export! {
+///     fn keep(bytes: &'static [u8]) -> u32 {
+///         bytes.len() as u32
+///     }
+/// }
+/// ```
 #[macro_export]
 macro_rules! export {
     ($(
@@ -48,7 +58,7 @@ macro_rules! export {
             ($($arg:ident : $ty:ty),* $(,)?) -> $ret:ty $body:block
     )*) => {$(
         $crate::__export_fn! {
-            @munch [$(#[$attr])*] [$vis] $name [$(<$($life),+>)?] [$($arg: $ty),*] [$ret] $body;
+            @munch __scope [$(#[$attr])*] [$vis] $name [$(<$($life),+>)?] [$($arg: $ty),*] [$ret] $body;
             [] [] $($arg: $ty,)*
         }
     )*};
@@ -56,18 +66,23 @@ macro_rules! export {
 
 /// One export at a time: each argument in turn gets a fresh `ptr`/`len` pair (macro hygiene keeps
 /// the pairs apart), then the function is written out.
+///
+/// Every argument borrows a local, `$scope`, rather than taking the lifetime its type names: the
+/// host frees its inputs after the call, so a function that asks for `&'static [u8]` (and could
+/// keep it) must not compile.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __export_fn {
-    (@munch $attrs:tt $vis:tt $name:ident $generics:tt $args:tt [$ret:ty] $body:block;
+    (@munch $scope:ident $attrs:tt $vis:tt $name:ident $generics:tt $args:tt [$ret:ty] $body:block;
         [$($params:tt)*] [$($binds:tt)*] $arg:ident : $ty:ty, $($rest:tt)*) => {
         $crate::__export_fn! {
-            @munch $attrs $vis $name $generics $args [$ret] $body;
+            @munch $scope $attrs $vis $name $generics $args [$ret] $body;
             [$($params)* ptr: *const u8, len: usize,]
             [$($binds)*
-                // SAFETY: the host passes `len` initialised bytes at `ptr`, live for the call
-                // (docs/ABI.md, "Ownership"); on wasm32 the range is checked against memory.
-                let $arg: $ty = match unsafe { <$ty as $crate::Input<'_>>::from_abi(ptr, len) } {
+                // SAFETY: the host passes `len` initialised bytes at `ptr`, inside a block it
+                // allocated and keeps live and unchanged for the call (docs/ABI.md, "Ownership");
+                // the value borrows `$scope`, so it cannot outlive the call.
+                let $arg = match unsafe { $crate::__input(&$scope, ptr, len) } {
                     Ok(value) => value,
                     Err(error) => {
                         error.record(stringify!($arg));
@@ -78,19 +93,40 @@ macro_rules! __export_fn {
             $($rest)*
         }
     };
-    (@munch [$($attr:tt)*] [$vis:vis] $name:ident [$($generics:tt)*] [$($arg:ident : $ty:ty),*]
-        [$ret:ty] $body:block;
+    (@munch $scope:ident [$($attr:tt)*] [$vis:vis] $name:ident [$($generics:tt)*]
+        [$($arg:ident : $ty:ty),*] [$ret:ty] $body:block;
         [$($params:tt)*] [$($binds:tt)*]) => {
         $($attr)*
         ///
         /// # Safety
         ///
-        /// Each `(ptr, len)` pair is `len` initialised bytes, live for the call (docs/ABI.md).
+        /// Each `(ptr, len)` pair is `len` initialised bytes inside a block the host allocated,
+        /// live and unchanged for the call (docs/ABI.md, "Ownership").
         #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
         $vis unsafe extern "C-unwind" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
             fn body $($generics)* ($($arg: $ty),*) -> $ret $body
+            let $scope = ();
             $($binds)*
             $crate::Output::into_abi(body($($arg),*))
         }
     };
+}
+
+/// Reads one argument for [`export!`], borrowing `scope` so that the value cannot outlive the call.
+///
+/// # Errors
+///
+/// As [`Input::from_abi`](crate::Input::from_abi).
+///
+/// # Safety
+///
+/// As [`Input::from_abi`](crate::Input::from_abi), for as long as `scope` is borrowed.
+#[doc(hidden)]
+pub unsafe fn __input<'s, T: crate::Input<'s>>(
+    _scope: &'s (),
+    ptr: *const u8,
+    len: usize,
+) -> Result<T, crate::InputError> {
+    // SAFETY: the caller's promise, passed on.
+    unsafe { T::from_abi(ptr, len) }
 }

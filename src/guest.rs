@@ -57,8 +57,9 @@ pub trait Input<'a>: Sized {
     /// # Safety
     ///
     /// - `len` bytes from `ptr` are initialised and stay unchanged and live for `'a`, unless
-    ///   `len` is 0.
-    /// - On wasm32 this holds for every range inside linear memory, which is checked.
+    ///   `len` is 0: on wasm32, a range inside a block the host allocated and does not free or
+    ///   write to during the call (docs/ABI.md, "Ownership"). Ranges outside linear memory are
+    ///   caught; a range over memory the guest itself uses (a freed block, its stack) is not.
     unsafe fn from_abi(ptr: *const u8, len: usize) -> Result<Self, InputError>;
 }
 
@@ -71,7 +72,8 @@ impl<'a> Input<'a> for &'a [u8] {
         if ptr.is_null() {
             return Err(InputError::Null);
         }
-        if !memory::contains(ptr.addr(), len) {
+        // A slice may not be longer than isize::MAX (2 GiB - 1 on wasm32), even inside memory.
+        if len > isize::MAX as usize || !memory::contains(ptr.addr(), len) {
             return Err(InputError::OutOfBounds);
         }
         // SAFETY: non-null, inside memory, and initialised and live for 'a (the caller's

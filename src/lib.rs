@@ -21,6 +21,8 @@ mod panic;
 mod result;
 pub mod stats;
 
+#[doc(hidden)]
+pub use export::__input;
 pub use guest::{Input, InputError, Output};
 pub use result::ResultBlock;
 

@@ -8,6 +8,8 @@
 #[cfg(all(target_arch = "wasm32", feature = "panic_handler"))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    // The panicking frame, which may hold the error slot, never resumes: the guest traps below.
+    crate::error::reclaim_for_panic();
     if cfg!(feature = "compact") {
         crate::error::record_static("guest panicked (no message: guestmem's `compact` feature)");
         crate::error::trap();

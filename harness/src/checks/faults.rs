@@ -1,5 +1,6 @@
-//! Failures inside guest code: a panic, and an allocation the global allocator cannot serve, both
-//! trap with a reason that `last_error` hands over afterwards (docs/ABI.md, "Traps").
+//! Failures inside guest code: a panic, an allocation the global allocator cannot serve, and a
+//! panic while an error message is being written all trap with a reason that `last_error` hands
+//! over afterwards (docs/ABI.md, "Traps").
 
 use crate::checks::Context;
 use crate::error::HostError;
@@ -73,6 +74,22 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
             guest.memory_size()
         )
     });
+
+    // The panic comes while guestmem holds its error slot: the reason must still be recorded, and
+    // so must the reasons of later traps in the same instance.
+    let mut guest = module.instantiate()?;
+    let unprintable = guest.call_u32("fail_unprintably", &[b"x"]);
+    findings.expect(
+        matches!(&unprintable, Err(HostError::Trap { reason: Some(reason), .. })
+            if reason.ends_with("this error cannot be shown")),
+        || format!("fail_unprintably = {unprintable:?}, expected a trap with the panic's reason"),
+    );
+    let later = guest.free(8);
+    findings.expect(
+        matches!(&later, Err(HostError::Trap { reason: Some(reason), .. })
+            if reason.starts_with("guestmem: not a live block")),
+        || format!("free(8) after that trap = {later:?}, expected a trap with its reason"),
+    );
 
     let mut guest = module.instantiate()?;
     let refused = guest.call_u32("reserve", &[b"many"]);

@@ -1,5 +1,6 @@
 //! A guest that fails inside its own code, for the checks that its hosts see why:
-//! `panic_with(text)` panics, `reserve(size)` asks the global allocator for `size` bytes.
+//! `panic_with(text)` panics, `reserve(size)` asks the global allocator for `size` bytes, and
+//! `fail_unprintably(text)` fails with an error whose `Display` panics.
 //!
 //! `cargo build --profile guest --target wasm32-unknown-unknown -p faults`
 #![cfg_attr(target_arch = "wasm32", no_std)]
@@ -7,6 +8,16 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
+use core::fmt;
+
+/// An error that panics when shown: the panic comes while guestmem is writing the error message.
+pub struct Unprintable;
+
+impl fmt::Display for Unprintable {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("this error cannot be shown")
+    }
+}
 
 guestmem::export! {
     /// Panics with `text` in the message: the trap's reason is then
@@ -22,5 +33,12 @@ guestmem::export! {
         let size: usize = size.parse().map_err(|_| "reserve: the size is not a number")?;
         let block: Vec<u8> = Vec::with_capacity(size);
         Ok(u32::try_from(block.capacity()).unwrap_or(u32::MAX))
+    }
+
+    /// Fails with [`Unprintable`]: the guest traps with the panic's reason, and the instance can
+    /// still report the reasons of later traps.
+    pub fn fail_unprintably(text: &str) -> Result<u32, Unprintable> {
+        let _ = text;
+        Err(Unprintable)
     }
 }
