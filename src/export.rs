@@ -43,7 +43,7 @@
 ///
 /// The host frees its inputs after the call, so a function cannot ask to keep them:
 ///
-/// ```compile_fail,E0597
+/// ```compile_fail
 /// guestmem::export! {
 ///     fn keep(bytes: &'static [u8]) -> u32 {
 ///         bytes.len() as u32
