@@ -6,10 +6,11 @@
 //! a `0` result becomes [`HostError::Guest`] with `last_error`'s message, and a trap becomes
 //! [`HostError::Trap`] with the reason the guest recorded.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use wasmtime::{
-    Engine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc, Val,
+    Engine, Func, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc, Val,
 };
 
 use crate::error::{HostError, ResultProblem};
@@ -110,6 +111,7 @@ impl GuestModule {
             instance,
             memory,
             abi,
+            functions: HashMap::new(),
             result_cap: options.result_cap,
         })
     }
@@ -211,7 +213,18 @@ pub struct Guest {
     instance: Instance,
     memory: Memory,
     abi: AbiExports,
+    /// Exports called by name so far, looked up once: the lookup and the untyped call cost more
+    /// than a small guest function does.
+    functions: HashMap<String, Export>,
     result_cap: u32,
+}
+
+/// An export called through [`Guest::call_raw`]: typed when it takes one `(ptr, len)` pair, the
+/// common case, and checked at each call otherwise.
+#[derive(Clone)]
+enum Export {
+    Pair(TypedFunc<(u32, u32), u32>),
+    Any(Func),
 }
 
 impl Guest {
@@ -403,13 +416,32 @@ impl Guest {
     /// [`HostError::Export`] if there is no such function or it has another type,
     /// [`HostError::Trap`] if it traps.
     pub fn call_raw(&mut self, function: &str, args: &[u32]) -> Result<u32, HostError> {
-        let func = self
-            .instance
-            .get_func(&mut self.store, function)
-            .ok_or_else(|| HostError::Export {
-                name: function.to_owned(),
-                message: "missing".to_owned(),
-            })?;
+        let export = match self.functions.get(function) {
+            Some(export) => export.clone(),
+            None => {
+                let func = self
+                    .instance
+                    .get_func(&mut self.store, function)
+                    .ok_or_else(|| HostError::Export {
+                        name: function.to_owned(),
+                        message: "missing".to_owned(),
+                    })?;
+                let export = match func.typed::<(u32, u32), u32>(&self.store) {
+                    Ok(typed) => Export::Pair(typed),
+                    Err(_) => Export::Any(func),
+                };
+                self.functions.insert(function.to_owned(), export.clone());
+                export
+            }
+        };
+        if let (Export::Pair(typed), &[ptr, len]) = (&export, args) {
+            let outcome = typed.call(&mut self.store, (ptr, len));
+            return self.settle(function, outcome);
+        }
+        let func = match export {
+            Export::Pair(typed) => *typed.func(),
+            Export::Any(func) => func,
+        };
         let params: Vec<Val> = args
             .iter()
             .map(|&arg| Val::I32(arg.cast_signed()))
