@@ -4,7 +4,8 @@
 //! The slot is guarded by a flag rather than assumed single-threaded, so that native hosts and the
 //! test suite may call the ABI from several threads. On wasm32 the flag can only be found taken
 //! when a message is recorded while another is being written (a panic inside a `Display`
-//! implementation); that message is then dropped rather than waited for.
+//! implementation); the panic handler then takes the slot back from the frame that panicked,
+//! which never resumes (see `reclaim_for_panic`).
 
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -37,7 +38,7 @@ impl Message {
     /// Appends `text`, cut at a character boundary when the buffer is full.
     ///
     /// Written without indexing that could panic: a panic here would pull `core::fmt`'s
-    /// formatting code into every module, which `panic_handler_small` exists to avoid.
+    /// formatting code into every module, which the `compact` feature exists to avoid.
     pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         let room = CAPACITY.saturating_sub(self.len);
         let mut take = text.len().min(room);
@@ -145,7 +146,9 @@ fn with_message<R>(f: impl FnOnce(&mut Message) -> R) -> Option<R> {
     }
     let _release = Release;
     // SAFETY: the flag taken above gives this call sole access to the message until `_release`
-    // drops; nothing in `f` can reach the slot again without first taking the flag.
+    // drops; nothing in `f` can reach the slot again without first taking the flag. The one
+    // exception, `reclaim_for_panic`, runs only in a panic whose frames never resume, so this
+    // reference is never used again once another is made.
     let message = unsafe { &mut *SLOT.message.get() };
     Some(f(message))
 }
