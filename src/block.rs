@@ -77,7 +77,7 @@ impl Block {
     pub(crate) fn allocate(len: usize) -> Option<NonNull<u8>> {
         let layout = layout_for(len)?;
         // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
-        let base = NonNull::new(unsafe { alloc::alloc::alloc(layout) })?;
+        let base = NonNull::new(unsafe { crate::heap::alloc(layout) })?;
         let header = base.cast::<Header>();
         // `layout_for` accepted `len`: it is at most MAX_LEN, which fits in a u32.
         let len = len as u32;
@@ -146,7 +146,7 @@ impl Block {
         // pointer traps.
         self.set_tag(!tag_for(self.header.addr().get(), self.header_len()));
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
-        unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
+        unsafe { crate::heap::dealloc(self.header.as_ptr().cast(), layout) };
         stats::block_freed();
     }
 
@@ -179,7 +179,7 @@ impl Block {
         self.set_tag(!old_tag);
         // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
         // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
-        let new_base = unsafe { alloc::alloc::realloc(old_base, self.layout(), new_layout.size()) };
+        let new_base = unsafe { crate::heap::realloc(old_base, self.layout(), new_layout.size()) };
         let Some(new_base) = NonNull::new(new_base) else {
             // On failure the allocator left the old block as it was: restore its tag.
             self.set_tag(old_tag);
@@ -234,7 +234,7 @@ pub(crate) fn misuse(
     lengths: Option<(usize, usize)>,
 ) -> ! {
     if cfg!(feature = "compact") {
-        error::record_static(problem);
+        error::fail(problem);
     } else {
         error::record(|message| {
             message

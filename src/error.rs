@@ -17,24 +17,17 @@ use crate::result;
 /// The longest message kept; longer ones are cut at a character boundary.
 const CAPACITY: usize = 1024;
 
-/// A message being written into, or read from, the slot.
+/// The buffer that formatted messages are written into.
 pub(crate) struct Message {
-    /// A whole message recorded as it is, which `bytes` then does not hold: the cheapest path,
-    /// and the only one that modules built with the `compact` feature need.
-    fixed: Option<&'static str>,
     bytes: [u8; CAPACITY],
     len: usize,
-    pending: bool,
 }
 
 impl Message {
     const EMPTY: Self = Self {
-        fixed: None,
         bytes: [0; CAPACITY],
         len: 0,
-        pending: false,
     };
-
     /// Appends `text`, cut at a character boundary when the buffer is full.
     ///
     /// Written without indexing that could panic: a panic here would pull `core::fmt`'s
@@ -91,10 +84,8 @@ impl Message {
     }
 
     /// The message written so far.
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
-        if let Some(fixed) = self.fixed {
-            return fixed;
-        }
         // SAFETY: `push` keeps `len <= CAPACITY` and only ever copies whole characters of `&str`s
         // into the first `len` bytes.
         unsafe { core::str::from_utf8_unchecked(self.bytes.get_unchecked(..self.len)) }
@@ -108,22 +99,51 @@ impl fmt::Write for Message {
     }
 }
 
-/// The slot: a message and the flag that guards it.
-struct Slot {
-    taken: AtomicBool,
-    message: UnsafeCell<Message>,
+/// What the slot holds: the pending message's text, and the buffer that formatted ones are
+/// written into.
+struct State {
+    /// The pending message: a `&'static str`'s bytes, or the first `pending_len` bytes of
+    /// `message`; null when none is pending. One pointer and one length, whichever the message's
+    /// kind, keep `last_error` small. Set together, never one without the other.
+    pending: *const u8,
+    pending_len: usize,
+    message: Message,
 }
 
-// SAFETY: `message` is only reached through `with_message`, which holds `taken` for the whole
-// access, so no two threads ever touch it at once.
+impl State {
+    /// The pending message, if any.
+    fn pending(&self) -> Option<&[u8]> {
+        if self.pending.is_null() {
+            return None;
+        }
+        // SAFETY: `pending` and `pending_len` are set together, from a
+        // `&'static str` or from `message`'s first bytes, which live in this static and are only
+        // written after `pending` is cleared (see `record`).
+        Some(unsafe { core::slice::from_raw_parts(self.pending, self.pending_len) })
+    }
+}
+
+/// The slot: the state and the flag that guards it.
+struct Slot {
+    taken: AtomicBool,
+    state: UnsafeCell<State>,
+}
+
+// SAFETY: `state` is only reached through `with_state`, which holds `taken` for the whole
+// access, so no two threads ever touch it at once; `fail` bypasses the flag only on
+// single-threaded wasm32, right before a trap (see there).
 unsafe impl Sync for Slot {}
 
 static SLOT: Slot = Slot {
     taken: AtomicBool::new(false),
-    message: UnsafeCell::new(Message::EMPTY),
+    state: UnsafeCell::new(State {
+        pending: ptr::null(),
+        pending_len: 0,
+        message: Message::EMPTY,
+    }),
 };
 
-/// Releases the slot's flag when dropped, also when a native panic unwinds through `with_message`.
+/// Releases the slot's flag when dropped, also when a native panic unwinds through `with_state`.
 struct Release;
 
 impl Drop for Release {
@@ -132,8 +152,8 @@ impl Drop for Release {
     }
 }
 
-/// Runs `f` on the slot's message, or returns `None` when it cannot be had (see the module docs).
-fn with_message<R>(f: impl FnOnce(&mut Message) -> R) -> Option<R> {
+/// Runs `f` on the slot's state, or returns `None` when it cannot be had (see the module docs).
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
     while SLOT
         .taken
         .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -145,20 +165,36 @@ fn with_message<R>(f: impl FnOnce(&mut Message) -> R) -> Option<R> {
         core::hint::spin_loop();
     }
     let _release = Release;
-    // SAFETY: the flag taken above gives this call sole access to the message until `_release`
-    // drops; nothing in `f` can reach the slot again without first taking the flag. The one
-    // exception, `reclaim_for_panic`, runs only in a panic whose frames never resume, so this
-    // reference is never used again once another is made.
-    let message = unsafe { &mut *SLOT.message.get() };
-    Some(f(message))
+    // SAFETY: the flag taken above gives this call sole access to the state until `_release`
+    // drops; nothing in `f` can reach the slot again without first taking the flag. The
+    // exceptions, `reclaim_for_panic` and `fail` on wasm32, run only right before a trap, which
+    // no frame resumes after, so this reference is never used again once another is made.
+    let state = unsafe { &mut *SLOT.state.get() };
+    Some(f(state))
 }
 
-/// Replaces the pending error with `text`.
-pub(crate) fn record_static(text: &'static str) {
-    with_message(|message| {
-        message.fixed = Some(text);
-        message.pending = true;
+/// Records `text` as the reason and traps: the cheapest way to fail, for the traps that
+/// modules built with the `compact` feature raise.
+#[cold]
+#[inline(never)]
+pub(crate) fn fail(text: &'static str) -> ! {
+    #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+    {
+        let state = SLOT.state.get();
+        // SAFETY: single-threaded wasm32, and the guest traps right below, so no frame that may
+        // hold the slot (a `Display` implementation that failed while a message was written)
+        // ever resumes: these writes race with nothing. Raw place writes create no reference.
+        unsafe {
+            (*state).pending = text.as_ptr();
+            (*state).pending_len = text.len();
+        }
+    }
+    #[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+    with_state(|state| {
+        state.pending = text.as_ptr();
+        state.pending_len = text.len();
     });
+    trap()
 }
 
 /// Takes the slot back from a frame that will never resume: the panic handler calls this before
@@ -171,11 +207,14 @@ pub(crate) fn reclaim_for_panic() {
 
 /// Replaces the pending error with the message that `write` builds.
 pub(crate) fn record(write: impl FnOnce(&mut Message)) {
-    with_message(|message| {
-        message.fixed = None;
-        message.len = 0;
-        write(message);
-        message.pending = true;
+    with_state(|state| {
+        // Cleared first: the buffer is about to change under whatever `pending` says.
+        state.pending = ptr::null();
+        state.message.len = 0;
+        write(&mut state.message);
+        let len = state.message.len;
+        state.pending = state.message.bytes.as_ptr();
+        state.pending_len = len;
     });
 }
 
@@ -193,7 +232,7 @@ pub(crate) fn record_display(error: &dyn fmt::Display) {
 pub(crate) fn trap() -> ! {
     #[cfg(target_arch = "wasm32")]
     {
-        // A trap unwinds no frame, so a `with_message` under way (a panic while a message was
+        // A trap unwinds no frame, so a `with_state` under way (a panic while a message was
         // being written) would keep the slot taken for the rest of the instance, and every later
         // reason would be lost. No frame resumes after the trap: release the slot.
         SLOT.taken.store(false, Ordering::Release);
@@ -201,7 +240,10 @@ pub(crate) fn trap() -> ! {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        with_message(|message| panic!("{}", message.as_str()));
+        with_state(|state| {
+            let text = state.pending().unwrap_or_default();
+            panic!("{}", core::str::from_utf8(text).unwrap_or("guestmem: trap"))
+        });
         panic!("guestmem: trap")
     }
 }
@@ -209,18 +251,12 @@ pub(crate) fn trap() -> ! {
 /// Hands the pending error to the host as a result block and clears it; null when none is
 /// pending, or when no block can be had for it (it then stays pending).
 pub(crate) fn take() -> *mut u8 {
-    with_message(|message| {
-        if !message.pending {
-            return ptr::null_mut();
-        }
-        match result::copy_out(message.as_str().as_bytes()) {
-            Some(start) => {
-                message.pending = false;
-                start.as_ptr()
-            }
-            None => ptr::null_mut(),
-        }
+    with_state(|state| {
+        let start = result::copy_out(state.pending()?)?;
+        state.pending = ptr::null();
+        Some(start.as_ptr())
     })
+    .flatten()
     .unwrap_or(ptr::null_mut())
 }
 

@@ -8,12 +8,11 @@
 #[cfg(all(target_arch = "wasm32", feature = "panic_handler"))]
 #[panic_handler]
 fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    if cfg!(feature = "compact") {
+        crate::error::fail("guest panicked (no message: guestmem's `compact` feature)");
+    }
     // The panicking frame, which may hold the error slot, never resumes: the guest traps below.
     crate::error::reclaim_for_panic();
-    if cfg!(feature = "compact") {
-        crate::error::record_static("guest panicked (no message: guestmem's `compact` feature)");
-        crate::error::trap();
-    }
     crate::error::record(|message| {
         // `Message::write_str` never fails: the text is cut at the buffer's end instead.
         let _ = match info.location() {
