@@ -5,7 +5,7 @@ use core::alloc::Layout;
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
-use static_assertions::const_assert_eq;
+use static_assertions::{const_assert, const_assert_eq};
 
 use crate::{error, memory, stats};
 
@@ -42,14 +42,21 @@ fn tag_for(header_addr: usize, len: u32) -> u32 {
 /// misaligned or outside linear memory (docs/ABI.md, "Bad pointers").
 const NOT_LIVE: &str = "guestmem: not a live block";
 
-/// The longest block: its length fits the ABI's u32, and its layout (header included, rounded up
-/// to BLOCK_ALIGN) fits in an isize, as `Layout` requires.
+/// The length a freed block's header is given: above [`MAX_LEN`], so `find` rejects the header
+/// whatever its tag, and cheaper to write than a recomputed, broken tag.
+const RETIRED: u32 = u32::MAX;
+const_assert!(RETIRED as usize > MAX_LEN);
+
+/// The longest block: its length fits the ABI's u32 and stays below [`RETIRED`], and its layout
+/// (header included, rounded up to BLOCK_ALIGN) fits in an isize, as `Layout` requires. On wasm32
+/// the layout bound decides: 2 GiB - 16 bytes.
 const MAX_LEN: usize = {
     let by_layout = isize::MAX as usize - (BLOCK_ALIGN - 1) - HEADER_SIZE;
-    if by_layout < u32::MAX as usize {
+    let by_header = RETIRED as usize - 1;
+    if by_layout < by_header {
         by_layout
     } else {
-        u32::MAX as usize
+        by_header
     }
 };
 
@@ -100,21 +107,25 @@ impl Block {
     #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
         let addr = ptr.addr();
-        let in_memory = addr >= HEADER_SIZE && memory::contains(addr - HEADER_SIZE, HEADER_SIZE);
-        if !addr.is_multiple_of(BLOCK_ALIGN) || !in_memory {
-            misuse(call, addr, NOT_LIVE, None);
-        }
         let header = ptr.wrapping_sub(HEADER_SIZE).cast::<Header>();
-        // SAFETY: `header` is aligned (checked above) and readable (the caller's promise; on
-        // wasm32, checked against memory.size above).
-        let found = unsafe { header.read() };
-        // The length is checked too: `layout` relies on it, and a header can be forged by whoever
-        // writes linear memory.
-        let len = found.len as usize;
-        if found.tag != tag_for(header.addr(), found.len)
-            || len > MAX_LEN
-            || !memory::contains(addr, len)
-        {
+        // One way out for every kind of bad pointer keeps the module small. The header is read
+        // only once it is known to be aligned and inside memory.
+        let live = 'check: {
+            if !addr.is_multiple_of(BLOCK_ALIGN) || addr < HEADER_SIZE || !memory::ends_within(addr)
+            {
+                break 'check false;
+            }
+            // SAFETY: `header` is aligned and, from `addr >= HEADER_SIZE`, non-null; it is
+            // readable (the caller's promise; on wasm32, its end is inside memory.size).
+            let found = unsafe { header.read() };
+            // The length is checked too: `layout` relies on it, and a header can be forged by
+            // whoever writes linear memory.
+            let len = found.len as usize;
+            found.tag == tag_for(header.addr(), found.len)
+                && len <= MAX_LEN
+                && addr.checked_add(len).is_some_and(memory::ends_within)
+        };
+        if !live {
             misuse(call, addr, NOT_LIVE, None);
         }
         Self {
@@ -142,9 +153,9 @@ impl Block {
     #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn release(self) {
         let layout = self.layout();
-        // Broken before the memory goes back to the allocator, so a second free of the same
+        // Retired before the memory goes back to the allocator, so a second free of the same
         // pointer traps.
-        self.set_tag(!tag_for(self.header.addr().get(), self.header_len()));
+        self.set_len(RETIRED);
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
         unsafe { crate::heap::dealloc(self.header.as_ptr().cast(), layout) };
         stats::block_freed();
@@ -173,16 +184,17 @@ impl Block {
         }
         let new_layout = layout_for(new_len)?;
         let old_base = self.header.as_ptr().cast::<u8>();
-        let old_tag = tag_for(self.header.addr().get(), self.header_len());
-        // Broken first, so that if the allocator moves the block, the old pointer no longer
+        let old_layout = self.layout();
+        let old_len = self.header_len();
+        // Retired first, so that if the allocator moves the block, the old pointer no longer
         // passes for live.
-        self.set_tag(!old_tag);
+        self.set_len(RETIRED);
         // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
         // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
-        let new_base = unsafe { crate::heap::realloc(old_base, self.layout(), new_layout.size()) };
+        let new_base = unsafe { crate::heap::realloc(old_base, old_layout, new_layout.size()) };
         let Some(new_base) = NonNull::new(new_base) else {
-            // On failure the allocator left the old block as it was: restore its tag.
-            self.set_tag(old_tag);
+            // On failure the allocator left the old block as it was: restore its length.
+            self.set_len(old_len);
             return None;
         };
         let header = new_base.cast::<Header>();
@@ -193,12 +205,12 @@ impl Block {
         Some(unsafe { new_base.add(HEADER_SIZE) })
     }
 
-    /// Writes the header's tag, volatile: the write right before the memory is freed is the
+    /// Writes the header's length, volatile: the write right before the memory is freed is the
     /// point, and an ordinary store there is dead to the optimiser, which removes it (seen with
     /// dlmalloc and lol_alloc, which leave the header bytes alone after a free).
-    fn set_tag(&self, tag: u32) {
+    fn set_len(&self, len: u32) {
         // SAFETY: `find` checked that the header is live, and so writable; it is aligned.
-        unsafe { core::ptr::addr_of_mut!((*self.header.as_ptr()).tag).write_volatile(tag) };
+        unsafe { core::ptr::addr_of_mut!((*self.header.as_ptr()).len).write_volatile(len) };
     }
 
     #[cfg_attr(not(feature = "compact"), inline(always))]
@@ -225,8 +237,8 @@ impl Header {
 ///
 /// One function, not generic, for every misuse: each trap site costs a call, not a copy of the
 /// message-building code.
-#[cold]
-#[inline(never)]
+#[cfg_attr(not(feature = "compact"), cold, inline(never))]
+#[cfg_attr(feature = "compact", inline(always))]
 pub(crate) fn misuse(
     call: &str,
     addr: usize,

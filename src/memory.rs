@@ -7,16 +7,23 @@
 #[cfg(target_arch = "wasm32")]
 const PAGE_SIZE: u64 = 65_536;
 
-/// Whether `len` bytes from `addr` lie inside linear memory (always true natively).
+/// Whether `len` bytes from `addr` lie inside linear memory.
 #[cfg_attr(not(feature = "compact"), inline(always))]
 pub(crate) fn contains(addr: usize, len: usize) -> bool {
+    addr.checked_add(len).is_some_and(ends_within)
+}
+
+/// Whether a range that ends at `end` (exclusive) lies inside linear memory.
+#[cfg_attr(not(feature = "compact"), inline(always))]
+pub(crate) fn ends_within(end: usize) -> bool {
     #[cfg(target_arch = "wasm32")]
     {
         let size = core::arch::wasm32::memory_size(0) as u64 * PAGE_SIZE;
-        (addr as u64) + (len as u64) <= size
+        end as u64 <= size
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        addr.checked_add(len).is_some()
+        let _ = end;
+        true
     }
 }

@@ -72,7 +72,7 @@ impl ResultBlock {
     }
 
     /// An ABI block with the prefix written and the payload uninitialised; returns its start.
-    #[cfg_attr(not(feature = "compact"), inline(always))]
+    #[inline(always)]
     fn allocate(len: usize) -> Option<NonNull<u8>> {
         let start = Block::allocate(len.checked_add(PREFIX)?)?;
         // A block's length fits in a u32, so `len`, four bytes less, does too.

@@ -88,7 +88,7 @@ fn count(_added: usize, _removed: usize) {}
 // SAFETY: every call is forwarded to `inner` with the caller's arguments unchanged, so `inner`'s
 // guarantees are this allocator's; the counting has no effect on the memory handed out.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
-    #[cfg_attr(not(feature = "compact"), inline(always))]
+    #[inline(always)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's obligations.
         let ptr = unsafe { self.inner.alloc(layout) };
@@ -107,14 +107,14 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         ptr
     }
 
-    #[cfg_attr(not(feature = "compact"), inline(always))]
+    #[inline(always)]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         // SAFETY: forwarded with the caller's obligations.
         unsafe { self.inner.dealloc(ptr, layout) };
         count(0, layout.size());
     }
 
-    #[cfg_attr(not(feature = "compact"), inline(always))]
+    #[inline(always)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // SAFETY: forwarded with the caller's obligations.
         let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
