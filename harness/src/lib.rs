@@ -8,6 +8,7 @@ pub mod bench;
 pub mod checks;
 pub mod engine;
 pub mod error;
+pub mod examples;
 pub mod guest;
 pub mod guests;
 pub mod precompiled;

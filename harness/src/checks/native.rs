@@ -17,6 +17,7 @@ use guestmem::abi;
 use guestmem::stats;
 
 use crate::checks::Scale;
+use crate::examples::{array_sum, echo, replace, upper};
 use crate::checks::leaks::{Xorshift, expected, input};
 use crate::report::{Findings, Row};
 

@@ -1,0 +1,14 @@
+//! The example guests' own source, compiled natively: the native checks and Valgrind run the code
+//! that the guests build to wasm32.
+//!
+//! The example crates are cdylibs alone (an rlib beside the cdylib makes their modules larger:
+//! see examples/minimal/Cargo.toml), so their source is included here rather than depended on.
+
+#[path = "../../examples/array_sum/src/lib.rs"]
+pub mod array_sum;
+#[path = "../../examples/echo/src/lib.rs"]
+pub mod echo;
+#[path = "../../examples/replace/src/lib.rs"]
+pub mod replace;
+#[path = "../../examples/upper/src/lib.rs"]
+pub mod upper;
