@@ -17,8 +17,8 @@ use guestmem::abi;
 use guestmem::stats;
 
 use crate::checks::Scale;
-use crate::examples::{array_sum, echo, replace, upper};
 use crate::checks::leaks::{Xorshift, expected, input};
+use crate::examples::{array_sum, echo, replace, upper};
 use crate::report::{Findings, Row};
 
 /// Lengths allocated, resized and freed in every round.
