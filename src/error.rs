@@ -102,9 +102,9 @@ impl fmt::Write for Message {
 /// What the slot holds: the pending message's text, and the buffer that formatted ones are
 /// written into.
 struct State {
-    /// The pending message: a `&'static str`'s bytes, or the first `pending_len` bytes of
-    /// `message`; null when none is pending. One pointer and one length, whichever the message's
-    /// kind, keep `last_error` small. Set together, never one without the other.
+    /// The pending message: the start of a `&'static str`, or of `message`'s buffer; null when
+    /// none is pending. One pointer and one length, whichever the message's kind, keep
+    /// `last_error` small. Set together, never one without the other.
     pending: *const u8,
     pending_len: usize,
     message: Message,
@@ -116,9 +116,12 @@ impl State {
         if self.pending.is_null() {
             return None;
         }
-        // SAFETY: `pending` and `pending_len` are set together, from a
-        // `&'static str` or from `message`'s first bytes, which live in this static and are only
-        // written after `pending` is cleared (see `record`).
+        if ptr::eq(self.pending, self.message.bytes.as_ptr()) {
+            // The buffer is read through `self`, which holds the slot: the pointer only marks it.
+            return self.message.bytes.get(..self.pending_len);
+        }
+        // SAFETY: any other non-null `pending` was set with `pending_len` from one
+        // `&'static str` (see `fail`), which is readable and unchanging for the whole program.
         Some(unsafe { core::slice::from_raw_parts(self.pending, self.pending_len) })
     }
 }
