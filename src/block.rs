@@ -84,7 +84,7 @@ impl Block {
     pub(crate) fn allocate(len: usize) -> Option<NonNull<u8>> {
         let layout = layout_for(len)?;
         // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
-        let base = NonNull::new(unsafe { crate::heap::alloc(layout) })?;
+        let base = NonNull::new(unsafe { alloc::alloc::alloc(layout) })?;
         let header = base.cast::<Header>();
         // `layout_for` accepted `len`: it is at most MAX_LEN, which fits in a u32.
         let len = len as u32;
@@ -157,7 +157,7 @@ impl Block {
         // pointer traps.
         self.set_len(RETIRED);
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
-        unsafe { crate::heap::dealloc(self.header.as_ptr().cast(), layout) };
+        unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
         stats::block_freed();
     }
 
@@ -191,7 +191,7 @@ impl Block {
         self.set_len(RETIRED);
         // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
         // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
-        let new_base = unsafe { crate::heap::realloc(old_base, old_layout, new_layout.size()) };
+        let new_base = unsafe { alloc::alloc::realloc(old_base, old_layout, new_layout.size()) };
         let Some(new_base) = NonNull::new(new_base) else {
             // On failure the allocator left the old block as it was: restore its length.
             self.set_len(old_len);
