@@ -23,6 +23,8 @@ pub mod stats;
 
 #[doc(hidden)]
 pub use export::__input;
+#[doc(hidden)]
+pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
 pub use result::ResultBlock;
 

@@ -295,6 +295,14 @@ guestmem::export! {
     fn first_half<'a>(bytes: &'a [u8]) -> &'a [u8] {
         &bytes[..bytes.len() / 2]
     }
+
+    fn parse_digit<'a>(text: &'a str) -> Result<u32, &'a str> {
+        text.parse().map_err(|_| text)
+    }
+
+    fn describe(bytes: &[u8]) -> Result<u32, core::num::TryFromIntError> {
+        u8::try_from(bytes.len()).map(u32::from)
+    }
 }
 
 /// Copies `bytes` into a new block, as a host does with an input.
@@ -361,6 +369,35 @@ fn errors_carry_their_display_text() {
         dealloc(left, left_len);
         dealloc(right, right_len);
     }
+}
+
+#[test]
+fn text_errors_are_copied_as_they_are_even_when_borrowed_from_an_input() {
+    let _serial = serial();
+    let (ptr, len) = input("7".as_bytes());
+    // SAFETY: a live input block.
+    assert_eq!(unsafe { parse_digit(ptr, len) }, 7);
+    assert_eq!(take_error(), None);
+    // SAFETY: the host's own block, freed once.
+    unsafe { dealloc(ptr, len) };
+    let (ptr, len) = input("seven".as_bytes());
+    // SAFETY: a live input block.
+    assert_eq!(unsafe { parse_digit(ptr, len) }, 0);
+    // SAFETY: the host's own block, freed once: the message is a copy, not a borrow of it.
+    unsafe { dealloc(ptr, len) };
+    assert_eq!(take_error().as_deref(), Some("seven"));
+}
+
+#[test]
+fn other_errors_are_written_with_display() {
+    let _serial = serial();
+    let (ptr, len) = input(&[0; 300]);
+    // SAFETY: a live input block.
+    assert_eq!(unsafe { describe(ptr, len) }, 0);
+    // SAFETY: the host's own block, freed once.
+    unsafe { dealloc(ptr, len) };
+    let expected = u8::try_from(300usize).unwrap_err().to_string();
+    assert_eq!(take_error(), Some(expected));
 }
 
 #[test]

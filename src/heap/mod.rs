@@ -50,4 +50,3 @@ cfg_if::cfg_if! {
 ))]
 #[global_allocator]
 static HEAP: Counting<backend::Backend> = Counting::new(backend::new());
-
