@@ -1,13 +1,13 @@
 //! Blocks handed to the host: the header in front of each one, its tag, and the checks that make
 //! a bad pointer trap instead of corrupting the heap (docs/ABI.md, "Bad pointers").
 
-use core::alloc::Layout;
+use core::alloc::{GlobalAlloc, Layout};
 use core::mem::{align_of, size_of};
 use core::ptr::NonNull;
 
 use static_assertions::{const_assert, const_assert_eq};
 
-use crate::{error, memory, stats};
+use crate::{error, heap, memory, stats};
 
 /// What the crate keeps in front of every block: its length and a tag that proves it is live.
 #[repr(C, align(8))]
@@ -84,7 +84,7 @@ impl Block {
     pub(crate) fn allocate(len: usize) -> Option<NonNull<u8>> {
         let layout = layout_for(len)?;
         // SAFETY: `layout` has a non-zero size (the header's eight bytes at least).
-        let base = NonNull::new(unsafe { alloc::alloc::alloc(layout) })?;
+        let base = NonNull::new(unsafe { GlobalAlloc::alloc(&heap::GLOBAL, layout) })?;
         let header = base.cast::<Header>();
         // `layout_for` accepted `len`: it is at most MAX_LEN, which fits in a u32.
         let len = len as u32;
@@ -157,7 +157,7 @@ impl Block {
         // pointer traps.
         self.set_len(RETIRED);
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
-        unsafe { alloc::alloc::dealloc(self.header.as_ptr().cast(), layout) };
+        unsafe { GlobalAlloc::dealloc(&heap::GLOBAL, self.header.as_ptr().cast(), layout) };
         stats::block_freed();
     }
 
@@ -191,7 +191,8 @@ impl Block {
         self.set_len(RETIRED);
         // SAFETY: the block was allocated with `self.layout()`; the new size is non-zero and,
         // by `layout_for`, does not overflow isize when rounded up to BLOCK_ALIGN.
-        let new_base = unsafe { alloc::alloc::realloc(old_base, old_layout, new_layout.size()) };
+        let new_base =
+            unsafe { GlobalAlloc::realloc(&heap::GLOBAL, old_base, old_layout, new_layout.size()) };
         let Some(new_base) = NonNull::new(new_base) else {
             // On failure the allocator left the old block as it was: restore its length.
             self.set_len(old_len);

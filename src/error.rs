@@ -203,7 +203,7 @@ pub(crate) fn fail(text: &'static str) -> ! {
 /// Takes the slot back from a frame that will never resume: the panic handler calls this before
 /// recording, since a panic while a message was being written (in a `Display` implementation)
 /// leaves the slot taken by the frame that panicked, which the trap abandons.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "panic_handler"))]
 pub(crate) fn reclaim_for_panic() {
     SLOT.taken.store(false, Ordering::Release);
 }
