@@ -7,7 +7,7 @@
 /// `&[u8]`, `&str`, a [`ResultBlock`](crate::ResultBlock), an integer, or a `Result` of one of
 /// these with an error that implements `Display`. A `&str` or `String` error is copied into the
 /// `last_error` message as it is; any other error is written with its `Display` implementation,
-/// which brings `core::fmt` into the module (about 2 KB: `array_sum` is 4,412 bytes with a `&str`
+/// which brings `core::fmt` into the module (about 2 KB: `array_sum` is 4,424 bytes with a `&str`
 /// error, 6,701 when it went through `Display`). A function that returns a value borrowed from
 /// its arguments names the lifetime: `fn echo<'a>(bytes: &'a [u8]) -> &'a [u8]`. An argument that is not valid (invalid UTF-8, out
 /// of memory's bounds) makes the export return its failure value with a `last_error` message
