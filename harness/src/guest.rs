@@ -348,7 +348,9 @@ impl Guest {
         if ptr == 0 {
             return Ok(None);
         }
-        let bytes = self.take_result_block("last_error", ptr)?;
+        // Freed without asking for a reason if that traps: the reason would be another message
+        // block to free, and a guest whose `free` always traps would recurse without end.
+        let bytes = self.take_result_block("last_error", ptr, Self::free_without_reason)?;
         String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| HostError::BadResult {
@@ -532,22 +534,35 @@ impl Guest {
                 message,
             });
         }
-        self.take_result_block(function, ptr)
+        self.take_result_block(function, ptr, Self::free)
     }
 
-    fn take_result_block(&mut self, function: &str, ptr: u32) -> Result<Vec<u8>, HostError> {
+    /// `free(ptr)`, reporting a trap without its reason.
+    fn free_without_reason(&mut self, ptr: u32) -> Result<(), HostError> {
+        let func = self.abi.free.clone();
+        func.call(&mut self.store, ptr)
+            .map_err(|error| trap_or_wasmtime("free", error, None))
+    }
+
+    /// Reads the result block at `ptr` and gives it back with `free`.
+    fn take_result_block(
+        &mut self,
+        function: &str,
+        ptr: u32,
+        free: fn(&mut Self, u32) -> Result<(), HostError>,
+    ) -> Result<Vec<u8>, HostError> {
         let outcome = result_block::payload(self.memory.data(&self.store), ptr, self.result_cap)
             .map(<[u8]>::to_vec);
         match outcome {
             Ok(bytes) => {
-                self.free(ptr)?;
+                free(self, ptr)?;
                 Ok(bytes)
             }
             Err(problem) => {
                 // A block that is only too long is still a block: give it back. Anything else is
                 // not a block, and freeing it would only make the guest trap.
                 if matches!(problem, ResultProblem::TooLong { .. }) {
-                    self.free(ptr)?;
+                    free(self, ptr)?;
                 }
                 Err(HostError::BadResult {
                     function: function.to_owned(),
@@ -654,6 +669,32 @@ mod tests {
         let error = guest.write(65_533, b"four").unwrap_err();
         assert!(matches!(error, HostError::OutOfBounds { .. }), "{error}");
         assert!(guest.read(65_532, 4).is_ok());
+    }
+
+    /// A guest whose `free` always records a reason and traps, and whose `last_error` always has
+    /// one: reading the reason of a trap in `free` means freeing a message block, which traps
+    /// again.
+    const FREE_TRAPS: &str = r#"
+    (module
+      (memory (export "memory") 1)
+      (data (i32.const 64) "\04\00\00\00bad!")
+      (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "free") (param i32) (unreachable))
+      (func (export "dealloc") (param i32 i32))
+      (func (export "realloc") (param i32 i32) (result i32) (i32.const 0))
+      (func (export "abi_version") (result i32) (i32.const 1))
+      (func (export "last_error") (result i32) (i32.const 64)))
+    "#;
+
+    #[test]
+    fn a_free_that_always_traps_ends_in_an_error_not_a_recursion() {
+        let engine = wasmtime::Engine::default();
+        let module =
+            GuestModule::from_bytes(&engine, "free-traps", FREE_TRAPS.as_bytes()).expect("compile");
+        let mut guest = module.instantiate().expect("instantiate");
+        let error = guest.free(1024).unwrap_err();
+        assert!(error.is_trap(), "{error}");
+        assert_eq!(error.trap_reason(), None, "{error}");
     }
 
     #[test]

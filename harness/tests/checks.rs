@@ -6,7 +6,9 @@
 
 use std::sync::OnceLock;
 
-use harness::checks::{Context, allocators, conformance, examples, faults, growth, hostile, leaks};
+use harness::checks::{
+    Context, allocators, conformance, examples, faults, growth, high, hostile, leaks,
+};
 use harness::guests::{self, GuestDir};
 use harness::{GuestModule, Row};
 
@@ -108,6 +110,13 @@ fn no_leaks_in_linear_memory() {
 #[test]
 fn large_inputs_and_results_across_memory_growth() {
     assert_passed(&growth::check(context()));
+}
+
+#[test]
+fn blocks_above_2_gib_work_and_their_misuse_traps() {
+    let rows = high::check_all(context());
+    assert_eq!(rows.len(), guests::ALLOCATORS.len());
+    rows.iter().for_each(assert_passed);
 }
 
 #[test]

@@ -392,7 +392,7 @@ fn realloc_keeps_bytes(module: &GuestModule, findings: &mut Findings) -> Result<
 
 /// How much a trap's reason must say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Reasons {
+pub(crate) enum Reasons {
     /// The export and the pointer, as "Traps" in `docs/ABI.md` says.
     Full,
     /// A fixed message, `guestmem: PROBLEM`: guests built with guestmem's `compact` feature
@@ -401,7 +401,7 @@ enum Reasons {
 }
 
 impl Reasons {
-    fn of(module: &GuestModule) -> Self {
+    pub(crate) fn of(module: &GuestModule) -> Self {
         if module.name() == MINIMAL {
             Self::Compact
         } else {
@@ -411,7 +411,7 @@ impl Reasons {
 }
 
 /// Expects `outcome` to be a trap in `function` whose recorded reason says what `reasons` asks.
-fn expect_trap(
+pub(crate) fn expect_trap(
     findings: &mut Findings,
     reasons: Reasons,
     outcome: Result<(), HostError>,

@@ -9,6 +9,7 @@ pub mod conformance;
 pub mod examples;
 pub mod faults;
 pub mod growth;
+pub mod high;
 pub mod hostile;
 pub mod leaks;
 pub mod native;
@@ -179,6 +180,7 @@ pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     add(vec![faults::check(context)]);
     add(leaks::check(context));
     add(vec![growth::check(context)]);
+    add(high::check_all(context));
     add(vec![hostile::check(context)]);
     add(allocators::check(context));
     add(vec![native::check(context.scale)]);
