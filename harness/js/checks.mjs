@@ -34,6 +34,10 @@ export const GUEST_DIR = 'target/wasm32-unknown-unknown/guest';
 const ROUND_TRIPS = 10_000;
 const BIG_INPUT = 64 * 1024 * 1024;
 const PAGE = 0x1_0000;
+/** The first address with the top bit set: it reads as a negative i32. */
+const HIGH = 0x8000_0000;
+/** The blocks that fill linear memory past HIGH (left untouched, so little of it is committed). */
+const FILLER = 256 * 1024 * 1024;
 
 // ---- assertions ----------------------------------------------------------------------------------
 
@@ -598,9 +602,65 @@ const exampleChecks = {
         balanced(guest, before, 'after the call');
       },
     },
+    highBlockCheck(fresh),
   ],
   minimal: () => [],
 };
+
+/**
+ * A block above 2 GiB, in a guest whose memory is filled past it: pointers with the top bit set
+ * come back from the guest as negative numbers unless the host reads them as u32.
+ * @param {Guest} guest
+ * @returns {{ block: import('./guestmem.mjs').Block, fillers: number[], low: import('./guestmem.mjs').Block[] }}
+ */
+function blockAbove2GiB(guest, /** @type {Uint8Array} */ input) {
+  const abi = raw(guest);
+  const fillers = [];
+  while (guest.memory.buffer.byteLength <= HIGH + FILLER && fillers.length < 10) {
+    const ptr = abi.alloc(FILLER);
+    ok(ptr !== 0, `alloc(${FILLER}) returned 0 at ${guest.memory.buffer.byteLength >>> 20} MiB of memory`);
+    fillers.push(ptr);
+  }
+  const low = [];
+  for (let i = 0; i < 64; i += 1) {
+    const block = guest.alloc(input);
+    if (block.ptr >= HIGH) return { block, fillers, low };
+    low.push(block);
+  }
+  throw new CheckFailed(`no block above 2 GiB in 64 tries, with ${guest.memory.buffer.byteLength >>> 20} MiB of memory`);
+}
+
+/**
+ * Blocks above 2 GiB, for `echo`: every ABI call with them, and a trap that names one.
+ * @param {() => Promise<Guest>} fresh
+ * @returns {Check}
+ */
+function highBlockCheck(fresh) {
+  return {
+    name: 'blocks above 2 GiB: read, passed to echo, resized and freed; a stale one traps, named',
+    run: async () => {
+      const guest = await fresh();
+      const abi = raw(guest);
+      const before = stats(guest);
+      const input = pattern(100, 9);
+      const { block, fillers, low } = blockAbove2GiB(guest, input);
+      const at = `the block at 0x${block.ptr.toString(16)}`;
+      sameBytes(guest.read(block.ptr, block.len), input, at);
+      const result = abi.call('echo', block.ptr, block.len);
+      ok(result !== 0, `echo(${at}) returned 0`);
+      sameBytes(guest.takeResult(result, 'echo'), input, `echo(${at})`);
+      const grown = guest.realloc(block, 5000);
+      sameBytes(guest.read(grown.ptr, input.length), input, `realloc(${at}, 5000)`);
+      guest.dealloc(grown);
+      for (const small of low) guest.dealloc(small);
+      for (const ptr of fillers) abi.free(ptr);
+      balanced(guest, before, 'after freeing everything');
+      // Resized and then freed: the old pointer is no block any more, whether realloc moved it.
+      const trap = throwsGuest(() => guest.free(block.ptr), 'trap', `free(${at}) again`);
+      ok(trap.reason !== undefined && namesPointer(trap.reason, block.ptr), `the reason ${JSON.stringify(trap.reason)} names 0x${block.ptr.toString(16)}`);
+    },
+  };
+}
 
 /**
  * Checks shared by the examples that take inputs: the ownership rule and round trips.
