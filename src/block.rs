@@ -248,24 +248,22 @@ pub(crate) fn misuse(
 ) -> ! {
     if cfg!(feature = "compact") {
         error::fail(problem);
-    } else {
-        error::record(|message| {
-            message
-                .push(problem)
-                .push(": ")
-                .push(call)
-                .push("(")
-                .push_hex(addr);
-            match lengths {
-                Some((len, block_len)) => message
-                    .push(", ")
-                    .push_dec(len)
-                    .push("), the block has ")
-                    .push_dec(block_len)
-                    .push(" bytes"),
-                None => message.push(")"),
-            };
-        });
     }
-    error::trap()
+    error::record_and_trap(|message| {
+        message
+            .push(problem)
+            .push(": ")
+            .push(call)
+            .push("(")
+            .push_hex(addr);
+        match lengths {
+            Some((len, block_len)) => message
+                .push(", ")
+                .push_dec(len)
+                .push("), the block has ")
+                .push_dec(block_len)
+                .push(" bytes"),
+            None => message.push(")"),
+        };
+    })
 }

@@ -197,7 +197,33 @@ pub(crate) fn fail(text: &'static str) -> ! {
         state.pending = text.as_ptr();
         state.pending_len = text.len();
     });
-    trap()
+    #[cfg(target_arch = "wasm32")]
+    trap();
+    // Natively the panic carries `text` itself, not whatever the slot holds by now: another
+    // thread may have recorded its own reason in between.
+    #[cfg(not(target_arch = "wasm32"))]
+    panic!("{text}")
+}
+
+/// Records the message that `write` builds as the reason and traps. Natively the panic carries
+/// the message, taken while the slot is still held, so a trap in another thread cannot swap it.
+#[cfg_attr(target_arch = "wasm32", inline(always))]
+pub(crate) fn record_and_trap(write: impl FnOnce(&mut Message)) -> ! {
+    #[cfg(target_arch = "wasm32")]
+    {
+        record(write);
+        trap()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        with_state(|state| {
+            write_pending(state, write);
+            let text = state.pending().unwrap_or_default();
+            // Unwinding drops `with_state`'s guard: the slot is released, the message stays.
+            panic!("{}", core::str::from_utf8(text).unwrap_or("guestmem: trap"))
+        });
+        panic!("guestmem: trap (the error slot was taken)")
+    }
 }
 
 /// Takes the slot back from a frame that will never resume: the panic handler calls this before
@@ -210,15 +236,18 @@ pub(crate) fn reclaim_for_panic() {
 
 /// Replaces the pending error with the message that `write` builds.
 pub(crate) fn record(write: impl FnOnce(&mut Message)) {
-    with_state(|state| {
-        // Cleared first: the buffer is about to change under whatever `pending` says.
-        state.pending = ptr::null();
-        state.message.len = 0;
-        write(&mut state.message);
-        let len = state.message.len;
-        state.pending = state.message.bytes.as_ptr();
-        state.pending_len = len;
-    });
+    with_state(|state| write_pending(state, write));
+}
+
+/// Makes the message that `write` builds the pending one.
+fn write_pending(state: &mut State, write: impl FnOnce(&mut Message)) {
+    // Cleared first: the buffer is about to change under whatever `pending` says.
+    state.pending = ptr::null();
+    state.message.len = 0;
+    write(&mut state.message);
+    let len = state.message.len;
+    state.pending = state.message.bytes.as_ptr();
+    state.pending_len = len;
 }
 
 /// Replaces the pending error with `error`'s `Display` text.
@@ -230,25 +259,14 @@ pub(crate) fn record_display(error: &dyn fmt::Display) {
     });
 }
 
-/// Stops the guest with the pending error as its reason: a wasm trap on wasm32, a panic carrying
-/// the message natively.
+/// Stops the guest with the pending error as its reason.
+#[cfg(target_arch = "wasm32")]
 pub(crate) fn trap() -> ! {
-    #[cfg(target_arch = "wasm32")]
-    {
-        // A trap unwinds no frame, so a `with_state` under way (a panic while a message was
-        // being written) would keep the slot taken for the rest of the instance, and every later
-        // reason would be lost. No frame resumes after the trap: release the slot.
-        SLOT.taken.store(false, Ordering::Release);
-        core::arch::wasm32::unreachable()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        with_state(|state| {
-            let text = state.pending().unwrap_or_default();
-            panic!("{}", core::str::from_utf8(text).unwrap_or("guestmem: trap"))
-        });
-        panic!("guestmem: trap")
-    }
+    // A trap unwinds no frame, so a `with_state` under way (a panic while a message was being
+    // written) would keep the slot taken for the rest of the instance, and every later reason
+    // would be lost. No frame resumes after the trap: release the slot.
+    SLOT.taken.store(false, Ordering::Release);
+    core::arch::wasm32::unreachable()
 }
 
 /// Hands the pending error to the host as a result block and clears it; null when none is
