@@ -121,7 +121,7 @@ fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
 }
 
 /// Deterministic, index-dependent bytes, so that a block overwritten by another shows.
-fn pattern(seed: u32, len: usize) -> Vec<u8> {
+pub(crate) fn pattern(seed: u32, len: usize) -> Vec<u8> {
     (0..len)
         .map(|index| {
             let mixed = (index as u32)

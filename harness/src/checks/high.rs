@@ -8,7 +8,7 @@
 //! gigabytes of address space.
 
 use crate::checks::Context;
-use crate::checks::conformance::{Reasons, expect_trap};
+use crate::checks::conformance::{Reasons, expect_trap, pattern};
 use crate::error::HostError;
 use crate::guest::{Guest, GuestModule};
 use crate::guests::ALLOCATORS;
@@ -43,11 +43,6 @@ pub fn check_all(context: &Context) -> Vec<Row> {
             findings.into_row("high", format!("echo-{allocator}"))
         })
         .collect()
-}
-
-/// Deterministic bytes for a block of `len`.
-fn pattern(len: u32) -> Vec<u8> {
-    (0..len).map(|index| (index % 251) as u8).collect()
 }
 
 /// A fresh instance filled past 2 GiB, and a live block of [`LEN`] bytes above 2 GiB.
@@ -118,7 +113,7 @@ fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
         guest.memory_size() >> 20
     ));
 
-    let bytes = pattern(LEN);
+    let bytes = pattern(9, LEN as usize);
     guest.write(ptr, &bytes)?;
     findings.expect(guest.read(ptr, bytes.len())? == bytes, || {
         format!("the bytes written at {ptr:#x} do not read back")
