@@ -31,6 +31,10 @@ pub const EXAMPLES: [&str; 5] = ["array_sum", "upper", "replace", "echo", MINIMA
 /// built with the `stats` examples: its guestmem features are theirs.
 pub const FAULTS: &str = "faults";
 
+/// The test guest with none of guestmem's back ends, on its own `#[global_allocator]`
+/// (harness/guests/own_allocator), built on its own so that no back end unifies into it.
+pub const OWN_ALLOCATOR: &str = "own_allocator";
+
 /// The allocator back ends, as cargo features of the example crates.
 pub const ALLOCATORS: [&str; 4] = ["talc", "wee_alloc", "lol_alloc", "dlmalloc"];
 
@@ -94,7 +98,7 @@ impl GuestDir {
     pub fn expected_files(&self) -> Vec<PathBuf> {
         EXAMPLES
             .iter()
-            .chain([&FAULTS])
+            .chain([&FAULTS, &OWN_ALLOCATOR])
             .map(|name| self.example_path(name))
             .chain(ALLOCATORS.iter().map(|allocator| self.echo_path(allocator)))
             .collect()
@@ -179,11 +183,10 @@ pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
     for name in STATS_EXAMPLES.iter().chain([&FAULTS]) {
         copy(&built.join(format!("{name}.wasm")), &out.example_path(name))?;
     }
-    cargo_build(["-p", MINIMAL])?;
-    copy(
-        &built.join(format!("{MINIMAL}.wasm")),
-        &out.example_path(MINIMAL),
-    )?;
+    for name in [MINIMAL, OWN_ALLOCATOR] {
+        cargo_build(["-p", name])?;
+        copy(&built.join(format!("{name}.wasm")), &out.example_path(name))?;
+    }
     for allocator in ALLOCATORS {
         cargo_build([
             "-p",

@@ -138,14 +138,16 @@ fn conformance_covers_every_guest() {
     let conformance_rows = conformance::check_all(context);
     assert_eq!(
         conformance_rows.len(),
-        guests::EXAMPLES.len() + guests::ALLOCATORS.len()
+        guests::EXAMPLES.len() + guests::ALLOCATORS.len() + 1
     );
     let names: Vec<&str> = conformance_rows
         .iter()
         .map(|row| row.subject.as_str())
         .collect();
     assert!(
-        names.contains(&"minimal") && names.contains(&"echo-wee_alloc"),
+        names.contains(&"minimal")
+            && names.contains(&"echo-wee_alloc")
+            && names.contains(&guests::OWN_ALLOCATOR),
         "{names:?}"
     );
 }

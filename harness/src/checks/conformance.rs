@@ -6,7 +6,7 @@
 use crate::checks::{Context, Expected, sample_call};
 use crate::error::HostError;
 use crate::guest::{Guest, GuestModule, GuestOptions};
-use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL};
+use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR};
 use crate::report::{Findings, Row};
 
 /// The ABI version this harness checks.
@@ -64,7 +64,8 @@ const IMPOSSIBLE_LENGTHS: [u32; 7] = [
     0xFFFF_0000,
 ];
 
-/// Runs the conformance check on every example guest and every `echo-<allocator>` build.
+/// Runs the conformance check on every example guest, every `echo-<allocator>` build, and the
+/// guest that brings its own global allocator.
 #[must_use]
 pub fn check_all(context: &Context) -> Vec<Row> {
     let examples = EXAMPLES
@@ -73,8 +74,10 @@ pub fn check_all(context: &Context) -> Vec<Row> {
     let allocators = ALLOCATORS
         .iter()
         .map(|allocator| (format!("echo-{allocator}"), context.echo(allocator)));
+    let own = std::iter::once((OWN_ALLOCATOR.to_owned(), context.example(OWN_ALLOCATOR)));
     examples
         .chain(allocators)
+        .chain(own)
         .map(|(name, module)| match module {
             Ok(module) => check(&module),
             Err(error) => {
