@@ -282,7 +282,8 @@ fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::{
-        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, WASM_TARGET, check_wasm_target,
+        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, OWN_ALLOCATOR, WASM_TARGET,
+        check_wasm_target,
     };
 
     #[test]
@@ -307,15 +308,10 @@ mod tests {
     fn echo_builds_are_named_after_their_allocator() {
         let guests = GuestDir::new("/guests");
         assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
-        // Five examples, the faults guest, and echo once per allocator.
-        assert_eq!(
-            guests.expected_files().len(),
-            EXAMPLES.len() + 1 + ALLOCATORS.len()
-        );
-        assert!(
-            guests
-                .expected_files()
-                .contains(&guests.example_path(FAULTS))
-        );
+        // Five examples, the faults and own-allocator guests, and echo once per allocator.
+        let expected = guests.expected_files();
+        assert_eq!(expected.len(), EXAMPLES.len() + 2 + ALLOCATORS.len());
+        assert!(expected.contains(&guests.example_path(FAULTS)));
+        assert!(expected.contains(&guests.example_path(OWN_ALLOCATOR)));
     }
 }
