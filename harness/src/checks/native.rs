@@ -40,6 +40,7 @@ pub fn check(scale: Scale) -> Row {
 
 fn run(scale: Scale, findings: &mut Findings) -> Result<(), String> {
     counting_is_installed(findings);
+    runs_alone(findings);
     let mut random = Xorshift::new(0x2545_F491);
     // Warm up: the first panic and the first messages initialise state that stays for good.
     round(0, &mut random, findings)?;
@@ -75,6 +76,23 @@ fn counting_is_installed(findings: &mut Findings) {
         format!(
             "heap_bytes went from {before} to {during} across a 4096-byte allocation: install \
              guestmem::stats::Counting as the #[global_allocator]"
+        )
+    });
+}
+
+/// `heap_bytes` counts every thread's allocations, so another thread's would read as a leak (or
+/// hide one): the check must run on the process's only thread. A libtest suite has its runner's
+/// thread too, which books the running test after spawning it; hence `harness = false` for
+/// tests/native.rs. Counted where the system lists threads (Linux); elsewhere not checked.
+fn runs_alone(findings: &mut Findings) {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return;
+    };
+    let threads = tasks.count();
+    findings.expect(threads == 1, || {
+        format!(
+            "{threads} threads in the process: heap_bytes counts all of them, so this check must \
+             run on the only one (a test of it needs `harness = false`)"
         )
     });
 }
