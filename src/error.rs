@@ -2,10 +2,11 @@
 //! panic or an allocation failure can record its reason without allocating.
 //!
 //! The slot is guarded by a flag rather than assumed single-threaded, so that native hosts and the
-//! test suite may call the ABI from several threads. On wasm32 the flag can only be found taken
-//! when a message is recorded while another is being written (a panic inside a `Display`
-//! implementation); the panic handler then takes the slot back from the frame that panicked,
-//! which never resumes (see `reclaim_for_panic`).
+//! test suite may call the ABI from several threads. No guest code runs while the slot is held:
+//! `Display` text (an export's error, a panic's message) is formatted into a buffer on the stack
+//! first (see `record_formatted`), so a trap or a panic inside it records its own reason. The one
+//! exception is the allocator `last_error` takes its result block from, which is the guest's own
+//! when it brings one; on wasm32 a trap there leaves the slot taken, and `trap` releases it.
 
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -84,7 +85,6 @@ impl Message {
     }
 
     /// The message written so far.
-    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         // SAFETY: `push` keeps `len <= CAPACITY` and only ever copies whole characters of `&str`s
         // into the first `len` bytes.
@@ -170,8 +170,8 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
     let _release = Release;
     // SAFETY: the flag taken above gives this call sole access to the state until `_release`
     // drops; nothing in `f` can reach the slot again without first taking the flag. The
-    // exceptions, `reclaim_for_panic` and `fail` on wasm32, run only right before a trap, which
-    // no frame resumes after, so this reference is never used again once another is made.
+    // exceptions, `fail` and `trap` on wasm32, run only right before a trap, which no frame
+    // resumes after, so this reference is never used again once another is made.
     let state = unsafe { &mut *SLOT.state.get() };
     Some(f(state))
 }
@@ -226,14 +226,6 @@ pub(crate) fn record_and_trap(write: impl FnOnce(&mut Message)) -> ! {
     }
 }
 
-/// Takes the slot back from a frame that will never resume: the panic handler calls this before
-/// recording, since a panic while a message was being written (in a `Display` implementation)
-/// leaves the slot taken by the frame that panicked, which the trap abandons.
-#[cfg(all(target_arch = "wasm32", feature = "panic_handler"))]
-pub(crate) fn reclaim_for_panic() {
-    SLOT.taken.store(false, Ordering::Release);
-}
-
 /// Replaces the pending error with the message that `write` builds.
 pub(crate) fn record(write: impl FnOnce(&mut Message)) {
     with_state(|state| write_pending(state, write));
@@ -250,21 +242,28 @@ fn write_pending(state: &mut State, write: impl FnOnce(&mut Message)) {
     state.pending_len = len;
 }
 
-/// Replaces the pending error with `error`'s `Display` text.
-pub(crate) fn record_display(error: &dyn fmt::Display) {
+/// Replaces the pending error with the text `arguments` format to.
+///
+/// The text is written into a buffer of this frame's before the slot is taken: formatting runs
+/// the guest's own `Display` code, and if that calls into the ABI and traps, or panics, the trap
+/// must find the slot free to record its own reason (natively a trap found the slot held by its
+/// own thread and spun for ever; on wasm32 its reason was lost).
+pub(crate) fn record_formatted(arguments: fmt::Arguments<'_>) {
+    let mut text = Message::EMPTY;
+    // `Message::write_str` never fails; an error here comes from a `Display` implementation, and
+    // the text written until then is kept.
+    let _ = fmt::write(&mut text, arguments);
     record(|message| {
-        // `Message::write_str` never fails; an error here comes from `error` itself, and the
-        // text written until then is kept.
-        let _ = fmt::write(message, format_args!("{error}"));
+        message.push(text.as_str());
     });
 }
 
 /// Stops the guest with the pending error as its reason.
 #[cfg(target_arch = "wasm32")]
 pub(crate) fn trap() -> ! {
-    // A trap unwinds no frame, so a `with_state` under way (a panic while a message was being
-    // written) would keep the slot taken for the rest of the instance, and every later reason
-    // would be lost. No frame resumes after the trap: release the slot.
+    // A trap unwinds no frame, so a `with_state` under way (a panic in the allocator while
+    // `last_error` took its block) would keep the slot taken for the rest of the instance, and
+    // every later reason would be lost. No frame resumes after the trap: release the slot.
     SLOT.taken.store(false, Ordering::Release);
     core::arch::wasm32::unreachable()
 }

@@ -177,7 +177,7 @@ impl<T: Output, E: Display> Output for Result<T, E> {
         match self {
             Ok(value) => value.into_abi(),
             Err(error) => {
-                error::record_display(&error);
+                error::record_formatted(format_args!("{error}"));
                 T::failure()
             }
         }

@@ -11,17 +11,12 @@ fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     if cfg!(feature = "compact") {
         crate::error::fail("guest panicked (no message: guestmem's `compact` feature)");
     }
-    // The panicking frame, which may hold the error slot, never resumes: the guest traps below.
-    crate::error::reclaim_for_panic();
-    crate::error::record(|message| {
-        // `Message::write_str` never fails: the text is cut at the buffer's end instead.
-        let _ = match info.location() {
-            Some(at) => core::fmt::write(
-                message,
-                format_args!("guest panicked at {at}: {}", info.message()),
-            ),
-            None => core::fmt::write(message, format_args!("guest panicked: {}", info.message())),
-        };
-    });
+    match info.location() {
+        Some(at) => crate::error::record_formatted(format_args!(
+            "guest panicked at {at}: {}",
+            info.message()
+        )),
+        None => crate::error::record_formatted(format_args!("guest panicked: {}", info.message())),
+    }
     crate::error::trap()
 }

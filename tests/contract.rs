@@ -307,6 +307,28 @@ guestmem::export! {
     fn describe(bytes: &[u8]) -> Result<u32, core::num::TryFromIntError> {
         u8::try_from(bytes.len()).map(u32::from)
     }
+
+    fn misuse_while_failing(bytes: &[u8]) -> Result<u32, Misuse> {
+        Err(Misuse(bytes.len()))
+    }
+}
+
+/// An error whose `Display` misuses the ABI: it frees a fresh block with a wrong length, which
+/// traps while the export is writing the error's message. The block stays live (a trap frees
+/// nothing); its address is kept in [`MISUSED`] for the test to free.
+struct Misuse(usize);
+
+static MISUSED: std::sync::atomic::AtomicPtr<u8> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+impl std::fmt::Display for Misuse {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ptr = alloc(self.0);
+        MISUSED.store(ptr, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: a live block; the wrong length traps before anything is freed.
+        unsafe { dealloc(ptr, self.0 + 1) };
+        write!(out, "unreachable: the line above traps")
+    }
 }
 
 /// Copies `bytes` into a new block, as a host does with an input.
@@ -444,6 +466,47 @@ fn other_errors_are_written_with_display() {
     unsafe { dealloc(ptr, len) };
     let expected = u8::try_from(300usize).unwrap_err().to_string();
     assert_eq!(take_error(), Some(expected));
+}
+
+/// The guest's `Display` runs before the error slot is taken: natively a trap inside it used to
+/// find the slot held by its own thread and spin for ever (on wasm32 its reason was lost).
+#[test]
+fn a_trap_inside_an_errors_display_carries_its_own_reason() {
+    let _serial = serial();
+    let (ptr, len) = input(&[1; 24]);
+    let before = live_blocks();
+    let call = move |ptr: *mut u8| {
+        let reason = message("dealloc(", "guestmem: wrong length");
+        // SAFETY: a live input block; the export traps in the error's `Display`.
+        expect_trap(reason, || unsafe {
+            misuse_while_failing(ptr, len);
+        });
+    };
+    if cfg!(miri) {
+        call(ptr);
+    } else {
+        // A hang fails the test instead of stalling it. A pointer is not `Send`: the thread gets
+        // the address, with its provenance exposed.
+        let addr = ptr.expose_provenance();
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            call(std::ptr::with_exposed_provenance_mut(addr));
+            let _ = done.send(());
+        });
+        let outcome = finished.recv_timeout(std::time::Duration::from_secs(30));
+        assert!(
+            outcome.is_ok(),
+            "the export hung (or panicked otherwise) in its error's Display: {outcome:?}"
+        );
+    }
+    // The trap freed nothing: the `Display`'s block is still live, and the input intact.
+    assert_eq!(live_blocks(), before + 1);
+    let misused = MISUSED.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::Relaxed);
+    // SAFETY: the block the `Display` allocated, with the length it asked for, freed once.
+    unsafe { dealloc(misused, len) };
+    assert_eq!(bytes_of(ptr, len), vec![1; 24]);
+    // SAFETY: the host's own block, freed once.
+    unsafe { dealloc(ptr, len) };
 }
 
 #[test]

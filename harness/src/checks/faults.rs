@@ -1,5 +1,5 @@
 //! Failures inside guest code: a panic, an allocation the global allocator cannot serve, and a
-//! panic while an error message is being written all trap with a reason that `last_error` hands
+//! panic or an ABI misuse while an error message is being written all trap with a reason that `last_error` hands
 //! over afterwards (docs/ABI.md, "Traps").
 
 use crate::checks::Context;
@@ -75,8 +75,8 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
         )
     });
 
-    // The panic comes while guestmem holds its error slot: the reason must still be recorded, and
-    // so must the reasons of later traps in the same instance.
+    // The panic comes while guestmem writes the error message: the reason must still be recorded,
+    // and so must the reasons of later traps in the same instance.
     let mut guest = module.instantiate()?;
     let unprintable = guest.call_u32("fail_unprintably", &[b"x"]);
     findings.expect(
@@ -89,6 +89,15 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
         matches!(&later, Err(HostError::Trap { reason: Some(reason), .. })
             if reason.starts_with("guestmem: not a live block")),
         || format!("free(8) after that trap = {later:?}, expected a trap with its reason"),
+    );
+
+    // A trap, not a panic, while the message is written: its own reason, naming the misused call.
+    let mut guest = module.instantiate()?;
+    let misused = guest.call_u32("fail_misusing", &[b"x"]);
+    findings.expect(
+        matches!(&misused, Err(HostError::Trap { reason: Some(reason), .. })
+            if reason.starts_with("guestmem: wrong length: dealloc(") && reason.contains(", 9)")),
+        || format!("fail_misusing = {misused:?}, expected a trap with dealloc's reason"),
     );
 
     let mut guest = module.instantiate()?;

@@ -1,6 +1,7 @@
 //! A guest that fails inside its own code, for the checks that its hosts see why:
 //! `panic_with(text)` panics, `reserve(size)` asks the global allocator for `size` bytes, and
-//! `fail_unprintably(text)` fails with an error whose `Display` panics.
+//! `fail_unprintably(text)` fails with an error whose `Display` panics, and `fail_misusing(text)`
+//! with one whose `Display` misuses the ABI (a wrong length to `dealloc`), which traps.
 //!
 //! `cargo build --profile guest --target wasm32-unknown-unknown -p faults`
 #![cfg_attr(target_arch = "wasm32", no_std)]
@@ -16,6 +17,19 @@ pub struct Unprintable;
 impl fmt::Display for Unprintable {
     fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
         panic!("this error cannot be shown")
+    }
+}
+
+/// An error that misuses the ABI when shown: it frees a fresh block with a wrong length, so the
+/// trap comes while guestmem is writing the error message, and must carry its own reason.
+pub struct Misusing;
+
+impl fmt::Display for Misusing {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let block = guestmem::abi::alloc(8);
+        // SAFETY: a live block; the wrong length traps before anything is freed.
+        unsafe { guestmem::abi::dealloc(block, 9) };
+        out.write_str("unreachable: the line above traps")
     }
 }
 
@@ -40,5 +54,11 @@ guestmem::export! {
     pub fn fail_unprintably(text: &str) -> Result<u32, Unprintable> {
         let _ = text;
         Err(Unprintable)
+    }
+
+    /// Fails with [`Misusing`]: the guest traps with the reason of the `dealloc` it misused.
+    pub fn fail_misusing(text: &str) -> Result<u32, Misusing> {
+        let _ = text;
+        Err(Misusing)
     }
 }
