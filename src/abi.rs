@@ -29,8 +29,9 @@ pub extern "C-unwind" fn alloc(len: usize) -> *mut u8 {
 ///
 /// `ptr` is null or was returned by [`alloc`], [`realloc`] or a guest function. On wasm32, where
 /// all of linear memory stays readable, any other value is caught and traps. Natively the eight
-/// bytes in front of `ptr` must be readable memory: a pointer into a live block is caught, but a
-/// freed one is undefined behaviour (the check would read freed memory).
+/// bytes in front of `ptr` must be readable, initialised memory: a pointer into a live block whose
+/// bytes in front of it were written is caught, but a freed one is undefined behaviour (the check
+/// would read freed memory), and so is one into bytes never written.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub unsafe extern "C-unwind" fn dealloc(ptr: *mut u8, len: usize) {
     if ptr.is_null() {

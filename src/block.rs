@@ -101,8 +101,8 @@ impl Block {
     /// # Safety
     ///
     /// - `ptr` is non-null.
-    /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable: `ptr` points at or into
-    ///   a live block. On wasm32 every byte of linear memory is readable and `ptr` is checked
+    /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable and initialised: `ptr`
+    ///   points at a live block, or into one whose bytes in front of `ptr` were written. On wasm32 every byte of linear memory is readable and `ptr` is checked
     ///   against `memory.size`, so freed, foreign and out-of-range pointers are caught there.
     #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
@@ -116,7 +116,8 @@ impl Block {
                 break 'check false;
             }
             // SAFETY: `header` is aligned and, from `addr >= HEADER_SIZE`, non-null; it is
-            // readable (the caller's promise; on wasm32, its end is inside memory.size).
+            // readable and initialised (the caller's promise; on wasm32, its end is inside
+            // memory.size, and every byte of linear memory is initialised).
             let found = unsafe { header.read() };
             // The length is checked too: `layout` relies on it, and a header can be forged by
             // whoever writes linear memory.
@@ -154,7 +155,8 @@ impl Block {
     pub(crate) unsafe fn release(self) {
         let layout = self.layout();
         // Retired before the memory goes back to the allocator, so a second free of the same
-        // pointer traps.
+        // pointer traps: by this length while the allocator leaves the header alone, by the tag
+        // once it writes its own bookkeeping there (talc and dlmalloc do).
         self.set_len(RETIRED);
         // SAFETY: the block was allocated by `allocate` or `resize` with exactly this layout.
         unsafe { GlobalAlloc::dealloc(&heap::GLOBAL, self.header.as_ptr().cast(), layout) };

@@ -6,7 +6,8 @@
 //! `Display` text (an export's error, a panic's message) is formatted into a buffer on the stack
 //! first (see `record_formatted`), so a trap or a panic inside it records its own reason. The one
 //! exception is the allocator `last_error` takes its result block from, which is the guest's own
-//! when it brings one; on wasm32 a trap there leaves the slot taken, and `trap` releases it.
+//! when it brings one: on single-threaded wasm32 a trap there finds the slot taken, so its reason
+//! is not recorded, and `trap` releases the slot.
 
 use core::cell::UnsafeCell;
 use core::fmt;
@@ -159,10 +160,11 @@ impl Drop for Release {
 fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
     while SLOT
         .taken
-        .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
         .is_err()
     {
-        if cfg!(target_arch = "wasm32") {
+        // Single-threaded wasm32: no other thread will release it (see the module docs).
+        if cfg!(all(target_arch = "wasm32", not(target_feature = "atomics"))) {
             return None;
         }
         core::hint::spin_loop();
@@ -216,13 +218,17 @@ pub(crate) fn record_and_trap(write: impl FnOnce(&mut Message)) -> ! {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
+        // The text is copied out while the slot is held, and the panic raised once it is
+        // released: the panic hook runs before any unwinding, and a hook that asks `last_error`
+        // must find the slot free.
+        let mut text = Message::EMPTY;
         with_state(|state| {
             write_pending(state, write);
-            let text = state.pending().unwrap_or_default();
-            // Unwinding drops `with_state`'s guard: the slot is released, the message stays.
-            panic!("{}", core::str::from_utf8(text).unwrap_or("guestmem: trap"))
+            text.push(
+                core::str::from_utf8(state.pending().unwrap_or_default()).unwrap_or_default(),
+            );
         });
-        panic!("guestmem: trap (the error slot was taken)")
+        panic!("{}", text.as_str())
     }
 }
 
@@ -263,7 +269,9 @@ pub(crate) fn record_formatted(arguments: fmt::Arguments<'_>) {
 pub(crate) fn trap() -> ! {
     // A trap unwinds no frame, so a `with_state` under way (a panic in the allocator while
     // `last_error` took its block) would keep the slot taken for the rest of the instance, and
-    // every later reason would be lost. No frame resumes after the trap: release the slot.
+    // every later reason would be lost. No frame resumes after the trap: release the slot. With
+    // threads (`atomics`) the flag may be another thread's, and is left alone.
+    #[cfg(not(target_feature = "atomics"))]
     SLOT.taken.store(false, Ordering::Release);
     core::arch::wasm32::unreachable()
 }

@@ -468,45 +468,79 @@ fn other_errors_are_written_with_display() {
     assert_eq!(take_error(), Some(expected));
 }
 
+/// Runs `call` on a thread of its own and ends the test process with a failure if it has not
+/// returned within 30 s: a hang fails instead of stalling the suite. Under Miri it runs directly.
+fn without_hanging(what: &str, call: impl FnOnce() + Send + 'static) {
+    if cfg!(miri) {
+        call();
+        return;
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        call();
+        let _ = done.send(());
+    });
+    if let Err(outcome) = finished.recv_timeout(std::time::Duration::from_secs(30)) {
+        // Not a panic: the hung thread may hold what a panic hook needs (the error slot).
+        eprintln!("{what} hung (or panicked otherwise): {outcome:?}");
+        std::process::exit(101);
+    }
+}
+
 /// The guest's `Display` runs before the error slot is taken: natively a trap inside it used to
 /// find the slot held by its own thread and spin for ever (on wasm32 its reason was lost).
 #[test]
 fn a_trap_inside_an_errors_display_carries_its_own_reason() {
     let _serial = serial();
-    let (ptr, len) = input(&[1; 24]);
-    let before = live_blocks();
-    let call = move |ptr: *mut u8| {
+    without_hanging("an export whose error's Display traps", || {
+        let (ptr, len) = input(&[1; 24]);
+        let before = live_blocks();
         let reason = message("dealloc(", "guestmem: wrong length");
         // SAFETY: a live input block; the export traps in the error's `Display`.
         expect_trap(reason, || unsafe {
             misuse_while_failing(ptr, len);
         });
-    };
-    if cfg!(miri) {
-        call(ptr);
-    } else {
-        // A hang fails the test instead of stalling it. A pointer is not `Send`: the thread gets
-        // the address, with its provenance exposed.
-        let addr = ptr.expose_provenance();
-        let (done, finished) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            call(std::ptr::with_exposed_provenance_mut(addr));
-            let _ = done.send(());
-        });
-        let outcome = finished.recv_timeout(std::time::Duration::from_secs(30));
-        assert!(
-            outcome.is_ok(),
-            "the export hung (or panicked otherwise) in its error's Display: {outcome:?}"
+        // The trap freed nothing: the `Display`'s block is still live, and the input intact.
+        assert_eq!(live_blocks(), before + 1);
+        let misused = MISUSED.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the block the `Display` allocated, with the length it asked for, freed once.
+        unsafe { dealloc(misused, len) };
+        assert_eq!(bytes_of(ptr, len), vec![1; 24]);
+        // SAFETY: the host's own block, freed once.
+        unsafe { dealloc(ptr, len) };
+    });
+}
+
+/// Natively the panic hook runs before anything unwinds, so a trap must not hold the error slot
+/// while it panics: a hook that asks `last_error` found the slot taken and spun for ever.
+#[test]
+fn a_panic_hook_may_ask_for_the_reason() {
+    let _serial = serial();
+    static SEEN: Mutex<Option<String>> = Mutex::new(None);
+    without_hanging("a trap whose panic hook calls last_error", || {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {
+            let reason = take_error();
+            *SEEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = reason;
+        }));
+        let ptr = alloc(8);
+        // SAFETY: a live block; the wrong length traps before anything is freed.
+        let outcome = catch_unwind(|| unsafe { dealloc(ptr, 9) });
+        std::panic::set_hook(previous);
+        let text = panic_text(&*outcome.expect_err("expected a trap"));
+        let seen = SEEN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        assert_eq!(
+            seen.as_deref(),
+            Some(text.as_str()),
+            "the hook saw the trap's reason"
         );
-    }
-    // The trap freed nothing: the `Display`'s block is still live, and the input intact.
-    assert_eq!(live_blocks(), before + 1);
-    let misused = MISUSED.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::Relaxed);
-    // SAFETY: the block the `Display` allocated, with the length it asked for, freed once.
-    unsafe { dealloc(misused, len) };
-    assert_eq!(bytes_of(ptr, len), vec![1; 24]);
-    // SAFETY: the host's own block, freed once.
-    unsafe { dealloc(ptr, len) };
+        assert_eq!(take_error(), None, "the hook took it");
+        // SAFETY: still live: the trap freed nothing.
+        unsafe { free(ptr) };
+    });
 }
 
 #[test]
