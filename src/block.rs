@@ -102,8 +102,9 @@ impl Block {
     ///
     /// - `ptr` is non-null.
     /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable and initialised: `ptr`
-    ///   points at a live block, or into one whose bytes in front of `ptr` were written. On wasm32 every byte of linear memory is readable and `ptr` is checked
-    ///   against `memory.size`, so freed, foreign and out-of-range pointers are caught there.
+    ///   points at a live block, or into one whose bytes in front of `ptr` were written. On
+    ///   wasm32 every byte of linear memory is readable and `ptr` is checked against
+    ///   `memory.size`, so freed, foreign and out-of-range pointers are caught there.
     #[cfg_attr(not(feature = "compact"), inline(always))]
     pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
         let addr = ptr.addr();
