@@ -224,9 +224,7 @@ pub(crate) fn record_and_trap(write: impl FnOnce(&mut Message)) -> ! {
         let mut text = Message::EMPTY;
         with_state(|state| {
             write_pending(state, write);
-            text.push(
-                core::str::from_utf8(state.pending().unwrap_or_default()).unwrap_or_default(),
-            );
+            text.push(state.message.as_str());
         });
         panic!("{}", text.as_str())
     }
