@@ -2,7 +2,7 @@
 
 use wasmtime::{Config, Engine};
 
-use crate::error::HostError;
+use crate::HostError;
 use crate::valgrind::running_on_valgrind;
 
 /// Linear-memory reservation under Valgrind: memcheck tracks every mapping, so the default 4 GiB

@@ -12,7 +12,7 @@ use std::process::Command;
 
 use wasmtime::Engine;
 
-use crate::error::HostError;
+use crate::HostError;
 use crate::guest::GuestModule;
 
 /// The wasm target guests are built for.

@@ -7,16 +7,14 @@
 pub mod bench;
 pub mod checks;
 pub mod engine;
-pub mod error;
 pub mod examples;
 pub mod guest;
 pub mod guests;
 pub mod precompiled;
 pub mod report;
-pub mod result_block;
 pub mod valgrind;
 
-pub use error::{HostError, ResultProblem};
-pub use guest::{DEFAULT_RESULT_CAP, Guest, GuestModule, GuestOptions};
+pub use guest::{Guest, GuestModule, GuestOptions};
+pub use guestmem_host::{Error as HostError, ResultProblem};
 pub use guests::GuestDir;
 pub use report::Row;

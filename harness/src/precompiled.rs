@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use wasmtime::{Engine, Module};
 
+use crate::HostError;
 use crate::engine::valgrind_engine;
-use crate::error::HostError;
 use crate::guests::GuestDir;
 
 /// Where the compiled form of module `name`, whose source is `source`, is kept.
@@ -33,10 +33,7 @@ fn file_name(path: &Path) -> String {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, HostError> {
-    std::fs::read(path).map_err(|source| HostError::Io {
-        path: path.to_owned(),
-        source,
-    })
+    std::fs::read(path).map_err(|source| crate::guest::io_error(path, source))
 }
 
 /// Compiles every guest in `guests`, and the modules in `inline` (name and source), for Valgrind
@@ -44,8 +41,7 @@ fn read(path: &Path) -> Result<Vec<u8>, HostError> {
 ///
 /// # Errors
 ///
-/// [`HostError::Io`] if a guest cannot be read or an artifact written, [`HostError::Wasmtime`] if
-/// one does not compile.
+/// [`HostError::Wasmtime`] if a guest cannot be read, an artifact written, or one compiled.
 pub fn prepare(guests: &GuestDir, inline: &[(&str, &[u8])]) -> Result<usize, HostError> {
     let engine = valgrind_engine()?;
     let mut sources = Vec::new();
@@ -68,10 +64,7 @@ pub fn prepare(guests: &GuestDir, inline: &[(&str, &[u8])]) -> Result<usize, Hos
             std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
             std::fs::write(path, &code)
         };
-        write(&artifact).map_err(|source| HostError::Io {
-            path: artifact.clone(),
-            source,
-        })?;
+        write(&artifact).map_err(|source| crate::guest::io_error(&artifact, source))?;
         compiled += 1;
     }
     Ok(compiled)

@@ -23,7 +23,7 @@ pub mod workload;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::error::HostError;
+use crate::HostError;
 use crate::guests::target_dir;
 
 /// What `harness bench` was asked to do.

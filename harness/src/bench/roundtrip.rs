@@ -1,10 +1,9 @@
 //! Issue 4, part 3: the round trip from the host under wasmtime, for `echo` with payloads from
 //! 16 B to 16 MiB. Contenders, run interleaved in one process and one engine:
 //!
-//! - guestmem: `alloc`, copy in, `echo`, read the result block's length and bytes, `free` both
-//!   (the `echo` example, talc). The loop calls typed exports directly, as a host that cares
-//!   about speed would; the harness's generic [`Guest::call_result`] (exports looked up by name,
-//!   dynamic arguments) runs too, for reference.
+//! - guestmem: the `echo` example (talc) called through `guestmem-host`'s public API, as users
+//!   call it: a [`GuestFunc`] looked up once, `call_bytes` with the payload; and the by-name
+//!   convenience [`guestmem_host::Guest::call_result`] (looked up at every call), for reference.
 //! - the articles' convention (`manual`, std and its default allocator): `alloc` through
 //!   `Vec::with_capacity` and `mem::forget`, `echo`, the host reads as many bytes as it sent (no
 //!   header), `dealloc` both.
@@ -18,6 +17,7 @@
 use std::hint::black_box;
 use std::path::Path;
 
+use guestmem_host::GuestFunc;
 use wasmtime::component::{Component, Linker, TypedFunc as ComponentFunc};
 use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
 
@@ -25,7 +25,29 @@ use super::BenchError;
 use super::build::{Build, COMPONENT_FILE, example_file, manual_file};
 use super::measure::{self, Operation, Plan, Samples};
 use crate::guest::GuestModule;
-use crate::result_block;
+use guestmem_host::result_block;
+
+/// A guest called through `guestmem-host`, and its `echo` looked up once.
+struct HostEcho {
+    guest: crate::Guest,
+    echo: GuestFunc,
+}
+
+impl HostEcho {
+    fn new(engine: &Engine, path: &Path) -> Result<Self, BenchError> {
+        Self::of(&GuestModule::from_file(engine, path)?)
+    }
+
+    fn of(module: &GuestModule) -> Result<Self, BenchError> {
+        let mut guest = module.instantiate()?;
+        let echo = guest.func("echo")?;
+        Ok(Self { guest, echo })
+    }
+
+    fn echo(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
+        Ok(self.echo.call_bytes(&mut self.guest, &[payload])?)
+    }
+}
 
 /// The payload sizes, as issue 4 sets them.
 pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
@@ -33,8 +55,8 @@ pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
 /// The contenders, in report order; a candidate build of guestmem's `echo` (`--candidate`) comes
 /// last when there is one.
 pub const CONTENDERS: [&str; 7] = [
-    "guestmem",
-    "guestmem, harness::Guest",
+    "guestmem-host",
+    "guestmem-host, by name",
     "articles' convention",
     "Component Model",
     "Component Model, echo-copy",
@@ -42,9 +64,9 @@ pub const CONTENDERS: [&str; 7] = [
     "guestmem, owned input (sketch)",
 ];
 
-/// Index of guestmem (typed exports) in [`CONTENDERS`].
+/// Index of guestmem through `guestmem-host`'s `GuestFunc::call_bytes` in [`CONTENDERS`].
 pub const GUESTMEM: usize = 0;
-/// Index of guestmem through the harness's generic `Guest::call_result`.
+/// Index of guestmem through `guestmem-host`'s by-name `Guest::call_result`.
 pub const GENERIC: usize = 1;
 /// Index of the articles' convention.
 pub const MANUAL: usize = 2;
@@ -127,7 +149,7 @@ fn measure_pass(
 ) -> Result<Vec<PayloadResult>, BenchError> {
     let echo = guests.join(build.file(&example_file("echo", "talc")));
     let component_file = guests.join(build.file(COMPONENT_FILE));
-    let mut guestmem = Lean::new(engine, &echo, "echo", "free")?;
+    let mut guestmem = HostEcho::new(engine, &echo)?;
     let mut owned = Lean::new(
         engine,
         &guests.join(build.file(OWNED_FILE)),
@@ -144,7 +166,7 @@ fn measure_pass(
     let mut component = ComponentEcho::new(engine, &component_file)?;
     let mut component_copy = ComponentEcho::new(engine, &component_file)?;
     let mut candidate_echo = candidate
-        .map(|path| Lean::new(engine, path, "echo", "free"))
+        .map(|path| HostEcho::new(engine, path))
         .transpose()?;
     let mut payloads = Vec::new();
     for len in PAYLOADS {
@@ -153,10 +175,10 @@ fn measure_pass(
         let payload = &payload;
         let echo = component.func("echo")?;
         let echo_copy = component_copy.func("echo-copy")?;
-        check(payload, "guestmem", &guestmem.guestmem(payload)?)?;
+        check(payload, "guestmem-host", &guestmem.echo(payload)?)?;
         check(
             payload,
-            "harness::Guest",
+            "guestmem-host, by name",
             &generic.call_result("echo", &[payload])?,
         )?;
         check(payload, "manual", &manual.manual(payload)?)?;
@@ -168,7 +190,7 @@ fn measure_pass(
             &component_copy.echo(&echo_copy, payload)?,
         )?;
         let mut operations: Vec<Operation<'_, BenchError>> = vec![
-            Box::new(|| guestmem.guestmem(payload).map(drop)),
+            Box::new(|| guestmem.echo(payload).map(drop)),
             Box::new(|| {
                 generic
                     .call_result("echo", &[payload])
@@ -188,9 +210,9 @@ fn measure_pass(
             }),
             Box::new(|| owned.owned(payload).map(drop)),
         ];
-        if let Some(lean) = candidate_echo.as_mut() {
-            check(payload, "candidate", &lean.guestmem(payload)?)?;
-            operations.push(Box::new(|| lean.guestmem(payload).map(drop)));
+        if let Some(host) = candidate_echo.as_mut() {
+            check(payload, "candidate", &host.echo(payload)?)?;
+            operations.push(Box::new(|| host.echo(payload).map(drop)));
         }
         eprintln!(
             "harness bench: round trips of {len} bytes, {}",
@@ -214,7 +236,9 @@ fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
     }
 }
 
-/// A core module called through typed exports: `alloc`, an echo, and `free` or `dealloc`.
+/// A core module called through wasmtime's typed exports by hand, as the articles' hosts do:
+/// `alloc`, an echo, and `free` or `dealloc`. For the articles' convention and the owned-input
+/// sketch, which `guestmem-host` does not speak.
 struct Lean {
     module: Module,
     store: Store<()>,
@@ -256,21 +280,27 @@ impl Lean {
         })
     }
 
-    /// Prints where each compiled function of the module lies in memory, so that a profile of
-    /// JIT code (callgrind names it by address) can be read function by function.
     fn print_code_map(&self) {
-        let text = self.module.text().as_ptr().addr();
-        for function in self.module.functions() {
-            eprintln!(
-                "harness bench: wasm function {} {}: {:#x}..{:#x}",
-                function.index.as_u32(),
-                function.name.as_deref().unwrap_or(""),
-                text + function.offset,
-                text + function.offset + function.len
-            );
-        }
+        print_code_map(&self.module);
     }
+}
 
+/// Prints where each compiled function of `module` lies in memory, so that a profile of JIT code
+/// (callgrind names it by address) can be read function by function.
+fn print_code_map(module: &Module) {
+    let text = module.text().as_ptr().addr();
+    for function in module.functions() {
+        eprintln!(
+            "harness bench: wasm function {} {}: {:#x}..{:#x}",
+            function.index.as_u32(),
+            function.name.as_deref().unwrap_or(""),
+            text + function.offset,
+            text + function.offset + function.len
+        );
+    }
+}
+
+impl Lean {
     /// Copies `payload` into a new block; returns its pointer and length.
     fn put(&mut self, payload: &[u8]) -> Result<(u32, u32), BenchError> {
         let len = u32::try_from(payload.len())
@@ -286,22 +316,6 @@ impl Lean {
             .ok_or_else(|| BenchError::Wrong("alloc returned a block outside memory".to_owned()))?
             .copy_from_slice(payload);
         Ok((ptr, len))
-    }
-
-    /// guestmem's round trip: the result is a length-prefixed block, freed with `free`.
-    fn guestmem(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
-        let (input, len) = self.put(payload)?;
-        let result = self.echo.call(&mut self.store, (input, len))?;
-        let bytes = result_block::payload(self.memory.data(&self.store), result, u32::MAX)
-            .map_err(|problem| BenchError::Wrong(format!("echo's result: {problem}")))?
-            .to_vec();
-        let free = self
-            .free
-            .as_ref()
-            .expect("guestmem's host frees with `free`");
-        free.call(&mut self.store, result)?;
-        free.call(&mut self.store, input)?;
-        Ok(bytes)
     }
 
     /// The owned-input sketch's round trip: the host writes its input after a 4-byte gap and
@@ -407,14 +421,15 @@ pub fn profile(
     ));
     match contender {
         "guestmem" => {
-            let mut lean = Lean::new(engine, &echo, "echo", "free")?;
-            lean.print_code_map();
+            let module = GuestModule::from_file(engine, &echo)?;
+            print_code_map(module.module());
+            let mut host = HostEcho::of(&module)?;
             for _ in 0..calls {
-                black_box(lean.guestmem(&payload)?);
+                black_box(host.echo(&payload)?);
             }
             eprintln!(
                 "harness bench: linear memory after {calls} calls: {} pages",
-                lean.memory.size(&lean.store)
+                host.guest.memory_pages()
             );
         }
         "owned" => {

@@ -5,8 +5,8 @@
 //! at the size the first round needed; wee_alloc keeps growing. talc must stay flat, and wee_alloc
 //! must be seen growing: that is the proof that this check can see a leak.
 
+use crate::HostError;
 use crate::checks::Context;
-use crate::error::HostError;
 use crate::guests::ALLOCATORS;
 use crate::report::{Findings, Row};
 
@@ -60,7 +60,10 @@ pub fn pages_over_rounds(guest: &mut crate::Guest, rounds: u32) -> Result<(u64, 
         for (block, len) in blocks.iter_mut().zip(BLOCKS) {
             *block = guest.alloc(len)?;
             if *block == 0 {
-                return Err(HostError::AllocFailed { len });
+                return Err(HostError::AllocFailed {
+                    function: "alloc".to_owned(),
+                    len,
+                });
             }
         }
         for block in blocks {

@@ -3,8 +3,8 @@
 //!
 //! Anything that traps on purpose runs in an instance of its own, which is dropped afterwards.
 
+use crate::HostError;
 use crate::checks::{Context, Expected, sample_call};
-use crate::error::HostError;
 use crate::guest::{Guest, GuestModule, GuestOptions};
 use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR};
 use crate::report::{Findings, Row};

@@ -1,7 +1,7 @@
 //! Check 2: the example guests compute what their documentation says.
 
+use crate::HostError;
 use crate::checks::Context;
-use crate::error::HostError;
 use crate::report::{Findings, Row};
 
 /// Runs the example check: one row for all example functions.

@@ -2,8 +2,8 @@
 //! panic or an ABI misuse while an error message is being written all trap with a reason that `last_error` hands
 //! over afterwards (docs/ABI.md, "Traps").
 
+use crate::HostError;
 use crate::checks::Context;
-use crate::error::HostError;
 use crate::guest::GuestOptions;
 use crate::guests::FAULTS;
 use crate::report::{Findings, Row};

@@ -6,9 +6,9 @@
 //! that everything read afterwards is right.
 
 use crate::checks::Context;
-use crate::error::{HostError, ResultProblem};
 use crate::guest::Guest;
 use crate::report::{Findings, Row};
+use crate::{HostError, ResultProblem};
 
 /// Runs the growth check.
 #[must_use]

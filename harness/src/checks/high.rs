@@ -7,9 +7,9 @@
 //! Run for `echo` with every allocator back end. Skipped under Valgrind, which would track the
 //! gigabytes of address space.
 
+use crate::HostError;
 use crate::checks::Context;
 use crate::checks::conformance::{Reasons, expect_trap, pattern};
-use crate::error::HostError;
 use crate::guest::{Guest, GuestModule};
 use crate::guests::ALLOCATORS;
 use crate::report::{Findings, Row};

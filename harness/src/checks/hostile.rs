@@ -3,8 +3,8 @@
 //! messages, and traps. Every case must come back as an error, and the host keeps running.
 
 use crate::checks::Context;
-use crate::error::{HostError, ResultProblem};
 use crate::report::{Findings, Row};
+use crate::{HostError, ResultProblem};
 
 /// The hostile guest's name.
 pub const NAME: &str = "hostile";

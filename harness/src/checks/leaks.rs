@@ -2,8 +2,8 @@
 //! sizes. After a warm-up (a tenth of the rounds), `heap_bytes` and `memory.size` must not move,
 //! and at the end `live_blocks` must be back where it started.
 
+use crate::HostError;
 use crate::checks::Context;
-use crate::error::HostError;
 use crate::guest::{Guest, GuestModule};
 use crate::report::{Findings, Row};
 

@@ -20,8 +20,8 @@ use std::sync::Mutex;
 
 use wasmtime::Engine;
 
+use crate::HostError;
 use crate::engine::new_engine;
-use crate::error::HostError;
 use crate::guest::GuestModule;
 use crate::guests::GuestDir;
 use crate::precompiled;

@@ -4,7 +4,7 @@
 //! in `usize` from u32 inputs, so a hostile pointer or length can only produce a
 //! [`ResultProblem`], never a panic or a read outside `memory`.
 
-use crate::error::ResultProblem;
+use crate::ResultProblem;
 
 /// Size of the little-endian u32 length prefix.
 pub const PREFIX_LEN: usize = 4;
@@ -55,7 +55,7 @@ fn prefix_out_of_bounds(memory: &[u8], ptr: u32) -> ResultProblem {
 #[cfg(test)]
 mod tests {
     use super::payload;
-    use crate::error::ResultProblem;
+    use crate::ResultProblem;
 
     fn memory_with_block(at: usize, len: u32, size: usize) -> Vec<u8> {
         let mut memory = vec![0xAA_u8; size];

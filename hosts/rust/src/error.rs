@@ -1,15 +1,13 @@
 //! The host's error type: every way a call into a guest can fail.
 
-use std::path::PathBuf;
-
-/// An error from loading a guest or from a call into it.
+/// An error from instantiating a guest or from a call into it.
 ///
-/// A guest function that returns `0` becomes [`HostError::Guest`] with the message that
-/// `last_error` held; a trap becomes [`HostError::Trap`] with the reason the guest recorded; a
-/// result block the host cannot trust becomes [`HostError::BadResult`]. None of them leaves the
+/// A guest function that returns `0` becomes [`Error::Guest`] with the message that
+/// `last_error` held; a trap becomes [`Error::Trap`] with the reason the guest recorded; a
+/// result block the host cannot trust becomes [`Error::BadResult`]. None of them leaves the
 /// host in a bad state: the caller decides whether to keep the instance.
 #[derive(Debug, thiserror::Error)]
-pub enum HostError {
+pub enum Error {
     /// The guest function returned `0` and reported why through `last_error`.
     #[error("`{function}` failed: {message}")]
     Guest {
@@ -36,9 +34,11 @@ pub enum HostError {
         /// What is wrong with it.
         problem: ResultProblem,
     },
-    /// `alloc` returned `0` for an input the host wanted to pass.
-    #[error("alloc({len}) returned 0")]
+    /// `alloc` returned `0` for an input the host wanted to pass to `function`.
+    #[error("`{function}`: alloc({len}) for its input returned 0")]
     AllocFailed {
+        /// The export the input was for (`alloc` when the host was asked for a block directly).
+        function: String,
         /// The length asked for.
         len: u32,
     },
@@ -66,26 +66,42 @@ pub enum HostError {
         /// What is wrong with it.
         message: String,
     },
-    /// A guest file could not be read.
-    #[error("cannot read guest {}: {source}", path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// Why it could not be read.
-        source: std::io::Error,
+    /// The module's `abi_version()` is not the version this host speaks.
+    #[error("the guest speaks ABI version {found}; this host speaks version {expected}")]
+    AbiVersion {
+        /// What the guest's `abi_version()` returned.
+        found: u32,
+        /// [`crate::ABI_VERSION`].
+        expected: u32,
+    },
+    /// A call passed another number of inputs than the export takes.
+    #[error("`{function}` takes {expected} inputs, not {given}")]
+    Arity {
+        /// The export.
+        function: String,
+        /// How many `(ptr, len)` pairs it takes.
+        expected: usize,
+        /// How many inputs the call passed.
+        given: usize,
+    },
+    /// A [`crate::GuestFunc`] was used with another instance than the one it was looked up in.
+    #[error("`{function}` was looked up in another instance")]
+    WrongInstance {
+        /// The export.
+        function: String,
     },
     /// Any other wasmtime error (compilation, instantiation, a failed host call).
     #[error("wasmtime: {0:#}")]
     Wasmtime(wasmtime::Error),
 }
 
-impl From<wasmtime::Error> for HostError {
+impl From<wasmtime::Error> for Error {
     fn from(error: wasmtime::Error) -> Self {
         Self::Wasmtime(error)
     }
 }
 
-impl HostError {
+impl Error {
     /// The recorded reason if this is a trap, `None` otherwise.
     #[must_use]
     pub fn trap_reason(&self) -> Option<&str> {
@@ -102,7 +118,7 @@ impl HostError {
     }
 }
 
-/// Why a result block was rejected. See "Results" in `docs/ABI.md`.
+/// Why a result block was rejected. See "Results" in guestmem's `docs/ABI.md`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ResultProblem {
     /// The pointer is not a multiple of 8, so it is not a block.
@@ -137,7 +153,7 @@ pub enum ResultProblem {
         /// The cap.
         cap: u32,
     },
-    /// A `last_error` message that is not UTF-8.
-    #[error("the message is not UTF-8")]
+    /// A `last_error` message, or a result read as text, that is not UTF-8.
+    #[error("the bytes are not UTF-8")]
     NotUtf8,
 }

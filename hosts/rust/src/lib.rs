@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+mod exports;
+mod func;
+mod guest;
+mod inputs;
+pub mod result_block;
+
+pub use error::{Error, ResultProblem};
+pub use func::{GuestFunc, MAX_INPUTS};
+pub use guest::{DEFAULT_RESULT_CAP, Guest};
+
+/// The version of guestmem's ABI this host speaks: a guest's `abi_version()` must return it.
+pub const ABI_VERSION: u32 = 1;
