@@ -9,7 +9,7 @@
 use core::ptr::{self, NonNull};
 
 use crate::block::{Block, misuse};
-use crate::{ABI_VERSION, error};
+use crate::{ABI_VERSION, error, result};
 
 /// Returns a new block of `len` bytes, aligned to 8, or null when none can be had.
 ///
@@ -98,7 +98,7 @@ pub unsafe extern "C-unwind" fn realloc(ptr: *mut u8, new_len: usize) -> *mut u8
 /// pending. The host frees the block like any result.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C-unwind" fn last_error() -> *mut u8 {
-    error::take()
+    error::take(result::copy_out)
 }
 
 /// Returns the version of this ABI: 1.

@@ -11,10 +11,8 @@
 
 use core::cell::UnsafeCell;
 use core::fmt;
-use core::ptr;
+use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, Ordering};
-
-use crate::result;
 
 /// The longest message kept; longer ones are cut at a character boundary.
 const CAPACITY: usize = 1024;
@@ -274,11 +272,12 @@ pub(crate) fn trap() -> ! {
     core::arch::wasm32::unreachable()
 }
 
-/// Hands the pending error to the host as a result block and clears it; null when none is
-/// pending, or when no block can be had for it (it then stays pending).
-pub(crate) fn take() -> *mut u8 {
+/// Lends the pending error to `hand_over` and clears it if that returns a block; null when none
+/// is pending, or when `hand_over` has no block for it (it then stays pending). The caller makes
+/// the block, so that the slot depends on nothing that allocates.
+pub(crate) fn take(hand_over: impl FnOnce(&[u8]) -> Option<NonNull<u8>>) -> *mut u8 {
     with_state(|state| {
-        let start = result::copy_out(state.pending()?)?;
+        let start = hand_over(state.pending()?)?;
         state.pending = ptr::null();
         Some(start.as_ptr())
     })
