@@ -27,7 +27,7 @@ pub extern "C-unwind" fn alloc(len: usize) -> *mut u8 {
 ///
 /// # Safety
 ///
-/// `ptr` is null or was returned by [`alloc`], [`realloc`] or a guest function. On wasm32, where
+/// `ptr` is null or was returned by [`alloc()`], [`realloc`] or a guest function. On wasm32, where
 /// all of linear memory stays readable, any other value is caught and traps. Natively the eight
 /// bytes in front of `ptr` must be readable, initialised memory: a pointer into a live block whose
 /// bytes in front of it were written is caught, but a freed one is undefined behaviour (the check
@@ -73,7 +73,7 @@ pub unsafe extern "C-unwind" fn free(ptr: *mut u8) {
 
 /// Resizes the block at `ptr` to `new_len` bytes, keeping its first `min(old, new)` bytes.
 ///
-/// Null `ptr` acts as [`alloc`]. On failure it returns null and the old block stays live.
+/// Null `ptr` acts as [`alloc()`]. On failure it returns null and the old block stays live.
 ///
 /// # Panics
 ///

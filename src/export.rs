@@ -142,8 +142,8 @@ pub unsafe fn __input<'s, T: crate::Input<'s>>(
 /// (`Display` for errors), which brings `core::fmt` into the module (about 2 KB).
 ///
 /// Chosen by method resolution at the export, where the return type is known: a `Result` with a
-/// text error has the method by value ([`ViaText`]), anything else only through a reference
-/// ([`ViaOutput`]), which method resolution tries second.
+/// text error has the method by value (`ViaText`), anything else only through a reference
+/// (`ViaOutput`), which method resolution tries second.
 ///
 /// [`Output`]: crate::Output
 #[doc(hidden)]

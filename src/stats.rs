@@ -46,7 +46,7 @@ fn saturate(count: usize) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
-/// A global allocator that counts the bytes `inner` has handed out, for [`heap_bytes`].
+/// A global allocator that counts the bytes `inner` has handed out, for the `heap_bytes` export.
 ///
 /// Without the `stats` feature it only forwards.
 ///
