@@ -1,13 +1,25 @@
 //! How the harness loads guests: a compiled module with a name, instantiated through
-//! `guestmem-host` as any user would, in a store with a memory cap when a check wants one.
+//! `guestmem-host` as any user would, with WASI preview 1 in its linker (for wasm32-wasip1
+//! guests; others import nothing) and a memory cap when a check wants one.
 
 use std::path::Path;
 
 use guestmem_host::Error as HostError;
 use wasmtime::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p1::{self, WasiP1Ctx};
 
-/// An instance of a guest, in a store whose data is its limits.
-pub type Guest = guestmem_host::Guest<StoreLimits>;
+/// What the harness keeps in each store: the limits and the WASI state.
+pub struct HostState {
+    limits: StoreLimits,
+    wasi: WasiP1Ctx,
+}
+
+/// An instance of a guest, in a store holding a [`HostState`].
+pub type Guest = guestmem_host::Guest<HostState>;
+
+/// The environment WASI guests see: the wasi example reads it.
+pub const WASI_ENV: [(&str, &str); 1] = [("GUESTMEM_GREETING", "hello from the host")];
 
 /// A compiled guest module, named after its file.
 #[derive(Clone)]
@@ -75,7 +87,7 @@ impl GuestModule {
         self.instantiate_with(&GuestOptions::default())
     }
 
-    /// A new instance, in a store of its own, with no imports.
+    /// A new instance, in a store of its own, with WASI preview 1 as its only imports.
     ///
     /// # Errors
     ///
@@ -85,10 +97,15 @@ impl GuestModule {
         if let Some(limit) = options.memory_limit {
             limits = limits.memory_size(limit);
         }
-        let mut store = Store::new(self.module.engine(), limits.build());
-        store.limiter(|limits| limits);
-        let mut guest =
-            Guest::instantiate(store, &Linker::new(self.module.engine()), &self.module)?;
+        let state = HostState {
+            limits: limits.build(),
+            wasi: WasiCtxBuilder::new().envs(&WASI_ENV).build_p1(),
+        };
+        let mut store = Store::new(self.module.engine(), state);
+        store.limiter(|state| &mut state.limits);
+        let mut linker = Linker::new(self.module.engine());
+        p1::add_to_linker_sync(&mut linker, |state: &mut HostState| &mut state.wasi)?;
+        let mut guest = Guest::instantiate(store, &linker, &self.module)?;
         guest.set_result_cap(options.result_cap);
         Ok(guest)
     }

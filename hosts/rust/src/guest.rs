@@ -169,8 +169,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn alloc(&mut self, len: u32) -> Result<u32, Error> {
-        let func = self.abi.alloc.clone();
-        let outcome = func.call(&mut self.store, len);
+        let outcome = self.abi.alloc.call(&mut self.store, len);
         self.settle("alloc", outcome)
     }
 
@@ -180,8 +179,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a wrong length or a bad pointer).
     pub fn dealloc(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
-        let func = self.abi.dealloc.clone();
-        let outcome = func.call(&mut self.store, (ptr, len));
+        let outcome = self.abi.dealloc.call(&mut self.store, (ptr, len));
         self.settle("dealloc", outcome)
     }
 
@@ -191,8 +189,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a bad pointer).
     pub fn free(&mut self, ptr: u32) -> Result<(), Error> {
-        let func = self.abi.free.clone();
-        let outcome = func.call(&mut self.store, ptr);
+        let outcome = self.abi.free.call(&mut self.store, ptr);
         self.settle("free", outcome)
     }
 
@@ -202,8 +199,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a bad pointer).
     pub fn realloc(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
-        let func = self.abi.realloc.clone();
-        let outcome = func.call(&mut self.store, (ptr, new_len));
+        let outcome = self.abi.realloc.call(&mut self.store, (ptr, new_len));
         self.settle("realloc", outcome)
     }
 
@@ -213,8 +209,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn abi_version(&mut self) -> Result<u32, Error> {
-        let func = self.abi.abi_version.clone();
-        let outcome = func.call(&mut self.store, ());
+        let outcome = self.abi.abi_version.call(&mut self.store, ());
         self.settle("abi_version", outcome)
     }
 
@@ -225,7 +220,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn live_blocks(&mut self) -> Result<Option<u32>, Error> {
-        let Some(func) = self.abi.live_blocks.clone() else {
+        let Some(func) = &self.abi.live_blocks else {
             return Ok(None);
         };
         let outcome = func.call(&mut self.store, ());
@@ -240,7 +235,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn heap_bytes(&mut self) -> Result<Option<u32>, Error> {
-        let Some(func) = self.abi.heap_bytes.clone() else {
+        let Some(func) = &self.abi.heap_bytes else {
             return Ok(None);
         };
         let outcome = func.call(&mut self.store, ());
@@ -268,8 +263,7 @@ impl<T: 'static> Guest<T> {
     /// is not UTF-8.
     pub fn last_error(&mut self) -> Result<Option<String>, Error> {
         self.error_pending = false;
-        let func = self.abi.last_error.clone();
-        let ptr = match func.call(&mut self.store, ()) {
+        let ptr = match self.abi.last_error.call(&mut self.store, ()) {
             Ok(ptr) => ptr,
             // Asking the trap's reason again would recurse into the same trap.
             Err(error) => return Err(trap_or_wasmtime("last_error", error, None)),
@@ -366,15 +360,24 @@ impl<T: 'static> Guest<T> {
             return self.place_apart(function, inputs, args);
         };
         let block = self.input_block(function, total)?;
-        let mut offset = 0;
+        // One view of memory for every input: `input_block` was the last call into the guest.
+        let memory = self.memory.data_mut(&mut self.store);
+        let mut offset = block as usize;
         for (input, pair) in inputs.iter().zip(args.chunks_exact_mut(2)) {
             let input = input.as_ref();
-            let ptr = block + offset;
-            self.write(ptr, input)?;
-            // `packed_len` checked that every input and the sum fit in a u32.
-            let len = input.len() as u32;
-            pair.copy_from_slice(&[ptr, len]);
-            offset += InputBlock::stride(len);
+            let end = offset.checked_add(input.len());
+            let Some(destination) = end.and_then(|end| memory.get_mut(offset..end)) else {
+                return Err(Error::OutOfBounds {
+                    ptr: block,
+                    len: u64::from(total),
+                    memory: memory.len(),
+                });
+            };
+            destination.copy_from_slice(input);
+            // The range is inside linear memory (at most 4 GiB), and `packed_len` checked that
+            // each length fits in a u32.
+            pair.copy_from_slice(&[offset as u32, input.len() as u32]);
+            offset = offset.saturating_add(InputBlock::stride(input.len() as u32) as usize);
         }
         Ok(Placed::Kept)
     }
@@ -563,8 +566,9 @@ impl<T: 'static> Guest<T> {
 
     /// `free(ptr)`, reporting a trap without its reason.
     fn free_without_reason(&mut self, ptr: u32) -> Result<(), Error> {
-        let func = self.abi.free.clone();
-        func.call(&mut self.store, ptr)
+        self.abi
+            .free
+            .call(&mut self.store, ptr)
             .map_err(|error| trap_or_wasmtime("free", error, None))
     }
 
