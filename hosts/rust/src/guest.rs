@@ -5,7 +5,9 @@
 //! a `0` result becomes [`Error::Guest`] with `last_error`'s message, and a trap becomes
 //! [`Error::Trap`] with the reason the guest recorded.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::{Instance, Linker, Memory, Module, Store, Val};
@@ -42,6 +44,8 @@ pub struct Guest<T: 'static> {
     /// first, or it would report that error as its own.
     error_pending: bool,
     id: u64,
+    /// The exports called by name so far, looked up once each.
+    named: HashMap<Box<str>, Arc<GuestFunc>>,
 }
 
 impl<T: 'static> Guest<T> {
@@ -96,6 +100,7 @@ impl<T: 'static> Guest<T> {
             result_cap: DEFAULT_RESULT_CAP,
             inputs: InputBlock::default(),
             error_pending: false,
+            named: HashMap::new(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         };
         let found = guest.abi_version()?;
@@ -139,6 +144,16 @@ impl<T: 'static> Guest<T> {
     /// [`Error::Export`] if there is no such function, or it has another type.
     pub fn func(&mut self, name: &str) -> Result<GuestFunc, Error> {
         GuestFunc::new(&self.instance, &mut self.store, self.id, name)
+    }
+
+    /// Export `name` for the by-name calls, looked up on its first call only.
+    fn named(&mut self, name: &str) -> Result<Arc<GuestFunc>, Error> {
+        if let Some(func) = self.named.get(name) {
+            return Ok(Arc::clone(func));
+        }
+        let func = Arc::new(self.func(name)?);
+        self.named.insert(name.into(), Arc::clone(&func));
+        Ok(func)
     }
 
     pub(crate) fn id(&self) -> u64 {
@@ -471,14 +486,14 @@ impl<T: 'static> Guest<T> {
     /// Passes each input as a `(ptr, len)` pair to `function` and returns its raw `i32` result.
     ///
     /// The guest only borrows the inputs; the host frees them (or keeps the block they were
-    /// copied into for the next call). Looks `function` up on every call: keep a [`GuestFunc`]
-    /// for calls that repeat.
+    /// copied into for the next call). `function` is looked up on its first call and found in a
+    /// map after that: a [`GuestFunc`] skips the map.
     ///
     /// # Errors
     ///
     /// [`Error::Arity`] for the wrong number of inputs, or what [`GuestFunc::call_raw`] returns.
     pub fn call_with_inputs(&mut self, function: &str, inputs: &[&[u8]]) -> Result<u32, Error> {
-        self.func(function)?.call_raw(self, inputs)
+        self.named(function)?.call_raw(self, inputs)
     }
 
     /// Calls a function that returns a result block, and returns the result's bytes.
@@ -487,7 +502,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// See [`GuestFunc::call_bytes`].
     pub fn call_result(&mut self, function: &str, inputs: &[&[u8]]) -> Result<Vec<u8>, Error> {
-        self.func(function)?.call_bytes(self, inputs)
+        self.named(function)?.call_bytes(self, inputs)
     }
 
     /// Calls a function that returns a result block holding UTF-8 text.
@@ -496,7 +511,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// See [`GuestFunc::call_string`].
     pub fn call_string(&mut self, function: &str, inputs: &[&[u8]]) -> Result<String, Error> {
-        self.func(function)?.call_string(self, inputs)
+        self.named(function)?.call_string(self, inputs)
     }
 
     /// Calls a function that returns an integer, telling a `0` answer from a failure through
@@ -506,7 +521,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// See [`GuestFunc::call_u32`].
     pub fn call_u32(&mut self, function: &str, inputs: &[&[u8]]) -> Result<u32, Error> {
-        self.func(function)?.call_u32(self, inputs)
+        self.named(function)?.call_u32(self, inputs)
     }
 
     /// Clears an error an earlier call left pending, so that the next integer answer of `0` is
