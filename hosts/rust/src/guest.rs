@@ -382,10 +382,13 @@ impl<T: 'static> Guest<T> {
             let input = input.as_ref();
             let end = offset.checked_add(input.len());
             let Some(destination) = end.and_then(|end| memory.get_mut(offset..end)) else {
+                let memory = memory.len();
+                // `alloc` gave a block outside memory: it is not one, and freeing it would trap.
+                self.inputs.take();
                 return Err(Error::OutOfBounds {
                     ptr: block,
                     len: u64::from(total),
-                    memory: memory.len(),
+                    memory,
                 });
             };
             destination.copy_from_slice(input);

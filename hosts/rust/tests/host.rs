@@ -329,3 +329,32 @@ fn a_free_that_always_traps_ends_in_an_error_not_a_recursion() {
     assert!(error.is_trap(), "{error}");
     assert_eq!(error.trap_reason(), None, "{error}");
 }
+
+/// A guest whose `alloc` returns an address past the end of memory, and whose `free` traps on
+/// it, as guestmem's would on something that is not a block.
+const ALLOC_OUTSIDE: &str = r#"
+(module
+  (memory (export "memory") 1)
+  (func (export "alloc") (param i32) (result i32) (i32.const 0x20000))
+  (func (export "free") (param i32) (if (local.get 0) (then (unreachable))))
+  (func (export "dealloc") (param i32 i32))
+  (func (export "realloc") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "abi_version") (result i32) (i32.const 1))
+  (func (export "last_error") (result i32) (i32.const 0))
+  (func (export "echo") (param i32 i32) (result i32) (unreachable)))
+"#;
+
+#[test]
+fn an_alloc_outside_memory_is_an_error_and_never_kept_or_freed() {
+    let mut guest = instantiate(ALLOC_OUTSIDE).expect("instantiate");
+    for _ in 0..2 {
+        let error = guest.call_result("echo", &[b"input"]).unwrap_err();
+        assert!(
+            matches!(error, Error::OutOfBounds { ptr: 0x20000, .. }),
+            "{error}"
+        );
+    }
+    guest
+        .release_input_block()
+        .expect("nothing kept, nothing freed");
+}
