@@ -133,6 +133,22 @@ impl GuestFunc {
         guest.take_result_with(&self.name, ptr, read)
     }
 
+    /// Calls it and returns the result's bytes where they lie in guest memory, without a copy.
+    /// The block stays allocated until the next call into this instance, which frees it first;
+    /// the slice borrows the guest, so it cannot outlive that call.
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_bytes`].
+    pub fn call_borrowed<'g, T, I: AsRef<[u8]>>(
+        &self,
+        guest: &'g mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<&'g [u8], Error> {
+        let ptr = self.call_raw(guest, inputs)?;
+        guest.lend_result(&self.name, ptr)
+    }
+
     /// Calls a function that returns an integer. `0` is an answer unless the call left an error
     /// pending: then it is [`Error::Guest`]. An error pending from an earlier call is cleared
     /// first, so it is never reported as this call's.
@@ -173,6 +189,7 @@ impl GuestFunc {
         inputs: &[I],
     ) -> Result<u32, Error> {
         self.check(guest, inputs.len())?;
+        guest.return_lent()?;
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];
         let placed = guest.place_inputs(&self.name, inputs, args)?;

@@ -43,6 +43,8 @@ pub struct Guest<T: 'static> {
     /// A call left an error pending that the host has not read: an integer call must clear it
     /// first, or it would report that error as its own.
     error_pending: bool,
+    /// A result block lent out by [`GuestFunc::call_borrowed`]: freed before the next call.
+    lent: u32,
     id: u64,
     /// The exports called by name so far, looked up once each.
     named: HashMap<Box<str>, Arc<GuestFunc>>,
@@ -100,6 +102,7 @@ impl<T: 'static> Guest<T> {
             result_cap: DEFAULT_RESULT_CAP,
             inputs: InputBlock::default(),
             error_pending: false,
+            lent: 0,
             named: HashMap::new(),
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         };
@@ -184,6 +187,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn alloc(&mut self, len: u32) -> Result<u32, Error> {
+        self.return_lent()?;
         let outcome = self.abi.alloc.call(&mut self.store, len);
         self.settle("alloc", outcome)
     }
@@ -194,6 +198,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a wrong length or a bad pointer).
     pub fn dealloc(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
+        self.return_lent()?;
         let outcome = self.abi.dealloc.call(&mut self.store, (ptr, len));
         self.settle("dealloc", outcome)
     }
@@ -204,6 +209,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a bad pointer).
     pub fn free(&mut self, ptr: u32) -> Result<(), Error> {
+        self.return_lent()?;
         let outcome = self.abi.free.call(&mut self.store, ptr);
         self.settle("free", outcome)
     }
@@ -214,6 +220,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps (a bad pointer).
     pub fn realloc(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
+        self.return_lent()?;
         let outcome = self.abi.realloc.call(&mut self.store, (ptr, new_len));
         self.settle("realloc", outcome)
     }
@@ -224,6 +231,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn abi_version(&mut self) -> Result<u32, Error> {
+        self.return_lent()?;
         let outcome = self.abi.abi_version.call(&mut self.store, ());
         self.settle("abi_version", outcome)
     }
@@ -235,6 +243,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn live_blocks(&mut self) -> Result<Option<u32>, Error> {
+        self.return_lent()?;
         let Some(func) = &self.abi.live_blocks else {
             return Ok(None);
         };
@@ -250,6 +259,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Trap`] if the guest traps.
     pub fn heap_bytes(&mut self) -> Result<Option<u32>, Error> {
+        self.return_lent()?;
         let Some(func) = &self.abi.heap_bytes else {
             return Ok(None);
         };
@@ -277,6 +287,7 @@ impl<T: 'static> Guest<T> {
     /// [`Error::Trap`] if the guest traps, [`Error::BadResult`] if the block cannot be read or
     /// is not UTF-8.
     pub fn last_error(&mut self) -> Result<Option<String>, Error> {
+        self.return_lent()?;
         self.error_pending = false;
         let ptr = match self.abi.last_error.call(&mut self.store, ()) {
             Ok(ptr) => ptr,
@@ -459,6 +470,7 @@ impl<T: 'static> Guest<T> {
     /// [`Error::Export`] if there is no such function or it has another type, [`Error::Trap`]
     /// if it traps.
     pub fn call_raw(&mut self, function: &str, args: &[u32]) -> Result<u32, Error> {
+        self.return_lent()?;
         let func = self
             .instance
             .get_func(&mut self.store, function)
@@ -580,6 +592,51 @@ impl<T: 'static> Guest<T> {
             return Err(self.failure(function));
         }
         self.read_result(function, ptr, Self::free, read)
+    }
+
+    /// Frees the result block lent out by the last [`GuestFunc::call_borrowed`], if any: every
+    /// call into the guest does this first, so a borrowed result never outlives the next call
+    /// (the borrow checker ends the slice's life there too).
+    pub(crate) fn return_lent(&mut self) -> Result<(), Error> {
+        let ptr = std::mem::take(&mut self.lent);
+        if ptr == 0 {
+            return Ok(());
+        }
+        let outcome = self.abi.free.call(&mut self.store, ptr);
+        self.settle("free", outcome)
+    }
+
+    /// Reads the raw result `ptr` of `function` in place and lends it until the next call into
+    /// the guest, which frees it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::take_result`].
+    pub(crate) fn lend_result(&mut self, function: &str, ptr: u32) -> Result<&[u8], Error> {
+        if ptr == 0 {
+            return Err(self.failure(function));
+        }
+        let memory = self.memory.data(&self.store);
+        // Where the payload lies, so that it can be lent after `lent` is set.
+        let outcome = result_block::payload(memory, ptr, self.result_cap).map(|payload| {
+            let start = payload.as_ptr().addr() - memory.as_ptr().addr();
+            start..start + payload.len()
+        });
+        match outcome {
+            Ok(range) => {
+                self.lent = ptr;
+                Ok(&self.memory.data(&self.store)[range])
+            }
+            Err(problem) => {
+                if matches!(problem, ResultProblem::TooLong { .. }) {
+                    self.free(ptr)?;
+                }
+                Err(Error::BadResult {
+                    function: function.to_owned(),
+                    problem,
+                })
+            }
+        }
     }
 
     /// `free(ptr)`, reporting a trap without its reason.

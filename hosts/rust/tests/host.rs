@@ -358,3 +358,23 @@ fn an_alloc_outside_memory_is_an_error_and_never_kept_or_freed() {
         .release_input_block()
         .expect("nothing kept, nothing freed");
 }
+
+#[test]
+fn a_borrowed_result_is_freed_by_the_next_call() {
+    let mut guest = guest();
+    let echo = guest.func("echo").expect("echo");
+    let raw_live_blocks = guest
+        .instance()
+        .get_typed_func::<(), u32>(guest.store_mut(), "live_blocks")
+        .expect("live_blocks");
+    let bytes = echo.call_borrowed(&mut guest, &["in place"]).expect("echo");
+    assert_eq!(bytes, b"in place");
+    // The result block and the kept input block, seen by the guest itself.
+    assert_eq!(raw_live_blocks.call(guest.store_mut(), ()).expect("raw"), 2);
+    assert_eq!(
+        echo.call_borrowed(&mut guest, &["again"]).expect("echo"),
+        b"again"
+    );
+    assert_eq!(raw_live_blocks.call(guest.store_mut(), ()).expect("raw"), 2);
+    assert_eq!(guest.live_blocks().expect("live"), Some(0));
+}
