@@ -5,7 +5,7 @@
 //
 // A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
 
-import { ABI_VERSION, Guest, GuestError, REQUIRED_EXPORTS } from './guestmem.mjs';
+import { ABI_VERSION, Guest, GuestError, REQUIRED_EXPORTS } from 'guestmem-host';
 import { BOOM_AT, hostileGuest, i32, withMemoryMax } from './hostile.mjs';
 
 /**
@@ -77,7 +77,7 @@ function sameBytes(actual, expected, what) {
 /**
  * Runs `action`, which must throw a `GuestError` of `kind`; returns it.
  * @param {() => unknown} action
- * @param {import('./guestmem.mjs').GuestErrorKind} kind
+ * @param {import('guestmem-host').GuestErrorKind} kind
  * @param {string} what
  * @returns {GuestError}
  */
@@ -611,7 +611,7 @@ const exampleChecks = {
  * A block above 2 GiB, in a guest whose memory is filled past it: pointers with the top bit set
  * come back from the guest as negative numbers unless the host reads them as u32.
  * @param {Guest} guest
- * @returns {{ block: import('./guestmem.mjs').Block, fillers: number[], low: import('./guestmem.mjs').Block[] }}
+ * @returns {{ block: import('guestmem-host').Block, fillers: number[], low: import('guestmem-host').Block[] }}
  */
 function blockAbove2GiB(guest, /** @type {Uint8Array} */ input) {
   const abi = raw(guest);
@@ -787,7 +787,7 @@ export function hostileChecks() {
   /**
    * @param {string} title
    * @param {(guest: Guest) => unknown} call
-   * @param {import('./guestmem.mjs').GuestErrorKind} kind
+   * @param {import('guestmem-host').GuestErrorKind} kind
    * @param {() => Promise<Guest>} [make]
    */
   const refused = (title, call, kind, make = fresh) => ({

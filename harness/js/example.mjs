@@ -1,5 +1,5 @@
 // The README's JavaScript host, runnable from the workspace root: `node harness/js/example.mjs`.
-import { Guest } from './guestmem.mjs';
+import { Guest } from 'guestmem-host';
 
 const guest = await Guest.instantiate('target/wasm32-unknown-unknown/guest/upper.wasm'); // or fetch(url), bytes, a Blob
 console.log(guest.callString('upper', 'straße')); // STRASSE: the input is copied in and freed, the result read and freed

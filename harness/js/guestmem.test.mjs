@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 
-import { Guest } from './guestmem.mjs';
+import { Guest } from 'guestmem-host';
 import { guestChecks, hostileChecks, sourceChecks } from './checks.mjs';
 import { guestDir, guestPath, readGuests } from './guests.mjs';
 

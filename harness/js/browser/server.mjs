@@ -1,6 +1,7 @@
 // A small static server for the browser run, on 127.0.0.1 only, that stops itself.
 //
 //   /js/...              files under harness/js (not node_modules)
+//   /host/...            the guestmem-host package (hosts/js), which the pages' import map names
 //   /wasm/NAME.wasm      guests from target/wasm32-unknown-unknown/guest (or GUESTMEM_GUEST_DIR)
 //
 // `node harness/js/browser/server.mjs` serves the demo for a person to try; it stops after
@@ -15,6 +16,12 @@ import { guestPath } from '../guests.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const jsRoot = resolve(here, '..');
+const hostRoot = resolve(here, '../../../hosts/js');
+/** URL prefix -> the directory it serves. */
+const ROOTS = /** @type {[string, string][]} */ ([
+  ['/js/', jsRoot],
+  ['/host/', hostRoot],
+]);
 
 const TYPES = /** @type {Record<string, string>} */ ({
   '.html': 'text/html; charset=utf-8',
@@ -31,9 +38,11 @@ const TYPES = /** @type {Record<string, string>} */ ({
 function fileFor(path) {
   const wasm = /^\/wasm\/([a-z0-9_]+\.wasm)$/.exec(path);
   if (wasm) return guestPath(wasm[1].slice(0, -'.wasm'.length));
-  if (!path.startsWith('/js/')) return undefined;
-  const file = resolve(jsRoot, decodeURIComponent(path.slice('/js/'.length)));
-  const inside = relative(jsRoot, file);
+  const served = ROOTS.find(([prefix]) => path.startsWith(prefix));
+  if (served === undefined) return undefined;
+  const [prefix, root] = served;
+  const file = resolve(root, decodeURIComponent(path.slice(prefix.length)));
+  const inside = relative(root, file);
   if (inside.startsWith('..') || inside.split(sep).includes('node_modules')) return undefined;
   return TYPES[extname(file)] ? file : undefined;
 }

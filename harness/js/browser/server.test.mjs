@@ -25,7 +25,7 @@ test('serves the pages, the modules and a guest with their types', async () => {
   /** @type {[string, string][]} */
   const expected = [
     ['/js/browser/index.html', 'text/html'],
-    ['/js/guestmem.mjs', 'text/javascript'],
+    ['/host/guestmem.mjs', 'text/javascript'],
     ['/js/checks.mjs', 'text/javascript'],
     ['/wasm/upper.wasm', 'application/wasm'],
   ];
@@ -39,7 +39,7 @@ test('serves the pages, the modules and a guest with their types', async () => {
   }
 });
 
-test('refuses paths outside harness/js, node_modules, other types and other methods', async () => {
+test('refuses paths outside harness/js and hosts/js, node_modules, other types and other methods', async () => {
   const refused = [
     '/js/%2e%2e/%2e%2e/Cargo.toml',
     '/js/..%2f..%2fCargo.toml',
@@ -48,6 +48,11 @@ test('refuses paths outside harness/js, node_modules, other types and other meth
     '/js/%2e%2e/%2e%2e/target/wasm32-unknown-unknown/guest/upper.wasm',
     '/js/node_modules/playwright-core/package.json',
     '/js/package.json',
+    '/host/package.json',
+    '/host/%2e%2e/%2e%2e/Cargo.toml',
+    // Served types, outside hosts/js: only the containment check refuses them.
+    '/host/..%2f..%2fharness/js/checks.mjs',
+    '/host/%2e%2e/%2e%2e/target/wasm32-unknown-unknown/guest/upper.wasm',
     '/wasm/..%2f..%2f..%2fCargo.toml',
     '/wasm/UPPER.wasm',
     '/Cargo.toml',
@@ -58,7 +63,7 @@ test('refuses paths outside harness/js, node_modules, other types and other meth
     await response.arrayBuffer();
     if (response.status !== 404) throw new Error(`${path}: HTTP ${response.status}, expected 404`);
   }
-  const post = await fetch(`${server.origin}/js/guestmem.mjs`, { method: 'POST', body: 'x' });
+  const post = await fetch(`${server.origin}/js/checks.mjs`, { method: 'POST', body: 'x' });
   await post.arrayBuffer();
   if (post.status !== 404) throw new Error(`POST: HTTP ${post.status}, expected 404`);
 });
@@ -68,7 +73,7 @@ test('closes itself when its lifetime is over', async () => {
   await new Promise((done) => setTimeout(done, 200));
   let refused = false;
   try {
-    await fetch(`${short.origin}/js/guestmem.mjs`);
+    await fetch(`${short.origin}/js/checks.mjs`);
   } catch {
     refused = true;
   }

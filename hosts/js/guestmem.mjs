@@ -1,0 +1,894 @@
+// guestmem-host: the JavaScript host of guestmem guests (npm package, types in guestmem.d.ts).
+//
+// One ES module, no dependencies, for Node >= 20 and browsers. The contract it implements is
+// docs/ABI.md (ABI version 1); this file links to it rather than restating it.
+//
+//   import { Guest } from 'guestmem-host';
+//   const guest = await Guest.instantiate(fetch('upper.wasm'));
+//   guest.callString('upper', 'straße'); // 'STRASSE'
+
+/** The ABI version this host speaks (docs/ABI.md). */
+export const ABI_VERSION = 1;
+
+/** Exports every guestmem guest has (docs/ABI.md, "Exports"), each found by {@link abiExportName}. */
+export const REQUIRED_EXPORTS = Object.freeze([
+  'alloc',
+  'dealloc',
+  'free',
+  'realloc',
+  'last_error',
+  'abi_version',
+]);
+
+/** The longest input block a Guest keeps between calls unless told otherwise (64 KiB). */
+export const DEFAULT_REUSE_INPUT_BYTES = 64 * 1024;
+
+const U32_MAX = 0xffff_ffff;
+const RESULT_PREFIX = 4;
+/** Inputs packed into the reused block start at multiples of 8, as blocks from `alloc` do. */
+const INPUT_ALIGN = 8;
+
+/**
+ * What went wrong, as a word a program can branch on:
+ * - `error`: the guest returned 0 (failure); `reason` is its `last_error` message, if any.
+ * - `trap`: the guest trapped; `reason` is the reason it recorded, if any. The instance is dead.
+ * - `dead`: a call on an instance that trapped earlier.
+ * - `alloc`: `alloc` returned 0 for an input (the guest could not grow its memory).
+ * - `bounds`: a pointer or length from the guest lies outside its memory (a hostile or broken
+ *   guest); nothing was read or written there.
+ * - `utf8`: a result asked for as a string is not valid UTF-8.
+ * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`).
+ * @typedef {'error' | 'trap' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'abi'} GuestErrorKind
+ */
+
+/** An error raised by a guest, or by this host on the guest's behalf. */
+export class GuestError extends Error {
+  /**
+   * @param {string} message
+   * @param {{ kind: GuestErrorKind, export?: string, reason?: string, cause?: unknown }} details
+   */
+  constructor(message, details) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'GuestError';
+    /** @readonly @type {GuestErrorKind} */
+    this.kind = details.kind;
+    /** The guest export that was being called, when there was one. @readonly @type {string | undefined} */
+    this.export = details.export;
+    /** The guest's own message (`last_error`), when it gave one. @readonly @type {string | undefined} */
+    this.reason = details.reason;
+  }
+}
+
+/**
+ * A block of guest memory: the pointer and the length it was allocated with.
+ * @typedef {{ readonly ptr: number, readonly len: number }} Block
+ */
+
+/**
+ * An input for the guest: bytes are copied as they are, a string as UTF-8.
+ * @typedef {Uint8Array | ArrayBuffer | ArrayBufferView | string} Input
+ */
+
+/**
+ * An argument of a guest call: an {@link Input} becomes two wasm arguments `(ptr, len)`, a
+ * number is passed as one `i32`.
+ * @typedef {Input | number} Arg
+ */
+
+/**
+ * Where a guest's code comes from: its bytes, a compiled module, a `Response` (or a promise of
+ * one, such as `fetch(url)`), a `Blob`/`File`, or a path or URL (read from disk in Node, fetched
+ * in a browser).
+ * @typedef {BufferSource | WebAssembly.Module | Response | PromiseLike<Response> | Blob | string | URL} GuestSource
+ */
+
+/**
+ * A WASI implementation with the shape of Node's `node:wasi` `WASI` (and of browser polyfills
+ * such as @bjorn3/browser_wasi_shim): its imports, and `initialize` for a reactor.
+ * @typedef {{
+ *   initialize(instance: WebAssembly.Instance): unknown,
+ *   getImportObject?: () => WebAssembly.Imports,
+ *   wasiImport?: WebAssembly.ModuleImports,
+ * }} Wasi
+ */
+
+/**
+ * @typedef {object} GuestOptions
+ * @property {number} [reuseInputBytes] inputs of a call that fit in this many bytes (default
+ *   {@link DEFAULT_REUSE_INPUT_BYTES}) go into one block the Guest keeps between calls; 0 allocates
+ *   and frees every input on every call
+ */
+
+/**
+ * @typedef {object} InstantiateOnlyOptions
+ * @property {WebAssembly.Imports} [imports] what the guest imports; merged over the WASI imports,
+ *   module by module (an entry here replaces WASI's of the same name)
+ * @property {Wasi} [wasi] a WASI instance (`new WASI({ version: 'preview1' })` from `node:wasi`)
+ *   whose imports are given to the guest and whose `initialize` runs the guest's `_initialize`
+ * @typedef {GuestOptions & InstantiateOnlyOptions} InstantiateOptions
+ */
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8');
+
+/** @param {number} n */
+const hex = (n) => `0x${n.toString(16)}`;
+
+/**
+ * The export that implements ABI export `name`: `guestmem_NAME` when the module exports it
+ * (wasm32-wasip1 guests, whose `free` and `realloc` would clash with wasi-libc's), else `NAME`;
+ * `undefined` when it has neither.
+ * @param {WebAssembly.Exports} exports
+ * @param {string} name an ABI export, such as `free`
+ * @returns {string | undefined}
+ */
+export function abiExportName(exports, name) {
+  const prefixed = `guestmem_${name}`;
+  if (typeof exports[prefixed] === 'function') return prefixed;
+  return typeof exports[name] === 'function' ? name : undefined;
+}
+
+/**
+ * The ABI functions of one instance, found once.
+ * @typedef {{
+ *   alloc: (len: number) => number,
+ *   dealloc: (ptr: number, len: number) => void,
+ *   free: (ptr: number) => void,
+ *   realloc: (ptr: number, len: number) => number,
+ *   last_error: () => number,
+ *   abi_version: () => number,
+ *   live_blocks?: () => number,
+ *   heap_bytes?: () => number,
+ * }} AbiFunctions
+ */
+
+/** A running guest instance and the host side of the ABI. */
+export class Guest {
+  /** @type {WebAssembly.Instance} */
+  instance;
+  /** The guest's linear memory. Never keep a view of `memory.buffer` across a call. @type {WebAssembly.Memory} */
+  memory;
+  /** Every exported function, by export name. @type {Record<string, Function>} */
+  #functions;
+  /** @type {AbiFunctions} */
+  #abi;
+  /** ABI name -> the export name used for it, for messages. @type {Record<string, string>} */
+  #abiNames;
+  /** The trap that killed the guest, once it trapped: later calls throw `dead`, caused by it. @type {GuestError | undefined} */
+  #trap;
+  /** Set while callView lends a view of a result: a call could move memory under it. */
+  #lending = false;
+  /** A view of all of memory, replaced when growth detaches it (its length drops to 0). @type {Uint8Array} */
+  #bytes;
+  /** @type {number} */
+  #reuseLimit;
+  /** The input block kept between calls (0: none yet), its length, and the heap bytes it holds. */
+  #inputPtr = 0;
+  #inputLen = 0;
+  #inputHeap = 0;
+  /** Set while a call's inputs sit in the kept block, so a re-entrant call allocates its own. */
+  #inputBusy = false;
+
+  /**
+   * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`), then
+   * checks it is a guestmem guest of ABI version 1.
+   * @param {GuestSource | PromiseLike<GuestSource>} source
+   * @param {InstantiateOptions} [options]
+   * @returns {Promise<Guest>}
+   */
+  static async instantiate(source, options = {}) {
+    const module = await compile(await source);
+    const imports = mergeImports(options.wasi === undefined ? {} : wasiImports(options.wasi), options.imports ?? {});
+    const instance = await WebAssembly.instantiate(module, imports);
+    const exports = instance.exports;
+    if (typeof exports._start === 'function') {
+      throw new GuestError('a WASI command (it exports _start) is not a guestmem guest: build a reactor (cdylib)', {
+        kind: 'abi',
+      });
+    }
+    // A reactor's _initialize runs before any other export (WASI application ABI); node:wasi
+    // must be the one to call it, since it also binds the instance's memory.
+    if (options.wasi !== undefined) options.wasi.initialize(instance);
+    else if (typeof exports._initialize === 'function') exports._initialize();
+    return new Guest(instance, options);
+  }
+
+  /**
+   * Wraps an instance that is already there (and initialised, for a WASI reactor).
+   * @param {WebAssembly.Instance} instance
+   * @param {GuestOptions} [options]
+   * @throws {GuestError} `abi` when it is not a guestmem guest of ABI version 1
+   */
+  constructor(instance, options = {}) {
+    const exports = instance.exports;
+    if (!(exports.memory instanceof WebAssembly.Memory)) {
+      throw new GuestError('not a guestmem guest: no exported memory named "memory"', { kind: 'abi' });
+    }
+    const missing = REQUIRED_EXPORTS.filter((name) => abiExportName(exports, name) === undefined);
+    if (missing.length > 0) {
+      throw new GuestError(`not a guestmem guest: missing exports ${missing.join(', ')}`, { kind: 'abi' });
+    }
+    this.instance = instance;
+    this.memory = exports.memory;
+    this.#bytes = new Uint8Array(this.memory.buffer);
+    const reuse = options.reuseInputBytes ?? DEFAULT_REUSE_INPUT_BYTES;
+    if (!(reuse >= 0 && reuse <= U32_MAX)) throw new RangeError(`reuseInputBytes must be 0 to 2^32 - 1, not ${reuse}`);
+    this.#reuseLimit = reuse;
+    this.#functions = /** @type {Record<string, Function>} */ (
+      Object.fromEntries(Object.entries(exports).filter(([, value]) => typeof value === 'function'))
+    );
+    /** @type {Record<string, string>} */
+    const names = {};
+    /** @type {Record<string, Function>} */
+    const abi = {};
+    for (const name of [...REQUIRED_EXPORTS, 'live_blocks', 'heap_bytes']) {
+      const found = abiExportName(exports, name);
+      if (found === undefined) continue;
+      names[name] = found;
+      abi[name] = this.#functions[found];
+    }
+    this.#abiNames = names;
+    this.#abi = /** @type {AbiFunctions} */ (/** @type {unknown} */ (abi));
+    const version = this.#invoke('abi_version', []);
+    if (version !== ABI_VERSION) {
+      throw new GuestError(`guest speaks ABI version ${version}, this host speaks ${ABI_VERSION}`, {
+        kind: 'abi',
+      });
+    }
+  }
+
+  /** The raw exports, unchecked: for tests and for functions this class does not wrap. */
+  get exports() {
+    return this.instance.exports;
+  }
+
+  /** Whether the guest trapped: a trapped guest only throws; instantiate a fresh one. */
+  get trapped() {
+    return this.#trap !== undefined;
+  }
+
+  // ---- calls ---------------------------------------------------------------------------------
+
+  /**
+   * Calls a guest function that returns a result block, and returns the result's bytes.
+   * Inputs are copied in, passed as `(ptr, len)` and freed (or kept for reuse) afterwards, also
+   * when the call throws.
+   * @param {string} name the exported function
+   * @param {...Arg} args
+   * @returns {Uint8Array} a copy, owned by the caller
+   * @throws {GuestError} `error` when the guest returns 0, `trap`, `bounds`, `alloc`, `dead`
+   */
+  callBytes(name, ...args) {
+    const ptr = this.#call(name, args) >>> 0;
+    if (ptr === 0) throw this.#failure(name);
+    return this.takeResult(ptr, name);
+  }
+
+  /**
+   * Like {@link Guest.callBytes}, with the result decoded as UTF-8.
+   * @param {string} name
+   * @param {...Arg} args
+   * @returns {string}
+   * @throws {GuestError} as `callBytes`, and `utf8` when the result is not UTF-8
+   */
+  callString(name, ...args) {
+    return decodeUtf8(this.callBytes(name, ...args), name);
+  }
+
+  /**
+   * Calls a guest function that returns a result block and lends its bytes to `read` in place,
+   * without a copy. The view is valid only while `read` runs: the block is freed when `read`
+   * returns or throws, so copy (`view.slice()`) whatever must outlive it. `read` must not call
+   * into this guest (that throws): a call could move memory under the view.
+   * @template T
+   * @param {string} name
+   * @param {...(Arg | ((view: Uint8Array) => T))} argsThenRead the arguments, then `read`
+   * @returns {T} what `read` returned
+   * @throws {GuestError} as `callBytes`; and whatever `read` throws, after the block is freed
+   */
+  callView(name, ...argsThenRead) {
+    const read = argsThenRead.pop();
+    if (typeof read !== 'function') throw new TypeError('callView: the last argument must be the function that reads the view');
+    const ptr = this.#call(name, /** @type {Arg[]} */ (argsThenRead)) >>> 0;
+    if (ptr === 0) throw this.#failure(name);
+    const len = this.#resultLength(ptr, name);
+    this.#lending = true;
+    try {
+      return read(this.#bytes.subarray(ptr + RESULT_PREFIX, ptr + RESULT_PREFIX + len));
+    } finally {
+      this.#lending = false;
+      this.#invoke('dealloc', [ptr, len + RESULT_PREFIX]);
+    }
+  }
+
+  /**
+   * Calls a guest function that returns an integer (a u32). A 0 is a failure only if the guest
+   * left an error in `last_error` (docs/ABI.md, "Errors"); an older pending error is cleared first
+   * so that it is not mistaken for this call's.
+   * @param {string} name
+   * @param {...Arg} args
+   * @returns {number} the result, read as unsigned
+   * @throws {GuestError} `error` when the guest returns 0 with an error pending, `trap`, ...
+   */
+  callU32(name, ...args) {
+    this.#exported(name);
+    this.lastError();
+    const value = this.#call(name, args) >>> 0;
+    if (value !== 0) return value;
+    const reason = this.lastError();
+    if (reason !== undefined) throw new GuestError(`${name}: ${reason}`, { kind: 'error', export: name, reason });
+    return 0;
+  }
+
+  /**
+   * @param {string} name
+   * @returns {Function}
+   */
+  #exported(name) {
+    const fn = this.#functions[name];
+    if (typeof fn !== 'function') throw new TypeError(`the guest exports no function named ${JSON.stringify(name)}`);
+    return fn;
+  }
+
+  /**
+   * Passes `args` to export `name` and returns what it returned. Inputs go into the kept input
+   * block when they fit, else into blocks of their own, freed here (also when a later input's
+   * alloc or the call fails).
+   * @param {string} name
+   * @param {Arg[]} args
+   * @returns {number}
+   */
+  #call(name, args) {
+    const fn = this.#exported(name);
+    this.#checkCallable(name);
+    const count = args.length;
+    // The common case, one input and nothing else, without building arrays.
+    if (count === 1 && typeof args[0] !== 'number') {
+      const bytes = this.#inputBytes(/** @type {Input} */ (args[0]));
+      const len = bytes.byteLength;
+      if (this.#reusable(len)) {
+        this.#reserveInput(len);
+        const ptr = this.#inputPtr;
+        this.#memoryBytes(ptr, len, 'input block').set(bytes, ptr);
+        this.#inputBusy = true;
+        try {
+          return fn(ptr, len);
+        } catch (error) {
+          throw this.#trapped(name, error);
+        } finally {
+          this.#inputBusy = false;
+        }
+      }
+      return this.#callWithBlocks(name, fn, [bytes]);
+    }
+    /** @type {(Uint8Array | number)[]} */
+    const values = [];
+    let packed = 0;
+    let inputs = 0;
+    for (const arg of args) {
+      if (typeof arg === 'number') {
+        values.push(arg);
+      } else {
+        const bytes = this.#inputBytes(arg);
+        values.push(bytes);
+        packed += alignUp(bytes.byteLength);
+        inputs += 1;
+      }
+    }
+    if (inputs === 0) return this.#guarded(name, fn, /** @type {number[]} */ (values));
+    if (this.#reusable(packed)) {
+      this.#reserveInput(packed);
+      /** @type {number[]} */
+      const wasmArgs = [];
+      let offset = this.#inputPtr;
+      for (const value of values) {
+        if (typeof value === 'number') {
+          wasmArgs.push(value);
+        } else {
+          this.#memoryBytes(offset, value.byteLength, 'input block').set(value, offset);
+          wasmArgs.push(offset, value.byteLength);
+          offset += alignUp(value.byteLength);
+        }
+      }
+      this.#inputBusy = true;
+      try {
+        return this.#guarded(name, fn, wasmArgs);
+      } finally {
+        this.#inputBusy = false;
+      }
+    }
+    return this.#callWithBlocks(name, fn, values);
+  }
+
+  /**
+   * Calls `fn` with each input in a block of its own, freed afterwards; when an input's alloc
+   * fails, the blocks allocated before it are freed too.
+   * @param {string} name
+   * @param {Function} fn
+   * @param {(Uint8Array | number)[]} values
+   * @returns {number}
+   */
+  #callWithBlocks(name, fn, values) {
+    /** @type {Block[]} */
+    const blocks = [];
+    let failed = false;
+    try {
+      /** @type {number[]} */
+      const wasmArgs = [];
+      for (const value of values) {
+        if (typeof value === 'number') {
+          wasmArgs.push(value);
+        } else {
+          const block = this.alloc(value);
+          blocks.push(block);
+          wasmArgs.push(block.ptr, block.len);
+        }
+      }
+      return this.#guarded(name, fn, wasmArgs);
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      this.#freeInputs(blocks, failed);
+    }
+  }
+
+  /**
+   * Whether inputs of `len` bytes (packed) go into the kept input block: reuse is on, they fit,
+   * and no outer call (one that reached an import calling back into the guest) is using it.
+   * @param {number} len
+   */
+  #reusable(len) {
+    return this.#reuseLimit !== 0 && len <= this.#reuseLimit && !this.#inputBusy;
+  }
+
+  /**
+   * An input as bytes; a view of the guest's own memory is copied first, since an alloc that
+   * grows memory would detach it.
+   * @param {Input} input
+   */
+  #inputBytes(input) {
+    const bytes = toBytes(input);
+    if (bytes.byteLength > U32_MAX) throw new RangeError(`an input of ${bytes.byteLength} bytes does not fit a u32 length`);
+    return bytes.buffer === this.memory.buffer ? bytes.slice() : bytes;
+  }
+
+  /**
+   * Makes the kept input block at least `len` bytes long: `alloc` the first time, `realloc` to
+   * grow it. The heap bytes it adds are measured, so that heapBytes() can leave them out.
+   * @param {number} len
+   */
+  #reserveInput(len) {
+    if (this.#inputPtr !== 0 && len <= this.#inputLen) return;
+    const want = Math.min(this.#reuseLimit, Math.max(len, 2 * this.#inputLen, 64));
+    const heapBefore = this.#rawHeapBytes();
+    const ptr =
+      (this.#inputPtr === 0
+        ? this.#invoke('alloc', [want])
+        : this.#invoke('realloc', [this.#inputPtr, want])) >>> 0;
+    if (ptr === 0) {
+      // A failed realloc leaves the old block as it was, still ours.
+      const what = this.#inputPtr === 0 ? `alloc(${want})` : `realloc(${hex(this.#inputPtr)}, ${want})`;
+      throw new GuestError(`${what} returned 0 for the input block: the guest could not grow its memory`, {
+        kind: 'alloc',
+        export: this.#abiNames[this.#inputPtr === 0 ? 'alloc' : 'realloc'],
+      });
+    }
+    const heapAfter = this.#rawHeapBytes();
+    // The old pointer is gone once realloc succeeded: forget it before the bounds check can throw.
+    this.#inputPtr = 0;
+    this.#inputLen = 0;
+    this.#memoryBytes(ptr, want, `input block alloc(${want})`);
+    this.#inputPtr = ptr;
+    this.#inputLen = want;
+    this.#inputHeap += heapAfter - heapBefore;
+  }
+
+  /**
+   * Frees the block the Guest keeps for inputs between calls, if it has one; the next call that
+   * fits allocates it again. liveBlocks() and heapBytes() leave it out either way.
+   */
+  releaseInputBlock() {
+    if (this.#inputPtr === 0) return;
+    if (this.#inputBusy || this.#lending) throw new Error('releaseInputBlock: a call is using the input block');
+    const ptr = this.#inputPtr;
+    const len = this.#inputLen;
+    this.#inputPtr = 0;
+    this.#inputLen = 0;
+    this.#inputHeap = 0;
+    this.#invoke('dealloc', [ptr, len]);
+  }
+
+  /**
+   * Frees the inputs of a call. After a trap there is nothing to free: the instance is dropped
+   * whole. A failure to free is thrown only when the call itself succeeded, so that it never hides
+   * the error that matters.
+   * @param {Block[]} inputs
+   * @param {boolean} callFailed
+   */
+  #freeInputs(inputs, callFailed) {
+    /** @type {unknown} */
+    let firstError;
+    for (const block of inputs) {
+      if (this.#trap !== undefined) break;
+      try {
+        this.dealloc(block);
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    if (firstError !== undefined && !callFailed) throw firstError;
+  }
+
+  /**
+   * Throws when the guest may not be called now: it trapped, or a view of it is lent out.
+   * @param {string} name
+   */
+  #checkCallable(name) {
+    if (this.#lending) {
+      throw new Error(`${name}: no call into the guest while callView lends a view of it; copy the view first`);
+    }
+    if (this.#trap !== undefined) {
+      throw new GuestError(`${name}: the guest trapped earlier (${this.#trap.message}); instantiate a fresh one`, {
+        kind: 'dead',
+        export: name,
+        cause: this.#trap,
+      });
+    }
+  }
+
+  /**
+   * Calls `fn`; a trap (any exception out of the guest, an import's included) kills the instance
+   * and becomes a `GuestError` carrying the reason the guest recorded.
+   * @param {string} name
+   * @param {Function} fn
+   * @param {number[]} args
+   * @returns {number}
+   */
+  #guarded(name, fn, args) {
+    try {
+      return fn(...args);
+    } catch (error) {
+      throw this.#trapped(name, error);
+    }
+  }
+
+  /**
+   * Calls ABI export `name` (found by the export-name rule).
+   * @param {keyof AbiFunctions} name
+   * @param {number[]} args
+   * @returns {number}
+   */
+  #invoke(name, args) {
+    this.#checkCallable(name);
+    const fn = this.#abi[name];
+    if (typeof fn !== 'function') throw new TypeError(`the guest exports no ABI function ${name}`);
+    return this.#guarded(this.#abiNames[name], fn, args);
+  }
+
+  /**
+   * @param {string} name
+   * @param {unknown} error
+   */
+  #trapped(name, error) {
+    const reason = this.#recordedReason();
+    const what = error instanceof Error ? error.message : String(error);
+    this.#trap = new GuestError(`${name} trapped: ${reason ?? what}`, {
+      kind: 'trap',
+      export: name,
+      reason,
+      cause: error,
+    });
+    return this.#trap;
+  }
+
+  /**
+   * The reason a trap recorded, read from `last_error` (docs/ABI.md, "Traps"). The block is not
+   * freed: the instance is about to be dropped, and its heap may be mid-operation.
+   * @returns {string | undefined}
+   */
+  #recordedReason() {
+    try {
+      const ptr = this.#abi.last_error() >>> 0;
+      if (ptr === 0) return undefined;
+      const len = this.#resultLength(ptr, 'last_error', false);
+      return lenientDecoder.decode(this.#bytes.subarray(ptr + RESULT_PREFIX, ptr + RESULT_PREFIX + len));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The error for a function that returned 0: its `last_error` message.
+   * @param {string} name
+   */
+  #failure(name) {
+    const reason = this.lastError();
+    return new GuestError(`${name}: ${reason ?? 'failed (returned 0) with no error pending'}`, {
+      kind: 'error',
+      export: name,
+      reason,
+    });
+  }
+
+  // ---- the ABI, one export at a time -----------------------------------------------------------
+
+  /**
+   * Allocates a block in the guest and copies `input` into it. The caller frees it with
+   * {@link Guest.dealloc}.
+   * @param {Input} input
+   * @returns {Block}
+   * @throws {GuestError} `alloc` when the guest has no room, `bounds` when it returns a block
+   *   outside its memory
+   */
+  alloc(input) {
+    const bytes = this.#inputBytes(input);
+    const len = bytes.byteLength;
+    const ptr = this.#invoke('alloc', [len]) >>> 0;
+    if (ptr === 0) {
+      throw new GuestError(`alloc(${len}) returned 0: the guest could not grow its memory`, {
+        kind: 'alloc',
+        export: this.#abiNames.alloc,
+      });
+    }
+    this.#memoryBytes(ptr, len, `alloc(${len})`).set(bytes, ptr);
+    return Object.freeze({ ptr, len });
+  }
+
+  /**
+   * Frees a block with the length it has (`dealloc(ptr, len)`), so that the guest checks it.
+   * @param {Block} block
+   */
+  dealloc(block) {
+    this.#invoke('dealloc', [block.ptr, block.len]);
+  }
+
+  /**
+   * Frees a block the guest knows the length of (`free(ptr)`).
+   * @param {number} ptr
+   */
+  free(ptr) {
+    this.#invoke('free', [ptr]);
+  }
+
+  /**
+   * Resizes a block (`realloc`); the old block must not be used again on success.
+   * @param {Block} block
+   * @param {number} newLen
+   * @returns {Block}
+   * @throws {GuestError} `alloc` when the guest has no room (the old block is still live)
+   */
+  realloc(block, newLen) {
+    const ptr = this.#invoke('realloc', [block.ptr, newLen]) >>> 0;
+    if (ptr === 0) {
+      throw new GuestError(`realloc(${hex(block.ptr)}, ${newLen}) returned 0: the old block is still live`, {
+        kind: 'alloc',
+        export: this.#abiNames.realloc,
+      });
+    }
+    this.#memoryBytes(ptr, newLen >>> 0, `realloc(${hex(block.ptr)}, ${newLen})`);
+    return Object.freeze({ ptr, len: newLen >>> 0 });
+  }
+
+  /**
+   * Takes the pending error message (and clears it), or `undefined` when none is pending.
+   * @returns {string | undefined}
+   */
+  lastError() {
+    const ptr = this.#invoke('last_error', []) >>> 0;
+    if (ptr === 0) return undefined;
+    return lenientDecoder.decode(this.takeResult(ptr, 'last_error'));
+  }
+
+  /**
+   * Blocks handed out and not freed, or `undefined` without the `stats` feature. The input block
+   * this Guest keeps between calls is not counted: 0 means the caller leaked nothing.
+   */
+  liveBlocks() {
+    if (this.#abi.live_blocks === undefined) return undefined;
+    return (this.#invoke('live_blocks', []) >>> 0) - (this.#inputPtr === 0 ? 0 : 1);
+  }
+
+  /**
+   * Bytes allocated through the guest's global allocator, or `undefined` without `stats`; the
+   * kept input block's share is left out, as in {@link Guest.liveBlocks}.
+   */
+  heapBytes() {
+    const raw = this.#rawHeapBytes();
+    return raw === undefined ? undefined : raw - this.#inputHeap;
+  }
+
+  #rawHeapBytes() {
+    return this.#abi.heap_bytes === undefined ? undefined : this.#invoke('heap_bytes', []) >>> 0;
+  }
+
+  // ---- memory ----------------------------------------------------------------------------------
+
+  /**
+   * Copies `len` bytes out of guest memory, after checking they are inside it.
+   * @param {number} ptr
+   * @param {number} len
+   * @returns {Uint8Array}
+   */
+  read(ptr, len) {
+    ptr >>>= 0;
+    len >>>= 0;
+    return this.#memoryBytes(ptr, len, `read(${hex(ptr)}, ${len})`).slice(ptr, ptr + len);
+  }
+
+  /**
+   * Copies a result block out of guest memory, then frees it with `dealloc(ptr, n + 4)` so that
+   * the guest checks its length prefix too.
+   * @param {number} ptr a non-zero result pointer
+   * @param {string} [from] the export that returned it, for messages
+   * @returns {Uint8Array}
+   */
+  takeResult(ptr, from = 'result') {
+    ptr >>>= 0;
+    const len = this.#resultLength(ptr, from);
+    const start = ptr + RESULT_PREFIX;
+    const bytes = this.#bytes.slice(start, start + len);
+    this.#invoke('dealloc', [ptr, len + RESULT_PREFIX]);
+    return bytes;
+  }
+
+  /**
+   * The length of the result block at `ptr`, once the whole block is known to lie inside memory.
+   * A block whose prefix is readable but whose length is not is given back with `free` before
+   * the bounds error is thrown.
+   * @param {number} ptr
+   * @param {string} from
+   * @param {boolean} [giveBack] false while a trap is being reported: the heap may be mid-operation
+   * @returns {number}
+   */
+  #resultLength(ptr, from, giveBack = true) {
+    const memory = this.#memoryBytes(ptr, RESULT_PREFIX, `${from} result at ${hex(ptr)}: length prefix`);
+    const len = (memory[ptr] | (memory[ptr + 1] << 8) | (memory[ptr + 2] << 16) | (memory[ptr + 3] << 24)) >>> 0;
+    try {
+      this.#memoryBytes(ptr + RESULT_PREFIX, len, `${from} result at ${hex(ptr)}: ${len} bytes`);
+    } catch (error) {
+      if (giveBack && !this.trapped) {
+        try {
+          this.free(ptr);
+        } catch {
+          // The bounds error is the one that explains what happened.
+        }
+      }
+      throw error;
+    }
+    return len;
+  }
+
+  /**
+   * A view of all of guest memory in which `[ptr, ptr + len)` lies, or a `bounds` error. The view
+   * is cached and replaced when memory grew: growth detaches the old buffer (its view's length
+   * drops to 0), and a shared memory's longer buffer is picked up by the second look. Both are
+   * u32, so the sum is exact in a double and cannot wrap.
+   * @param {number} ptr
+   * @param {number} len
+   * @param {string} what
+   * @returns {Uint8Array}
+   */
+  #memoryBytes(ptr, len, what) {
+    let memory = this.#bytes;
+    if (ptr + len > memory.length) {
+      memory = this.#bytes = new Uint8Array(this.memory.buffer);
+      if (ptr + len > memory.length) {
+        throw new GuestError(
+          `${what}: [${hex(ptr)}, ${hex(ptr + len)}) lies outside guest memory (${memory.length} bytes)`,
+          { kind: 'bounds' },
+        );
+      }
+    }
+    return memory;
+  }
+}
+
+/** @param {number} len */
+const alignUp = (len) => Math.ceil(len / INPUT_ALIGN) * INPUT_ALIGN;
+
+/**
+ * @param {Input} input
+ * @returns {Uint8Array}
+ */
+function toBytes(input) {
+  if (typeof input === 'string') return encoder.encode(input);
+  if (input instanceof Uint8Array) return input;
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  throw new TypeError(`a guest input is a string, bytes or a number, not ${Object.prototype.toString.call(input)}`);
+}
+
+/**
+ * @param {Uint8Array} bytes
+ * @param {string} from
+ */
+function decodeUtf8(bytes, from) {
+  try {
+    return decoder.decode(bytes);
+  } catch (error) {
+    throw new GuestError(`${from}: the result is not valid UTF-8`, { kind: 'utf8', export: from, cause: error });
+  }
+}
+
+/**
+ * The imports a WASI implementation offers: `getImportObject()` (node:wasi), else its
+ * `wasiImport` as `wasi_snapshot_preview1`.
+ * @param {Wasi} wasi
+ * @returns {WebAssembly.Imports}
+ */
+function wasiImports(wasi) {
+  if (typeof wasi.getImportObject === 'function') return wasi.getImportObject();
+  if (wasi.wasiImport !== undefined) return { wasi_snapshot_preview1: wasi.wasiImport };
+  throw new TypeError('the wasi option has neither getImportObject() nor wasiImport');
+}
+
+/**
+ * `over` merged into `base`, one import module at a time: an entry of `over` wins.
+ * @param {WebAssembly.Imports} base
+ * @param {WebAssembly.Imports} over
+ * @returns {WebAssembly.Imports}
+ */
+function mergeImports(base, over) {
+  /** @type {WebAssembly.Imports} */
+  const merged = { ...base };
+  for (const [module, entries] of Object.entries(over)) merged[module] = { ...base[module], ...entries };
+  return merged;
+}
+
+const isNode = typeof globalThis.process === 'object' && typeof globalThis.process.versions?.node === 'string';
+
+/**
+ * @param {GuestSource} source
+ * @returns {Promise<WebAssembly.Module>}
+ */
+async function compile(source) {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) return WebAssembly.compile(source);
+  if (typeof source === 'string' || source instanceof URL) {
+    const url = source instanceof URL ? source : toUrl(source);
+    if (isNode && (url === undefined || url.protocol === 'file:')) {
+      const { readFile } = await import('node:fs/promises');
+      return WebAssembly.compile(await readFile(url ?? /** @type {string} */ (source)));
+    }
+    return compile(await fetch(url ?? /** @type {string} */ (source)));
+  }
+  if (isResponse(source)) {
+    if (!source.ok) throw new Error(`fetching the guest from ${source.url || 'a Response'}: HTTP ${source.status}`);
+    const type = source.headers.get('content-type') ?? '';
+    if (typeof WebAssembly.compileStreaming === 'function' && type.split(';')[0].trim() === 'application/wasm') {
+      return WebAssembly.compileStreaming(source);
+    }
+    return WebAssembly.compile(await source.arrayBuffer());
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return WebAssembly.compile(await source.arrayBuffer());
+  throw new TypeError(`cannot load a guest from ${Object.prototype.toString.call(source)}`);
+}
+
+/**
+ * A string is a URL only with a scheme (`http:`, `file:`...); otherwise it is a path.
+ * @param {string} text
+ */
+function toUrl(text) {
+  if (!/^[a-z][a-z0-9+.-]+:/i.test(text)) {
+    // Relative in a browser means relative to the page.
+    return isNode ? undefined : new URL(text, globalThis.location?.href);
+  }
+  return new URL(text);
+}
+
+/**
+ * @param {unknown} value
+ * @returns {value is Response}
+ */
+function isResponse(value) {
+  if (typeof Response !== 'undefined' && value instanceof Response) return true;
+  const candidate = /** @type {{ arrayBuffer?: unknown, headers?: { get?: unknown } }} */ (value);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof candidate.arrayBuffer === 'function' &&
+    typeof candidate.headers?.get === 'function'
+  );
+}
