@@ -5,11 +5,12 @@
 //
 // A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
 
-import { ABI_VERSION, Guest, GuestError, REQUIRED_EXPORTS } from 'guestmem-host';
-import { BOOM_AT, hostileGuest, i32, withMemoryMax } from './hostile.mjs';
+import { ABI_VERSION, abiExportName, Guest, GuestError, REQUIRED_EXPORTS } from 'guestmem-host';
+import { BOOM_AT, GLOBALS, hostileGuest, i32, op, wasiGuest, withMemoryMax } from './hostile.mjs';
 
 /**
  * @typedef {{ name: string, run: () => Promise<void> }} Check
+ * @typedef {(options?: import('guestmem-host').GuestOptions) => Promise<Guest>} Fresh a new instance of one guest
  */
 
 /**
@@ -114,17 +115,21 @@ function namesPointer(/** @type {string} */ reason, /** @type {number} */ ptr) {
 // ---- helpers -------------------------------------------------------------------------------------
 
 /**
- * The raw exports as u32-returning functions: conformance checks speak the ABI directly.
+ * The raw exports as u32-returning functions: conformance checks speak the ABI directly, each
+ * ABI export found by the guestmem_NAME rule.
  * @param {Guest} guest
  */
 function raw(guest) {
   const e = /** @type {Record<string, (...args: number[]) => number>} */ (/** @type {unknown} */ (guest.exports));
+  const abi = (/** @type {string} */ name) => e[abiExportName(guest.exports, name) ?? name];
   return {
-    alloc: (/** @type {number} */ len) => e.alloc(len) >>> 0,
-    dealloc: (/** @type {number} */ ptr, /** @type {number} */ len) => void e.dealloc(ptr, len),
-    free: (/** @type {number} */ ptr) => void e.free(ptr),
-    realloc: (/** @type {number} */ ptr, /** @type {number} */ len) => e.realloc(ptr, len) >>> 0,
-    lastError: () => e.last_error() >>> 0,
+    alloc: (/** @type {number} */ len) => abi('alloc')(len) >>> 0,
+    dealloc: (/** @type {number} */ ptr, /** @type {number} */ len) => void abi('dealloc')(ptr, len),
+    free: (/** @type {number} */ ptr) => void abi('free')(ptr),
+    realloc: (/** @type {number} */ ptr, /** @type {number} */ len) => abi('realloc')(ptr, len) >>> 0,
+    lastError: () => abi('last_error')() >>> 0,
+    liveBlocks: () => abi('live_blocks')() >>> 0,
+    heapBytes: () => abi('heap_bytes')() >>> 0,
     /** @param {string} name @param {number[]} args */
     call: (name, ...args) => e[name](...args) >>> 0,
   };
@@ -166,14 +171,14 @@ function lcg(seed) {
  * A function that instantiates the module afresh for each call: after a trap, a check moves on
  * to a new instance, as docs/ABI.md asks of a host.
  * @param {BufferSource | WebAssembly.Module} bytes
- * @returns {() => Promise<Guest>}
+ * @returns {Fresh}
  */
 function instances(bytes) {
   /** @type {Promise<WebAssembly.Module> | undefined} */
   let module;
-  return async () => {
+  return async (options) => {
     module ??= bytes instanceof WebAssembly.Module ? Promise.resolve(bytes) : WebAssembly.compile(bytes);
-    return Guest.instantiate(await module);
+    return Guest.instantiate(await module, options);
   };
 }
 
@@ -194,9 +199,9 @@ function conformanceChecks(name, bytes, fresh) {
       'exports memory and the ABI functions',
       (guest) => {
         ok(guest.exports.memory instanceof WebAssembly.Memory, 'memory is exported');
-        for (const fn of REQUIRED_EXPORTS) equal(typeof guest.exports[fn], 'function', `export ${fn}`);
+        for (const fn of REQUIRED_EXPORTS) ok(abiExportName(guest.exports, fn) !== undefined, `export ${fn} (or guestmem_${fn})`);
         for (const fn of ['live_blocks', 'heap_bytes']) {
-          equal(typeof guest.exports[fn], expected.stats ? 'function' : 'undefined', `export ${fn} (stats: ${expected.stats})`);
+          equal(abiExportName(guest.exports, fn) !== undefined, expected.stats, `export ${fn} (stats: ${expected.stats})`);
         }
       },
     ],
@@ -491,7 +496,7 @@ function conformanceChecks(name, bytes, fresh) {
 
 // ---- the example guests ----------------------------------------------------------------------------
 
-/** @type {Record<string, (fresh: () => Promise<Guest>) => Check[]>} */
+/** @type {Record<string, (fresh: Fresh) => Check[]>} */
 const exampleChecks = {
   array_sum: (fresh) => [
     {
@@ -603,6 +608,8 @@ const exampleChecks = {
       },
     },
     highBlockCheck(fresh),
+    ...inputBlockChecks(fresh),
+    callViewCheck(fresh),
   ],
   minimal: () => [],
 };
@@ -658,6 +665,94 @@ function highBlockCheck(fresh) {
       // Resized and then freed: the old pointer is no block any more, whether realloc moved it.
       const trap = throwsGuest(() => guest.free(block.ptr), 'trap', `free(${at}) again`);
       ok(trap.reason !== undefined && namesPointer(trap.reason, block.ptr), `the reason ${JSON.stringify(trap.reason)} names 0x${block.ptr.toString(16)}`);
+    },
+  };
+}
+
+/**
+ * The input block the host keeps between calls, with a guest that counts blocks and bytes (echo):
+ * it must never show up in a leak check.
+ * @param {Fresh} fresh
+ * @returns {Check[]}
+ */
+function inputBlockChecks(fresh) {
+  return [
+    {
+      name: 'the kept input block is one block, left out of liveBlocks and heapBytes, grown by realloc, freed by releaseInputBlock',
+      run: async () => {
+        const guest = await fresh();
+        const abi = raw(guest);
+        const start = { live: abi.liveBlocks(), heap: abi.heapBytes() };
+        const before = stats(guest);
+        equal(guest.callString('echo', 'small'), 'small', 'echo("small")');
+        equal(abi.liveBlocks(), start.live + 1, 'raw live_blocks with the kept block');
+        balanced(guest, before, 'after the call that made the block');
+        for (const len of [100, 1000, 10_000, 65_536, 3]) {
+          sameBytes(guest.callBytes('echo', pattern(len, len)), pattern(len, len), `echo(${len} bytes)`);
+          equal(abi.liveBlocks(), start.live + 1, `raw live_blocks after echo(${len} bytes)`);
+          balanced(guest, before, `after echo(${len} bytes)`);
+        }
+        // Past the 64 KiB limit: a block of its own, freed after the call.
+        sameBytes(guest.callBytes('echo', pattern(65_537, 1)), pattern(65_537, 1), 'echo(64 KiB + 1)');
+        equal(abi.liveBlocks(), start.live + 1, 'raw live_blocks after an input past the limit');
+        balanced(guest, before, 'after an input past the limit');
+        guest.releaseInputBlock();
+        equal(abi.liveBlocks(), start.live, 'raw live_blocks after releaseInputBlock');
+        equal(abi.heapBytes(), start.heap, 'raw heap_bytes after releaseInputBlock');
+        balanced(guest, before, 'after releaseInputBlock');
+      },
+    },
+    {
+      name: 'reuseInputBytes: 0 allocates and frees every input',
+      run: async () => {
+        const guest = await fresh({ reuseInputBytes: 0 });
+        const abi = raw(guest);
+        const start = abi.liveBlocks();
+        equal(guest.callString('echo', 'not kept'), 'not kept', 'echo("not kept")');
+        equal(abi.liveBlocks(), start, 'raw live_blocks after the call');
+      },
+    },
+  ];
+}
+
+/**
+ * callView, with echo: the reader sees the result in place, and the block is freed after it.
+ * @param {Fresh} fresh
+ * @returns {Check}
+ */
+function callViewCheck(fresh) {
+  return {
+    name: 'callView lends the result in place, then frees it, also when the reader throws',
+    run: async () => {
+      const guest = await fresh();
+      const before = stats(guest);
+      const input = pattern(1000, 3);
+      const returned = guest.callView('echo', input, (view) => {
+        ok(view.buffer === guest.memory.buffer, 'the view is of guest memory, not a copy');
+        sameBytes(view, input, 'the view');
+        let refusedCall = false;
+        try {
+          guest.liveBlocks();
+        } catch (error) {
+          refusedCall = error instanceof Error && /callView/.test(error.message);
+        }
+        ok(refusedCall, 'a call into the guest while the view is lent was not refused');
+        return view.length;
+      });
+      equal(returned, 1000, 'what the reader returned');
+      balanced(guest, before, 'after callView');
+      const refused = new Error('reader failed');
+      /** @type {unknown} */
+      let thrown;
+      try {
+        guest.callView('echo', 'abc', () => {
+          throw refused;
+        });
+      } catch (error) {
+        thrown = error;
+      }
+      equal(thrown, refused, "the reader's error");
+      balanced(guest, before, 'after a reader that threw');
     },
   };
 }
@@ -882,6 +977,163 @@ export function hostileChecks() {
 }
 
 /**
+ * What the host library does beyond the example guests, with hand-assembled guests: the
+ * guestmem_NAME export rule, allocation failures midway through a call's inputs, imports and a
+ * browser-style WASI polyfill, reactor initialisation, results lent by callView.
+ * @returns {Check[]}
+ */
+export function libraryChecks() {
+  const allocCalls = { name: 'alloc_calls', params: 0, results: 1, body: [op.globalGet, GLOBALS.allocs] };
+  return [
+    {
+      name: 'guestmem_free and guestmem_realloc are used over free and realloc (wasm32-wasip1 guests)',
+      run: async () => {
+        // The plain free and realloc trap: a host that called them would fail here.
+        const guest = await Guest.instantiate(hostileGuest({ prefixed: ['free', 'realloc'] }));
+        equal(abiExportName(guest.exports, 'free'), 'guestmem_free', 'the export used for free');
+        equal(abiExportName(guest.exports, 'alloc'), 'alloc', 'the export used for alloc');
+        const block = guest.alloc('abc');
+        equal(guest.liveBlocks(), 1, 'live blocks after alloc');
+        guest.free(block.ptr);
+        equal(guest.liveBlocks(), 0, 'live blocks after free');
+        const kept = guest.alloc('x');
+        // This guest's realloc always fails: an alloc error, not the trap of the plain one.
+        throwsGuest(() => guest.realloc(kept, 100), 'alloc', 'realloc through guestmem_realloc');
+        guest.dealloc(kept);
+        // The kept input block grows through guestmem_realloc too.
+        equal(guest.callU32('zero', 'x'), 0, 'zero("x")');
+        throwsGuest(() => guest.callU32('zero', 'y'.repeat(100)), 'alloc', 'growing the input block');
+        equal(guest.liveBlocks(), 0, 'live blocks at the end');
+      },
+    },
+    {
+      name: 'a guest whose ABI exports are all guestmem_NAME is a guest',
+      run: async () => {
+        const names = [...REQUIRED_EXPORTS, 'live_blocks'];
+        const guest = await Guest.instantiate(hostileGuest({ prefixed: names }));
+        for (const name of names) equal(abiExportName(guest.exports, name), `guestmem_${name}`, `the export used for ${name}`);
+        const error = throwsGuest(() => guest.callBytes('fail'), 'error', 'fail() through guestmem_last_error');
+        equal(error.reason, 'nope', 'the reason');
+        equal(guest.callU32('zero', 'input'), 0, 'zero("input")');
+        equal(guest.liveBlocks(), 0, 'live blocks through guestmem_live_blocks');
+      },
+    },
+    {
+      name: "when a later input's alloc fails, the inputs allocated before it are freed",
+      run: async () => {
+        const guest = await Guest.instantiate(hostileGuest({ allocFailsAt: 3, extra: [allocCalls] }), { reuseInputBytes: 0 });
+        const error = throwsGuest(() => guest.callU32('zero', 'first', 'second', 'third'), 'alloc', 'three inputs, the third alloc failing');
+        equal(error.export, 'alloc', 'the export that failed');
+        equal(guest.callU32('alloc_calls'), 3, 'alloc calls');
+        equal(guest.liveBlocks(), 0, 'blocks left live');
+      },
+    },
+    {
+      name: "when the input block's alloc or realloc fails, nothing leaks and the next call works",
+      run: async () => {
+        const guest = await Guest.instantiate(hostileGuest({ allocFailsAt: 1, extra: [allocCalls] }));
+        throwsGuest(() => guest.callU32('zero', 'a', 'b'), 'alloc', 'the first input block alloc');
+        equal(guest.liveBlocks(), 0, 'blocks left live after the failed alloc');
+        equal(guest.callU32('zero', 'a', 'b'), 0, 'the next call');
+        equal(guest.callU32('alloc_calls'), 2, 'alloc calls');
+        equal(guest.callU32('live_blocks'), 1, 'raw live_blocks: the kept block');
+        // This guest's realloc always fails: the old block stays, and stays out of liveBlocks.
+        throwsGuest(() => guest.callU32('zero', new Uint8Array(1000)), 'alloc', 'growing the input block');
+        equal(guest.liveBlocks(), 0, 'blocks left live after the failed realloc');
+        equal(guest.callU32('zero', 'fits'), 0, 'a call that fits the old block');
+        guest.releaseInputBlock();
+        equal(guest.callU32('live_blocks'), 0, 'raw live_blocks after releaseInputBlock');
+      },
+    },
+    {
+      name: 'imports are given to the guest; an import that throws is a trap',
+      run: async () => {
+        const bytes = wasiGuest();
+        const imports = { env: { host_add: (/** @type {number} */ a, /** @type {number} */ b) => a + b } };
+        // No WASI here: the one WASI import is a stub, passed like any other.
+        const guest = await Guest.instantiate(bytes, { imports: { ...imports, wasi_snapshot_preview1: { environ_sizes_get: () => 0 } } });
+        equal(guest.callU32('add_via_host', 40, 2), 42, 'add_via_host(40, 2)');
+        equal(guest.callU32('initialized'), 1, 'initialized(): the host ran _initialize');
+        const refusal = new Error('host says no');
+        const failing = await Guest.instantiate(bytes, {
+          imports: {
+            env: {
+              host_add: () => {
+                throw refusal;
+              },
+            },
+            wasi_snapshot_preview1: { environ_sizes_get: () => 0 },
+          },
+        });
+        const error = throwsGuest(() => failing.callU32('add_via_host', 1, 2), 'trap', 'an import that throws');
+        equal(error.cause, refusal, 'the cause');
+        ok(failing.trapped, 'the guest is dead');
+      },
+    },
+    {
+      name: 'a WASI polyfill of the node:wasi shape (a browser) gives imports, user imports win, initialize runs _initialize',
+      run: async () => {
+        /** @type {WebAssembly.Instance | undefined} */
+        let bound;
+        /** @param {number} count */
+        const environSizes = (count) => (/** @type {number} */ countAt, /** @type {number} */ sizeAt) => {
+          const memory = new DataView(/** @type {WebAssembly.Memory} */ (bound?.exports.memory).buffer);
+          memory.setUint32(countAt, count, true);
+          memory.setUint32(sizeAt, 4 * count, true);
+          return 0;
+        };
+        const polyfill = {
+          wasiImport: { environ_sizes_get: environSizes(3) },
+          /** @param {WebAssembly.Instance} instance */
+          initialize(instance) {
+            bound = instance;
+            /** @type {() => void} */ (instance.exports._initialize)();
+          },
+        };
+        const env = { host_add: (/** @type {number} */ a, /** @type {number} */ b) => a + b };
+        const guest = await Guest.instantiate(wasiGuest(), { wasi: polyfill, imports: { env } });
+        equal(guest.callU32('initialized'), 1, 'initialized()');
+        equal(guest.callU32('env_count'), 3, "env_count() through the polyfill's environ_sizes_get");
+        equal(guest.callU32('add_via_host', 1, 2), 3, 'add_via_host(1, 2)');
+        const overridden = await Guest.instantiate(wasiGuest(), {
+          wasi: polyfill,
+          imports: { env, wasi_snapshot_preview1: { environ_sizes_get: environSizes(7) } },
+        });
+        equal(overridden.callU32('env_count'), 7, 'env_count() with environ_sizes_get from imports');
+      },
+    },
+    {
+      name: 'a reactor without WASI has its _initialize run; a WASI command (_start) is refused',
+      run: async () => {
+        equal((await Guest.instantiate(hostileGuest({ initialize: true }))).callU32('initialized'), 1, 'initialized() with _initialize');
+        equal((await Guest.instantiate(hostileGuest())).callU32('initialized'), 0, 'initialized() without _initialize');
+        const command = hostileGuest({ extra: [{ name: '_start', params: 0, results: 0, body: [op.unreachable] }] });
+        await rejects(
+          () => Guest.instantiate(command),
+          (e) => e instanceof GuestError && e.kind === 'abi' && /_start/.test(e.message),
+          'a module exporting _start',
+        );
+      },
+    },
+    {
+      name: 'callView: a failed call is an Error and the reader is not called; a bad result is freed',
+      run: async () => {
+        const guest = await Guest.instantiate(hostileGuest());
+        let called = false;
+        const read = () => {
+          called = true;
+        };
+        const error = throwsGuest(() => guest.callView('fail', read), 'error', 'callView of fail()');
+        equal(error.reason, 'nope', 'the reason');
+        throwsGuest(() => guest.callView('result_liar', 'input', read), 'bounds', 'callView of result_liar');
+        ok(!called, 'the reader was called');
+        equal(guest.liveBlocks(), 0, 'blocks left live');
+      },
+    },
+  ];
+}
+
+/**
  * Every check, grouped, for a driver that has the guests' bytes.
  * @param {Record<string, Uint8Array>} modules guest name -> module bytes, for every key of GUESTS
  * @returns {{ suite: string, checks: Check[] }[]}
@@ -891,5 +1143,6 @@ export function allChecks(modules) {
     ...Object.keys(GUESTS).map((name) => ({ suite: name, checks: guestChecks(name, modules[name]) })),
     { suite: 'loading', checks: sourceChecks(modules.echo) },
     { suite: 'hostile guests', checks: hostileChecks() },
+    { suite: 'host library', checks: libraryChecks() },
   ];
 }

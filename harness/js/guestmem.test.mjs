@@ -3,14 +3,17 @@
 //   cargo build --profile guest --target wasm32-unknown-unknown -p minimal
 //   cargo build --profile guest --target wasm32-unknown-unknown -p array_sum -p upper -p replace -p echo
 
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
+import { WASI } from 'node:wasi';
 
 import { Guest } from 'guestmem-host';
-import { guestChecks, hostileChecks, sourceChecks } from './checks.mjs';
+import { guestChecks, hostileChecks, libraryChecks, sourceChecks } from './checks.mjs';
 import { guestDir, guestPath, readGuests } from './guests.mjs';
+import { wasiGuest } from './hostile.mjs';
 
 /** A check that has not settled by then fails, naming itself, rather than stalling the run. */
 const TIMEOUT_MS = 120_000;
@@ -52,6 +55,30 @@ describe('loading', () => {
 
 describe('hostile guests', () => {
   for (const check of hostileChecks()) test(check.name, { timeout: TIMEOUT_MS }, check.run);
+});
+
+describe('host library', () => {
+  for (const check of libraryChecks()) test(check.name, { timeout: TIMEOUT_MS }, check.run);
+});
+
+// Node only: node:wasi, with a reactor assembled by hand (hostile.mjs, wasiGuest).
+describe('WASI (node:wasi)', () => {
+  const env = { host_add: (/** @type {number} */ a, /** @type {number} */ b) => a + b };
+  test('a reactor gets the WASI imports and the user imports, and initialize runs its _initialize', async () => {
+    const wasi = new WASI({ version: 'preview1', env: { FIRST: '1', SECOND: '2' } });
+    const guest = await Guest.instantiate(wasiGuest(), { wasi, imports: { env } });
+    assert.equal(guest.callU32('initialized'), 1, '_initialize ran');
+    assert.equal(guest.callU32('env_count'), 2, 'environ_sizes_get through node:wasi');
+    assert.equal(guest.callU32('add_via_host', 20, 22), 42, 'the user import');
+    assert.equal(guest.liveBlocks(), 0);
+  });
+  test('node:wasi needs initialize: without it, its imports fail (why the host calls it)', async () => {
+    const wasi = new WASI({ version: 'preview1', env: { ONLY: '1' } });
+    const module = await WebAssembly.compile(wasiGuest());
+    const instance = await WebAssembly.instantiate(module, { ...wasi.getImportObject(), env });
+    const guest = new Guest(instance);
+    assert.throws(() => guest.callU32('env_count'), (/** @type {any} */ error) => error.kind === 'trap');
+  });
 });
 
 // example.mjs is the snippet README.md shows: it must run and print what its comments say.

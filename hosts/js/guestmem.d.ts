@@ -56,7 +56,7 @@ export type GuestSource = BufferSource | WebAssembly.Module | Response | Promise
  */
 export type Wasi = {
   initialize(instance: WebAssembly.Instance): unknown;
-  getImportObject?: () => WebAssembly.Imports;
+  getImportObject?: () => object;
   wasiImport?: WebAssembly.ModuleImports;
 };
 

@@ -87,7 +87,7 @@ export class GuestError extends Error {
  * such as @bjorn3/browser_wasi_shim): its imports, and `initialize` for a reactor.
  * @typedef {{
  *   initialize(instance: WebAssembly.Instance): unknown,
- *   getImportObject?: () => WebAssembly.Imports,
+ *   getImportObject?: () => object,
  *   wasiImport?: WebAssembly.ModuleImports,
  * }} Wasi
  */
@@ -482,7 +482,7 @@ export class Guest {
     this.#memoryBytes(ptr, want, `input block alloc(${want})`);
     this.#inputPtr = ptr;
     this.#inputLen = want;
-    this.#inputHeap += heapAfter - heapBefore;
+    this.#inputHeap += (heapAfter ?? 0) - (heapBefore ?? 0);
   }
 
   /**
@@ -819,7 +819,7 @@ function decodeUtf8(bytes, from) {
  * @returns {WebAssembly.Imports}
  */
 function wasiImports(wasi) {
-  if (typeof wasi.getImportObject === 'function') return wasi.getImportObject();
+  if (typeof wasi.getImportObject === 'function') return /** @type {WebAssembly.Imports} */ (wasi.getImportObject());
   if (wasi.wasiImport !== undefined) return { wasi_snapshot_preview1: wasi.wasiImport };
   throw new TypeError('the wasi option has neither getImportObject() nor wasiImport');
 }
