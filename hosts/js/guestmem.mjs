@@ -350,7 +350,7 @@ export class Guest {
       if (this.#reusable(len)) {
         this.#reserveInput(len);
         const ptr = this.#inputPtr;
-        this.#memoryBytes(ptr, len, 'input block').set(bytes, ptr);
+        (this.#memoryBytes(ptr, len) ?? this.#outside('input block', ptr, len)).set(bytes, ptr);
         this.#inputBusy = true;
         try {
           return fn(ptr, len);
@@ -386,7 +386,7 @@ export class Guest {
         if (typeof value === 'number') {
           wasmArgs.push(value);
         } else {
-          this.#memoryBytes(offset, value.byteLength, 'input block').set(value, offset);
+          (this.#memoryBytes(offset, value.byteLength) ?? this.#outside('input block', offset, value.byteLength)).set(value, offset);
           wasmArgs.push(offset, value.byteLength);
           offset += alignUp(value.byteLength);
         }
@@ -445,13 +445,15 @@ export class Guest {
 
   /**
    * An input as bytes; a view of the guest's own memory is copied first, since an alloc that
-   * grows memory would detach it.
+   * grows memory would detach it. The cached view, once current, has the buffer to compare with
+   * (a shared memory's views are never detached, so an older one there needs no copy).
    * @param {Input} input
    */
   #inputBytes(input) {
     const bytes = toBytes(input);
     if (bytes.byteLength > U32_MAX) throw new RangeError(`an input of ${bytes.byteLength} bytes does not fit a u32 length`);
-    return bytes.buffer === this.memory.buffer ? bytes.slice() : bytes;
+    if (this.#bytes.length === 0) this.#bytes = new Uint8Array(this.memory.buffer);
+    return bytes.buffer === this.#bytes.buffer ? bytes.slice() : bytes;
   }
 
   /**
@@ -479,7 +481,7 @@ export class Guest {
     // The old pointer is gone once realloc succeeded: forget it before the bounds check can throw.
     this.#inputPtr = 0;
     this.#inputLen = 0;
-    this.#memoryBytes(ptr, want, `input block alloc(${want})`);
+    this.#memoryBytes(ptr, want) ?? this.#outside(`input block alloc(${want})`, ptr, want);
     this.#inputPtr = ptr;
     this.#inputLen = want;
     this.#inputHeap += (heapAfter ?? 0) - (heapBefore ?? 0);
@@ -632,7 +634,7 @@ export class Guest {
         export: this.#abiNames.alloc,
       });
     }
-    this.#memoryBytes(ptr, len, `alloc(${len})`).set(bytes, ptr);
+    (this.#memoryBytes(ptr, len) ?? this.#outside(`alloc(${len})`, ptr, len)).set(bytes, ptr);
     return Object.freeze({ ptr, len });
   }
 
@@ -667,7 +669,7 @@ export class Guest {
         export: this.#abiNames.realloc,
       });
     }
-    this.#memoryBytes(ptr, newLen >>> 0, `realloc(${hex(block.ptr)}, ${newLen})`);
+    this.#memoryBytes(ptr, newLen >>> 0) ?? this.#outside(`realloc(${hex(block.ptr)}, ${newLen})`, ptr, newLen >>> 0);
     return Object.freeze({ ptr, len: newLen >>> 0 });
   }
 
@@ -714,7 +716,7 @@ export class Guest {
   read(ptr, len) {
     ptr >>>= 0;
     len >>>= 0;
-    return this.#memoryBytes(ptr, len, `read(${hex(ptr)}, ${len})`).slice(ptr, ptr + len);
+    return (this.#memoryBytes(ptr, len) ?? this.#outside(`read(${hex(ptr)}, ${len})`, ptr, len)).slice(ptr, ptr + len);
   }
 
   /**
@@ -729,7 +731,12 @@ export class Guest {
     const len = this.#resultLength(ptr, from);
     const start = ptr + RESULT_PREFIX;
     const bytes = this.#bytes.slice(start, start + len);
-    this.#invoke('dealloc', [ptr, len + RESULT_PREFIX]);
+    this.#checkCallable('dealloc');
+    try {
+      this.#abi.dealloc(ptr, len + RESULT_PREFIX);
+    } catch (error) {
+      throw this.#trapped(this.#abiNames.dealloc, error);
+    }
     return bytes;
   }
 
@@ -743,45 +750,48 @@ export class Guest {
    * @returns {number}
    */
   #resultLength(ptr, from, giveBack = true) {
-    const memory = this.#memoryBytes(ptr, RESULT_PREFIX, `${from} result at ${hex(ptr)}: length prefix`);
+    const memory =
+      this.#memoryBytes(ptr, RESULT_PREFIX) ?? this.#outside(`${from} result at ${hex(ptr)}: length prefix`, ptr, RESULT_PREFIX);
     const len = (memory[ptr] | (memory[ptr + 1] << 8) | (memory[ptr + 2] << 16) | (memory[ptr + 3] << 24)) >>> 0;
-    try {
-      this.#memoryBytes(ptr + RESULT_PREFIX, len, `${from} result at ${hex(ptr)}: ${len} bytes`);
-    } catch (error) {
-      if (giveBack && !this.trapped) {
-        try {
-          this.free(ptr);
-        } catch {
-          // The bounds error is the one that explains what happened.
-        }
+    if (this.#memoryBytes(ptr + RESULT_PREFIX, len) !== undefined) return len;
+    if (giveBack && !this.trapped) {
+      try {
+        this.free(ptr);
+      } catch {
+        // The bounds error is the one that explains what happened.
       }
-      throw error;
     }
-    return len;
+    return this.#outside(`${from} result at ${hex(ptr)}: ${len} bytes`, ptr + RESULT_PREFIX, len);
   }
 
   /**
-   * A view of all of guest memory in which `[ptr, ptr + len)` lies, or a `bounds` error. The view
-   * is cached and replaced when memory grew: growth detaches the old buffer (its view's length
-   * drops to 0), and a shared memory's longer buffer is picked up by the second look. Both are
-   * u32, so the sum is exact in a double and cannot wrap.
+   * A view of all of guest memory in which `[ptr, ptr + len)` lies, or `undefined` when it lies
+   * outside. The view is cached and replaced when memory grew: growth detaches the old buffer
+   * (its view's length drops to 0), and a shared memory's longer buffer is picked up by the
+   * second look. Both are u32, so the sum is exact in a double and cannot wrap.
    * @param {number} ptr
    * @param {number} len
-   * @param {string} what
-   * @returns {Uint8Array}
+   * @returns {Uint8Array | undefined}
    */
-  #memoryBytes(ptr, len, what) {
-    let memory = this.#bytes;
-    if (ptr + len > memory.length) {
-      memory = this.#bytes = new Uint8Array(this.memory.buffer);
-      if (ptr + len > memory.length) {
-        throw new GuestError(
-          `${what}: [${hex(ptr)}, ${hex(ptr + len)}) lies outside guest memory (${memory.length} bytes)`,
-          { kind: 'bounds' },
-        );
-      }
-    }
-    return memory;
+  #memoryBytes(ptr, len) {
+    const memory = this.#bytes;
+    if (ptr + len <= memory.length) return memory;
+    const current = (this.#bytes = new Uint8Array(this.memory.buffer));
+    return ptr + len <= current.length ? current : undefined;
+  }
+
+  /**
+   * The `bounds` error for `[ptr, ptr + len)`; messages are built only here, off the hot path.
+   * @param {string} what
+   * @param {number} ptr
+   * @param {number} len
+   * @returns {never}
+   */
+  #outside(what, ptr, len) {
+    throw new GuestError(
+      `${what}: [${hex(ptr)}, ${hex(ptr + len)}) lies outside guest memory (${this.#bytes.length} bytes)`,
+      { kind: 'bounds' },
+    );
   }
 }
 
