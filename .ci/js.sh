@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The JavaScript host (harness/js): node:test over every example guest, then the same checks and
-# the demo page in headless Chromium. Called by .ci/run after the guests are built.
+# The JavaScript host: the package guestmem-host (hosts/js) and its checks (harness/js, which
+# installs it by file: and imports it as users do). Types, node:test over every example guest,
+# the package's file list, the benchmark in quick mode, then the checks and the demo page in
+# headless Chromium. Called by .ci/run after the guests are built.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -18,11 +20,27 @@ fi
 echo "node $(node --version)"
 (cd harness/js && npm ci --no-audit --no-fund)
 
-# The JSDoc types editors complete from, checked with TypeScript (no emit).
-(cd harness/js && npx --no-install tsc -p .)
+# TypeScript, no emit: the harness's JSDoc against the package's guestmem.d.ts, then the
+# library's own JSDoc, and its hand-written guestmem.d.ts held to it (host-types.check.ts).
+(cd harness/js && npx --no-install tsc -p . && npx --no-install tsc -p tsconfig.host.json)
 
 # Bounded: a hung guest or browser fails the run instead of stalling CI.
 timeout 600 node --test harness/js
+
+# What `npm publish` would ship: the library, its types, README.md and package.json, nothing else.
+expected='README.md guestmem.d.ts guestmem.mjs package.json'
+packed="$(cd hosts/js && npm pack --dry-run --json --ignore-scripts |
+  node -e 'let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () =>
+    console.log(JSON.parse(text)[0].files.map((file) => file.path).sort().join(" ")))')"
+if [[ $packed != "$expected" ]]; then
+  echo "npm pack in hosts/js lists: $packed" >&2
+  echo "expected exactly: $expected" >&2
+  exit 1
+fi
+echo "npm pack: $packed"
+
+# A few seconds: it must run and print the ratios; the goal is enforced by a full run only.
+timeout 120 node harness/js/bench.mjs --quick
 
 chromium="${CHROMIUM:-/usr/bin/chromium}"
 if [[ ! -x $chromium ]]; then

@@ -5,6 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -81,7 +82,15 @@ describe('WASI (node:wasi)', () => {
   });
 });
 
-// example.mjs is the snippet README.md shows: it must run and print what its comments say.
+// example.mjs is the snippet hosts/js/README.md shows: it must be the same code, run, and print
+// what its comments say.
+test('the hosts/js README example is example.mjs', async () => {
+  const readme = await readFile(new URL('../../hosts/js/README.md', import.meta.url), 'utf8');
+  const example = await readFile(new URL('example.mjs', import.meta.url), 'utf8');
+  const shown = /```js\n([^]*?)```/.exec(readme)?.[1];
+  assert.equal(example.split('\n').filter((line) => !line.startsWith('// ')).join('\n'), shown);
+});
+
 test('the README example runs', { skip: process.env.GUESTMEM_GUEST_DIR && 'it reads the default guest directory' }, async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['harness/js/example.mjs'], {
     cwd: fileURLToPath(new URL('../../', import.meta.url)),
