@@ -410,8 +410,8 @@ export class Guest {
    * @returns {number}
    */
   #callWithBlocks(name, fn, values) {
-    /** @type {Block[]} */
-    const blocks = [];
+    /** Pointer and length of each block placed so far, flat. @type {number[]} */
+    const placed = [];
     let failed = false;
     try {
       /** @type {number[]} */
@@ -419,18 +419,27 @@ export class Guest {
       for (const value of values) {
         if (typeof value === 'number') {
           wasmArgs.push(value);
-        } else {
-          const block = this.alloc(value);
-          blocks.push(block);
-          wasmArgs.push(block.ptr, block.len);
+          continue;
         }
+        const len = value.byteLength;
+        const ptr = this.#invoke('alloc', [len]) >>> 0;
+        if (ptr === 0) {
+          throw new GuestError(`alloc(${len}) returned 0: the guest could not grow its memory`, {
+            kind: 'alloc',
+            export: this.#abiNames.alloc,
+          });
+        }
+        // A block outside memory is not kept: freeing it would trap.
+        (this.#memoryBytes(ptr, len) ?? this.#outside(`alloc(${len})`, ptr, len)).set(value, ptr);
+        placed.push(ptr, len);
+        wasmArgs.push(ptr, len);
       }
       return this.#guarded(name, fn, wasmArgs);
     } catch (error) {
       failed = true;
       throw error;
     } finally {
-      this.#freeInputs(blocks, failed);
+      this.#freeInputs(placed, failed);
     }
   }
 
@@ -506,16 +515,16 @@ export class Guest {
    * Frees the inputs of a call. After a trap there is nothing to free: the instance is dropped
    * whole. A failure to free is thrown only when the call itself succeeded, so that it never hides
    * the error that matters.
-   * @param {Block[]} inputs
+   * @param {number[]} placed pointer and length of each block, flat
    * @param {boolean} callFailed
    */
-  #freeInputs(inputs, callFailed) {
+  #freeInputs(placed, callFailed) {
     /** @type {unknown} */
     let firstError;
-    for (const block of inputs) {
+    for (let i = 0; i < placed.length; i += 2) {
       if (this.#trap !== undefined) break;
       try {
-        this.dealloc(block);
+        this.#invoke('dealloc', [placed[i], placed[i + 1]]);
       } catch (error) {
         firstError ??= error;
       }
@@ -550,7 +559,17 @@ export class Guest {
    */
   #guarded(name, fn, args) {
     try {
-      return fn(...args);
+      // The ABI's own arities without a spread, which V8 does not optimise as well.
+      switch (args.length) {
+        case 0:
+          return fn();
+        case 1:
+          return fn(args[0]);
+        case 2:
+          return fn(args[0], args[1]);
+        default:
+          return fn(...args);
+      }
     } catch (error) {
       throw this.#trapped(name, error);
     }
