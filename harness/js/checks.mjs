@@ -1053,6 +1053,11 @@ export function libraryChecks() {
         // No WASI here: the one WASI import is a stub, passed like any other.
         const guest = await Guest.instantiate(bytes, { imports: { ...imports, wasi_snapshot_preview1: { environ_sizes_get: () => 0 } } });
         equal(guest.callU32('add_via_host', 40, 2), 42, 'add_via_host(40, 2)');
+        await rejects(
+          () => Guest.instantiate(bytes, /** @type {any} */ (imports)),
+          (e) => e instanceof TypeError && /env/.test(e.message),
+          'imports passed as the options themselves',
+        );
         equal(guest.callU32('initialized'), 1, 'initialized(): the host ran _initialize');
         const refusal = new Error('host says no');
         const failing = await Guest.instantiate(bytes, {

@@ -108,6 +108,8 @@ export class GuestError extends Error {
  * @typedef {GuestOptions & InstantiateOnlyOptions} InstantiateOptions
  */
 
+const INSTANTIATE_OPTIONS = Object.freeze(['imports', 'wasi', 'reuseInputBytes']);
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
@@ -178,6 +180,11 @@ export class Guest {
    * @returns {Promise<Guest>}
    */
   static async instantiate(source, options = {}) {
+    // Imports were once the second argument: an import module here would be dropped silently.
+    const unknown = Object.keys(options).filter((key) => !INSTANTIATE_OPTIONS.includes(key));
+    if (unknown.length > 0) {
+      throw new TypeError(`unknown options ${unknown.join(', ')}: the guest's imports go in { imports: { ... } }`);
+    }
     const module = await compile(await source);
     const imports = mergeImports(options.wasi === undefined ? {} : wasiImports(options.wasi), options.imports ?? {});
     const instance = await WebAssembly.instantiate(module, imports);
