@@ -91,6 +91,7 @@ export declare class Guest {
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`, through
    * `options.wasi` when given), then checks it is a guestmem guest of ABI version 1.
    * @throws {GuestError} `abi` when it is not (a WASI command, which exports `_start`, is not)
+   * @throws {TypeError} for an option it does not know: imports go in `{ imports }`
    */
   static instantiate(source: GuestSource | PromiseLike<GuestSource>, options?: InstantiateOptions): Promise<Guest>;
 

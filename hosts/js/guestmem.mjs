@@ -178,6 +178,8 @@ export class Guest {
    * @param {GuestSource | PromiseLike<GuestSource>} source
    * @param {InstantiateOptions} [options]
    * @returns {Promise<Guest>}
+   * @throws {GuestError} `abi` when it is not one (a WASI command, which exports `_start`, is not)
+   * @throws {TypeError} for an option it does not know: imports go in `{ imports }`
    */
   static async instantiate(source, options = {}) {
     // Imports were once the second argument: an import module here would be dropped silently.
