@@ -60,7 +60,15 @@ pub unsafe extern "C-unwind" fn dealloc(ptr: *mut u8, len: usize) {
 /// # Safety
 ///
 /// As for [`dealloc`].
-#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
+// wasi-libc defines `free`: on WASI the export is `guestmem_free` (docs/ABI.md, "Exports").
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_os = "wasi")),
+    unsafe(no_mangle)
+)]
+#[cfg_attr(
+    all(target_arch = "wasm32", target_os = "wasi"),
+    unsafe(export_name = "guestmem_free")
+)]
 pub unsafe extern "C-unwind" fn free(ptr: *mut u8) {
     if ptr.is_null() {
         return;
@@ -82,7 +90,15 @@ pub unsafe extern "C-unwind" fn free(ptr: *mut u8) {
 /// # Safety
 ///
 /// As for [`dealloc`]; once this returns non-null, the old `ptr` is no longer a block.
-#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
+// wasi-libc defines `realloc`: on WASI the export is `guestmem_realloc` (docs/ABI.md, "Exports").
+#[cfg_attr(
+    all(target_arch = "wasm32", not(target_os = "wasi")),
+    unsafe(no_mangle)
+)]
+#[cfg_attr(
+    all(target_arch = "wasm32", target_os = "wasi"),
+    unsafe(export_name = "guestmem_realloc")
+)]
 pub unsafe extern "C-unwind" fn realloc(ptr: *mut u8, new_len: usize) -> *mut u8 {
     if ptr.is_null() {
         return alloc(new_len);

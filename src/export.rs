@@ -108,6 +108,7 @@ macro_rules! __export_fn {
         #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
         $vis unsafe extern "C-unwind" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
             fn body $($generics)* ($($arg: $ty),*) -> $ret $body
+            $crate::__enter();
             let $scope = ();
             $($binds)*
             #[allow(unused_imports, reason = "one of the two is used, by the return type")]

@@ -7,7 +7,7 @@
 // `compact` builds keep the calls, and their size.
 
 extern crate alloc;
-#[cfg(test)]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 pub mod abi;
@@ -26,6 +26,8 @@ pub use export::__input;
 #[doc(hidden)]
 pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
+#[doc(hidden)]
+pub use panic::enter as __enter;
 pub use result::ResultBlock;
 
 /// The version of the ABI this crate implements, returned by [`abi::abi_version`].

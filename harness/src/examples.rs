@@ -12,3 +12,5 @@ pub mod echo;
 pub mod replace;
 #[path = "../../examples/upper/src/lib.rs"]
 pub mod upper;
+#[path = "../../examples/word_count/src/lib.rs"]
+pub mod word_count;

@@ -35,6 +35,64 @@ pub const FAULTS: &str = "faults";
 /// (harness/guests/own_allocator), built on its own so that no back end unifies into it.
 pub const OWN_ALLOCATOR: &str = "own_allocator";
 
+/// The wasm target of WASI guests.
+pub const WASI_TARGET: &str = "wasm32-wasip1";
+
+/// A guest built on its own for `target`: the module `NAME.wasm` it is kept as, its package, and
+/// extra cargo arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Variant {
+    /// The module's name in the guest directory (without `.wasm`).
+    pub name: &'static str,
+    /// The package built.
+    pub package: &'static str,
+    /// The target it is built for.
+    pub target: &'static str,
+    /// Extra cargo arguments (features).
+    pub args: &'static [&'static str],
+}
+
+/// Guests as people write them: with `std`, and for wasm32-wasip1 (no_std and std), each built
+/// on its own, since `std` must not unify into the no_std guests.
+pub const VARIANTS: [Variant; 6] = [
+    Variant {
+        name: "word_count",
+        package: "word_count",
+        target: WASM_TARGET,
+        args: &[],
+    },
+    Variant {
+        name: "faults-std",
+        package: FAULTS,
+        target: WASM_TARGET,
+        args: &["--features", "guestmem/std"],
+    },
+    Variant {
+        name: "echo-wasip1",
+        package: "echo",
+        target: WASI_TARGET,
+        args: &[],
+    },
+    Variant {
+        name: "upper-wasip1",
+        package: "upper",
+        target: WASI_TARGET,
+        args: &[],
+    },
+    Variant {
+        name: "word_count-wasip1",
+        package: "word_count",
+        target: WASI_TARGET,
+        args: &[],
+    },
+    Variant {
+        name: "wasi_env-wasip1",
+        package: "wasi_env",
+        target: WASI_TARGET,
+        args: &[],
+    },
+];
+
 /// The allocator back ends, as cargo features of the example crates.
 pub const ALLOCATORS: [&str; 4] = ["talc", "wee_alloc", "lol_alloc", "dlmalloc"];
 
@@ -101,6 +159,11 @@ impl GuestDir {
             .chain([&FAULTS, &OWN_ALLOCATOR])
             .map(|name| self.example_path(name))
             .chain(ALLOCATORS.iter().map(|allocator| self.echo_path(allocator)))
+            .chain(
+                VARIANTS
+                    .iter()
+                    .map(|variant| self.example_path(variant.name)),
+            )
             .collect()
     }
 }
@@ -110,10 +173,12 @@ impl GuestDir {
 pub enum BuildError {
     /// The Rust standard library for the wasm target is not installed.
     #[error(
-        "the {WASM_TARGET} target is not installed (no core library in {libdir}); \
-         install it with `rustup target add {WASM_TARGET}`"
+        "the {target} target is not installed (no core library in {libdir}); \
+         install it with `rustup target add {target}`"
     )]
     MissingTarget {
+        /// The target.
+        target: String,
         /// Where rustc looked for it.
         libdir: String,
     },
@@ -197,19 +262,33 @@ pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
         ])?;
         copy(&built.join("echo.wasm"), &out.echo_path(allocator))?;
     }
+    for variant in VARIANTS {
+        cargo_build_with(
+            "guest",
+            variant.target,
+            ["-p", variant.package].iter().chain(variant.args),
+        )?;
+        let built = target_dir().join(variant.target).join("guest");
+        copy(
+            &built.join(format!("{}.wasm", variant.package)),
+            &out.example_path(variant.name),
+        )?;
+    }
     Ok(())
 }
 
 fn check_wasm_target() -> Result<(), BuildError> {
+    check_target(WASM_TARGET)?;
+    check_target(WASI_TARGET)
+}
+
+fn check_target(target: &str) -> Result<(), BuildError> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let mut command = Command::new(&rustc);
     // From the workspace, so that rustup picks the toolchain of `rust-toolchain.toml`.
-    command.current_dir(workspace_root()).args([
-        "--print",
-        "target-libdir",
-        "--target",
-        WASM_TARGET,
-    ]);
+    command
+        .current_dir(workspace_root())
+        .args(["--print", "target-libdir", "--target", target]);
     let output = command.output().map_err(|source| BuildError::Spawn {
         command: format!("{command:?}"),
         source,
@@ -223,7 +302,10 @@ fn check_wasm_target() -> Result<(), BuildError> {
     if output.status.success() && has_core {
         Ok(())
     } else {
-        Err(BuildError::MissingTarget { libdir })
+        Err(BuildError::MissingTarget {
+            target: target.to_owned(),
+            libdir,
+        })
     }
 }
 
@@ -282,13 +364,14 @@ fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::{
-        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, OWN_ALLOCATOR, WASM_TARGET,
+        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, OWN_ALLOCATOR, VARIANTS, WASM_TARGET,
         check_wasm_target,
     };
 
     #[test]
     fn a_missing_target_names_the_command_that_installs_it() {
         let message = BuildError::MissingTarget {
+            target: WASM_TARGET.to_owned(),
             libdir: "/nowhere".to_owned(),
         }
         .to_string();
@@ -308,9 +391,13 @@ mod tests {
     fn echo_builds_are_named_after_their_allocator() {
         let guests = GuestDir::new("/guests");
         assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
-        // Five examples, the faults and own-allocator guests, and echo once per allocator.
+        // Five examples, the faults and own-allocator guests, echo once per allocator, and the
+        // std and wasip1 builds.
         let expected = guests.expected_files();
-        assert_eq!(expected.len(), EXAMPLES.len() + 2 + ALLOCATORS.len());
+        assert_eq!(
+            expected.len(),
+            EXAMPLES.len() + 2 + ALLOCATORS.len() + VARIANTS.len()
+        );
         assert!(expected.contains(&guests.example_path(FAULTS)));
         assert!(expected.contains(&guests.example_path(OWN_ALLOCATOR)));
     }

@@ -48,8 +48,62 @@ cfg_if::cfg_if! {
         use crate::stats::Counting;
 
         // `Counting` only forwards without the `stats` feature, so one static serves both.
-        #[global_allocator]
+        #[cfg_attr(not(feature = "std"), global_allocator)]
         pub(crate) static HEAP: Counting<backend::Backend> = Counting::new(backend::new());
+
+        /// With `std`, guest code allocates through [`ReportingHeap`]: std aborts on a failed
+        /// allocation without a panic, so the reason is recorded here first. The ABI's own
+        /// `alloc` uses `HEAP`, since it returns 0 without a reason.
+        #[cfg(feature = "std")]
+        #[global_allocator]
+        static REPORTING: ReportingHeap = ReportingHeap;
+
+        /// Forwards to `HEAP` and records why an allocation failed.
+        #[cfg(feature = "std")]
+        struct ReportingHeap;
+
+        #[cfg(feature = "std")]
+        impl ReportingHeap {
+            #[cold]
+            fn failed(size: usize) {
+                crate::error::record_formatted(format_args!(
+                    "guest aborted: memory allocation of {size} bytes failed"
+                ));
+            }
+        }
+
+        // SAFETY: every call is forwarded to `HEAP` with the caller's arguments, so its
+        // guarantees are this one's; recording a reason touches no memory the caller owns.
+        #[cfg(feature = "std")]
+        unsafe impl core::alloc::GlobalAlloc for ReportingHeap {
+            unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
+                // SAFETY: the caller's promise, passed on.
+                let ptr = unsafe { core::alloc::GlobalAlloc::alloc(&HEAP, layout) };
+                if ptr.is_null() {
+                    Self::failed(layout.size());
+                }
+                ptr
+            }
+
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
+                // SAFETY: the caller's promise, passed on.
+                unsafe { core::alloc::GlobalAlloc::dealloc(&HEAP, ptr, layout) }
+            }
+
+            unsafe fn realloc(
+                &self,
+                ptr: *mut u8,
+                layout: core::alloc::Layout,
+                new_size: usize,
+            ) -> *mut u8 {
+                // SAFETY: the caller's promise, passed on.
+                let moved = unsafe { core::alloc::GlobalAlloc::realloc(&HEAP, ptr, layout, new_size) };
+                if moved.is_null() {
+                    Self::failed(new_size);
+                }
+                moved
+            }
+        }
 
         /// What the ABI allocates its blocks with: the installed allocator, called directly rather
         /// than through `alloc::alloc`'s shims. A 16-byte `echo` round trip runs 1.06x the calls/s

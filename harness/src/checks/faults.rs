@@ -13,17 +13,30 @@ const MEMORY_LIMIT: usize = 16 << 20;
 /// What `reserve` asks for, past [`MEMORY_LIMIT`].
 const TOO_MUCH: usize = 64 << 20;
 
-/// Runs the check: one row for the `faults` test guest.
+/// The `faults` test guest as no_std code, and built with guestmem's `std` feature, where std's
+/// panic runtime and allocation-failure path replace guestmem's.
+pub const FAULT_GUESTS: [&str; 2] = [FAULTS, "faults-std"];
+
+/// Runs the check: one row per build of the `faults` test guest.
 #[must_use]
-pub fn check(context: &Context) -> Row {
-    let mut findings = Findings::new();
-    let outcome = run(context, &mut findings);
-    findings.finish(outcome);
-    findings.into_row("faults", FAULTS)
+pub fn check_all(context: &Context) -> Vec<Row> {
+    FAULT_GUESTS
+        .iter()
+        .map(|name| check(context, name))
+        .collect()
 }
 
-fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
-    let module = context.example(FAULTS)?;
+/// Runs the check on the build of the `faults` guest named `name`.
+#[must_use]
+pub fn check(context: &Context, name: &str) -> Row {
+    let mut findings = Findings::new();
+    let outcome = run(context, name, &mut findings);
+    findings.finish(outcome);
+    findings.into_row("faults", name)
+}
+
+fn run(context: &Context, name: &str, findings: &mut Findings) -> Result<(), HostError> {
+    let module = context.example(name)?;
 
     let mut guest = module.instantiate()?;
     let panicked = guest.call_u32("panic_with", &[b"boom"]);

@@ -177,7 +177,7 @@ pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     };
     add(conformance::check_all(context));
     add(vec![examples::check(context)]);
-    add(vec![faults::check(context)]);
+    add(faults::check_all(context));
     add(leaks::check(context));
     add(vec![growth::check(context)]);
     add(high::check_all(context));
@@ -238,6 +238,20 @@ pub fn sample_call(exports: impl Fn(&str) -> bool) -> Option<SampleCall> {
             "array_sum",
             &[&[1, 2, 3, 250]],
             Expected::Integer(256),
+        ))
+    } else if exports("word_count") {
+        Some(call(
+            "word_count",
+            &[b"b a b"],
+            Expected::Bytes(b"a: 1\nb: 2\n".to_vec()),
+        ))
+    } else if exports("greet") {
+        // The greeting is the WASI environment the harness gives every guest.
+        let greeting = format!("{}, guestmem!", crate::guest::WASI_ENV[0].1);
+        Some(call(
+            "greet",
+            &[b"guestmem"],
+            Expected::Bytes(greeting.into_bytes()),
         ))
     } else {
         None

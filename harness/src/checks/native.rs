@@ -18,7 +18,7 @@ use guestmem::stats;
 
 use crate::checks::Scale;
 use crate::checks::leaks::{Xorshift, expected, input};
-use crate::examples::{array_sum, echo, replace, upper};
+use crate::examples::{array_sum, echo, replace, upper, word_count};
 use crate::report::{Findings, Row};
 
 /// Lengths allocated, resized and freed in every round.
@@ -253,6 +253,12 @@ fn examples(random: &mut Xorshift, findings: &mut Findings) -> Result<(), String
             },
         );
     }
+
+    // The std guest: std's collections and formatting over guestmem's blocks.
+    let counted = call_result(word_count::word_count, b"b a b")?;
+    findings.expect(counted.as_deref() == Some(b"a: 1\nb: 2\n"), || {
+        format!("native word_count returned {counted:?}")
+    });
 
     let numbers = put(&[1, 2, 3, 4, 5])?;
     // SAFETY: five initialised bytes, live for the call.
