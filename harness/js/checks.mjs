@@ -16,9 +16,9 @@ import { BOOM_AT, GLOBALS, hostileGuest, i32, op, wasiGuest, withMemoryMax } fro
 /**
  * The example guests, as built by `cargo build --profile guest --target wasm32-unknown-unknown`,
  * and what each is expected to export and answer. `sample` is one call with its answer, used by
- * the ownership and round-trip checks; `compact` marks a guest built with guestmem's `compact`
- * feature.
- * @type {Readonly<Record<string, { stats: boolean, compact?: boolean, sample?: { args: (string | number[])[], returns: 'u32' | 'string', answer: number | string } }>>}
+ * the ownership and round-trip checks (of the export named after the guest, or `export`);
+ * `compact` marks a guest built with guestmem's `compact` feature.
+ * @type {Readonly<Record<string, { stats: boolean, compact?: boolean, sample?: { export?: string, args: (string | number[])[], returns: 'u32' | 'string', answer: number | string } }>>}
  */
 export const GUESTS = Object.freeze({
   array_sum: { stats: true, sample: { args: [[1, 2, 3, 4, 5]], returns: 'u32', answer: 15 } },
@@ -27,7 +27,29 @@ export const GUESTS = Object.freeze({
   echo: { stats: true, sample: { args: ['echo, echo'], returns: 'string', answer: 'echo, echo' } },
   // `compact`: fixed trap messages, which name neither the export nor the pointer.
   minimal: { stats: false, compact: true },
+  // A guest that uses std (guestmem's `std` feature); see VARIANTS.
+  word_count: { stats: true, sample: { args: ['b a b'], returns: 'string', answer: 'a: 1\nb: 2\n' } },
+  // wasm32-wasip1 only: greets with GUESTMEM_GREETING, which WASI_ENV sets.
+  wasi_env: { stats: true, sample: { export: 'greet', args: ['guestmem'], returns: 'string', answer: 'hello from the host, guestmem!' } },
 });
+
+/** The guests every allocator back end's build has, in GUEST_DIR. */
+export const EXAMPLES = Object.freeze(['array_sum', 'upper', 'replace', 'echo', 'minimal']);
+
+/**
+ * Guests as people write them, as the Rust harness builds them into target/guests: the module
+ * file's name, and the key of GUESTS it is checked as. The `-wasip1` builds need WASI.
+ */
+export const VARIANTS = Object.freeze({
+  word_count: 'word_count',
+  'word_count-wasip1': 'word_count',
+  'echo-wasip1': 'echo',
+  'upper-wasip1': 'upper',
+  'wasi_env-wasip1': 'wasi_env',
+});
+
+/** The environment the WASI guests get (the Rust harness gives the same). */
+export const WASI_ENV = Object.freeze({ GUESTMEM_GREETING: 'hello from the host' });
 
 /** Where a driver finds a guest, relative to the workspace root. */
 export const GUEST_DIR = 'target/wasm32-unknown-unknown/guest';
@@ -171,14 +193,15 @@ function lcg(seed) {
  * A function that instantiates the module afresh for each call: after a trap, a check moves on
  * to a new instance, as docs/ABI.md asks of a host.
  * @param {BufferSource | WebAssembly.Module} bytes
+ * @param {() => import('guestmem-host').InstantiateOptions} [base] options every instance gets (WASI)
  * @returns {Fresh}
  */
-function instances(bytes) {
+function instances(bytes, base = () => ({})) {
   /** @type {Promise<WebAssembly.Module> | undefined} */
   let module;
   return async (options) => {
     module ??= bytes instanceof WebAssembly.Module ? Promise.resolve(bytes) : WebAssembly.compile(bytes);
-    return Guest.instantiate(await module, options);
+    return Guest.instantiate(await module, { ...base(), ...options });
   };
 }
 
@@ -188,9 +211,10 @@ function instances(bytes) {
  * @param {string} name a key of GUESTS
  * @param {Uint8Array} bytes the guest's module
  * @param {() => Promise<Guest>} fresh
+ * @param {() => import('guestmem-host').InstantiateOptions} base options every instance gets
  * @returns {Check[]}
  */
-function conformanceChecks(name, bytes, fresh) {
+function conformanceChecks(name, bytes, fresh, base) {
   const expected = GUESTS[name];
   /** @type {[string, (guest: Guest) => void][]} */
   const sameInstance = [
@@ -436,7 +460,7 @@ function conformanceChecks(name, bytes, fresh) {
     run: async () => {
       // The same guest, with a memory maximum two pages past its initial size.
       const limited = withMemoryMax(bytes, 2);
-      const guest = await Guest.instantiate(limited.bytes);
+      const guest = await Guest.instantiate(limited.bytes, base());
       const abi = raw(guest);
       const limit = limited.maxPages * PAGE;
       const kept = guest.alloc(pattern(100, 9));
@@ -612,6 +636,20 @@ const exampleChecks = {
     callViewCheck(fresh),
   ],
   minimal: () => [],
+  word_count: (fresh) => [
+    {
+      name: "a std guest's panic traps with its message and location (guestmem's panic hook)",
+      run: async () => {
+        const guest = await fresh();
+        const error = throwsGuest(() => guest.callString('longest_word', '   '), 'trap', 'longest_word of no words');
+        ok(
+          /^guest panicked at .*lib\.rs:\d+:\d+: no words in the text$/.test(error.reason ?? ''),
+          `the reason ${JSON.stringify(error.reason)}`,
+        );
+      },
+    },
+  ],
+  wasi_env: () => [],
 };
 
 /**
@@ -759,13 +797,14 @@ function callViewCheck(fresh) {
 
 /**
  * Checks shared by the examples that take inputs: the ownership rule and round trips.
- * @param {string} name
+ * @param {string} guestName a key of GUESTS
  * @param {() => Promise<Guest>} fresh
  * @returns {Check[]}
  */
-function sampleChecks(name, fresh) {
-  const sample = GUESTS[name].sample;
+function sampleChecks(guestName, fresh) {
+  const sample = GUESTS[guestName].sample;
   if (sample === undefined) return [];
+  const name = sample.export ?? guestName;
   const inputs = sample.args.map((arg) => (typeof arg === 'string' ? new TextEncoder().encode(arg) : Uint8Array.from(arg)));
   /** @param {Guest} guest */
   const call = (guest) =>
@@ -810,12 +849,14 @@ function sampleChecks(name, fresh) {
  * Every check of one guest: ABI conformance, then its example checks.
  * @param {string} name a key of GUESTS
  * @param {Uint8Array} bytes the guest's module
+ * @param {() => import('guestmem-host').InstantiateOptions} [base] options every instance gets, such as
+ *   a new WASI for a wasm32-wasip1 guest
  * @returns {Check[]}
  */
-export function guestChecks(name, bytes) {
+export function guestChecks(name, bytes, base = () => ({})) {
   if (!(name in GUESTS)) throw new Error(`unknown guest ${name}`);
-  const fresh = instances(bytes);
-  return [...conformanceChecks(name, bytes, fresh), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
+  const fresh = instances(bytes, base);
+  return [...conformanceChecks(name, bytes, fresh, base), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
 }
 
 // ---- loading -------------------------------------------------------------------------------------
@@ -1140,12 +1181,12 @@ export function libraryChecks() {
 
 /**
  * Every check, grouped, for a driver that has the guests' bytes.
- * @param {Record<string, Uint8Array>} modules guest name -> module bytes, for every key of GUESTS
+ * @param {Record<string, Uint8Array>} modules guest name -> module bytes, for every name of EXAMPLES
  * @returns {{ suite: string, checks: Check[] }[]}
  */
 export function allChecks(modules) {
   return [
-    ...Object.keys(GUESTS).map((name) => ({ suite: name, checks: guestChecks(name, modules[name]) })),
+    ...EXAMPLES.map((name) => ({ suite: name, checks: guestChecks(name, modules[name]) })),
     { suite: 'loading', checks: sourceChecks(modules.echo) },
     { suite: 'hostile guests', checks: hostileChecks() },
     { suite: 'host library', checks: libraryChecks() },

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { GUEST_DIR, GUESTS } from './checks.mjs';
+import { EXAMPLES, GUEST_DIR } from './checks.mjs';
 
 const workspace = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,14 +21,14 @@ export const guestDir = resolve(workspace, process.env.GUESTMEM_GUEST_DIR ?? GUE
 export const guestPath = (name) => resolve(guestDir, `${name}.wasm`);
 
 /**
- * Every guest of GUESTS, read from {@link guestDir}; a guest that is not there is an Error that
+ * Every guest of EXAMPLES, read from {@link guestDir}; a guest that is not there is an Error that
  * says how to build it.
  * @returns {Promise<Record<string, Uint8Array | Error>>}
  */
 export async function readGuests() {
   /** @type {Record<string, Uint8Array | Error>} */
   const modules = {};
-  for (const name of Object.keys(GUESTS)) {
+  for (const name of EXAMPLES) {
     try {
       modules[name] = await readFile(guestPath(name));
     } catch (error) {

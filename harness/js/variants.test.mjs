@@ -1,0 +1,38 @@
+// Guests as people write them, under the JavaScript host: the std guest and the wasm32-wasip1
+// builds (no_std and std), as the Rust harness builds them into target/guests, through the same
+// conformance and example checks as the other guests. WASI guests get node:wasi, a new one per
+// instance (a WASI object initialises one instance only).
+//
+//   cargo run -p harness   # builds target/guests, then: node --test harness/js
+
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { WASI } from 'node:wasi';
+
+import { VARIANTS, WASI_ENV, guestChecks } from './checks.mjs';
+
+const TIMEOUT_MS = 120_000;
+const workspace = fileURLToPath(new URL('../../', import.meta.url));
+const dir = resolve(workspace, process.env.GUESTMEM_VARIANT_DIR ?? 'target/guests');
+
+/** @returns {import('guestmem-host').InstantiateOptions} */
+const withWasi = () => ({ wasi: new WASI({ version: 'preview1', env: { ...WASI_ENV } }) });
+
+for (const [file, name] of Object.entries(VARIANTS)) {
+  describe(file, async () => {
+    const path = resolve(dir, `${file}.wasm`);
+    let bytes;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      test('the guest is built', () => {
+        throw new Error(`${path}: ${/** @type {Error} */ (error).message}; build it with cargo run -p harness`);
+      });
+      return;
+    }
+    const base = file.endsWith('-wasip1') ? withWasi : () => ({});
+    for (const check of guestChecks(name, bytes, base)) test(check.name, { timeout: TIMEOUT_MS }, check.run);
+  });
+}
