@@ -1,58 +1,41 @@
 #!/usr/bin/env bash
-# Builds every example guest for wasm32 with each allocator back end, keeps a copy of each in
-# target/guests/BACKEND/, prints each module's size, then the sizes of the std and wasm32-wasip1
-# builds, and compares minimal.wasm with its budget.
-# Each example is built on its own, since cargo unifies features across packages built together.
-# Ends with the default (talc) builds in target/wasm32-unknown-unknown/guest.
+# Builds every guest of harness/guests.tsv into target/guests (the harness reads the table),
+# prints the module sizes (each example with each allocator back end, then the std and
+# wasm32-wasip1 builds), and compares minimal.wasm with its budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-examples=(array_sum upper replace echo minimal)
-backends=(wee_alloc lol_alloc dlmalloc talc)
-out=target/wasm32-unknown-unknown/guest
 # GUESTMEM_MINIMAL_BUDGET lowers or raises it, e.g. to see the check fail.
 minimal_budget=${GUESTMEM_MINIMAL_BUDGET:-2300}
+guests=target/guests
+table=harness/guests.tsv
+
+cargo run --quiet -p harness -- guests > /dev/null
+size() { stat -c %s "$guests/$1.wasm"; }
+
+# The back ends are the examples' cargo features; the examples, the modules built with talc.
+backends=(wee_alloc lol_alloc dlmalloc talc)
+mapfile -t examples < <(awk -F'\t' '!/^#/ && $1 ~ /-talc$/ { sub(/-talc$/, "", $1); print $1 }' "$table")
 
 printf '%-10s' "bytes"; printf ' %10s' "${backends[@]}"; echo
-declare -A size
-for backend in "${backends[@]}"; do
-  for example in "${examples[@]}"; do
-    cargo build --quiet --profile guest --target wasm32-unknown-unknown -p "$example" \
-      --no-default-features --features "$backend"
-    mkdir -p "target/guests/$backend"
-    cp "$out/$example.wasm" "target/guests/$backend/"
-    size[$example,$backend]=$(stat -c %s "$out/$example.wasm")
-  done
-done
 for example in "${examples[@]}"; do
   printf '%-10s' "$example"
-  for backend in "${backends[@]}"; do printf ' %10s' "${size[$example,$backend]}"; done
+  for backend in "${backends[@]}"; do printf ' %10s' "$(size "$example-$backend")"; done
   echo
 done
 
-# Guests as people write them: word_count uses std; on wasm32-wasip1, the no_std examples too.
-# Each is built on its own (with talc), since `std` must not unify into the no_std guests.
+# Guests as people write them: word_count uses std; on wasm32-wasip1, every example (talc).
 echo
 printf '%-10s %22s %14s\n' "bytes" "wasm32-unknown-unknown" "wasm32-wasip1"
-for example in array_sum upper replace echo minimal word_count wasi_env; do
-  printf '%-10s' "$example"
-  for target in wasm32-unknown-unknown wasm32-wasip1; do
-    if [ "$example" = wasi_env ] && [ "$target" = wasm32-unknown-unknown ]; then
-      printf ' %22s' "(WASI only)"
-      continue
-    fi
-    cargo build --quiet --profile guest --target "$target" -p "$example"
-    width=22; [ "$target" = wasm32-wasip1 ] && width=14
-    printf " %${width}s" "$(stat -c %s "target/$target/guest/$example.wasm")"
-  done
-  echo
+for example in "${examples[@]}" word_count wasi_env; do
+  native=$example-talc
+  [ "$example" = word_count ] && native=word_count
+  if [ -f "$guests/$native.wasm" ] && [ "$example" != wasi_env ]; then native=$(size "$native"); else native="(WASI only)"; fi
+  printf '%-10s %22s %14s\n' "$example" "$native" "$(size "$example-wasip1")"
 done
-# (Each example's default feature is talc: the wasm32-unknown-unknown builds left in place are
-# still the talc builds this script promises.)
 
-minimal=${size[minimal,talc]}
-cargo build --quiet --profile guest --target wasm32-unknown-unknown -p bare_talc
-bare=$(stat -c %s "$out/bare_talc.wasm")
+minimal=$(size minimal-talc)
+bare=$(size bare_talc)
 echo "minimal.wasm with talc: $minimal bytes (budget $minimal_budget); talc alone with alloc and dealloc (bare_talc.wasm): $bare bytes, so the ABI adds $((minimal - bare))"
 if [ "$minimal" -gt "$minimal_budget" ]; then
   echo "minimal.wasm is $((minimal - minimal_budget)) bytes over its budget of $minimal_budget" >&2

@@ -26,7 +26,7 @@ step "run: build the guests, run every check"
 "$harness"
 
 step "cargo test -p harness (guests from the run above)"
-GUESTMEM_GUESTS="$PWD/target/guests" cargo test -p harness
+GUESTMEM_GUEST_DIR="$PWD/target/guests" cargo test -p harness
 
 step "valgrind: the whole harness must be clean"
 status=0

@@ -1,10 +1,11 @@
 // Where the node drivers find the example guests (Node only; a page fetches them from the server).
 //
-// By default the workspace's target/wasm32-unknown-unknown/guest; GUESTMEM_GUEST_DIR points the
-// tests at another build, for example one made with another allocator back end:
-//   CARGO_TARGET_DIR=/tmp/dl cargo build --profile guest --target wasm32-unknown-unknown \
-//     --no-default-features --features dlmalloc -p echo ...
-//   GUESTMEM_GUEST_DIR=/tmp/dl/wasm32-unknown-unknown/guest node --test harness/js
+// By default the workspace's target/wasm32-unknown-unknown/guest, where `cargo build` puts them;
+// GUESTMEM_GUEST_DIR points the tests at another directory, such as target/guests, where the
+// harness keeps every build of harness/guests.tsv, and GUESTMEM_GUEST_SUFFIX picks the builds
+// with another allocator back end there:
+//   cargo run -p harness -- guests
+//   GUESTMEM_GUEST_DIR=target/guests GUESTMEM_GUEST_SUFFIX=-dlmalloc node --test harness/js
 
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -17,8 +18,11 @@ const workspace = fileURLToPath(new URL('../../', import.meta.url));
 /** The directory holding NAME.wasm for every guest, absolute. */
 export const guestDir = resolve(workspace, process.env.GUESTMEM_GUEST_DIR ?? GUEST_DIR);
 
+/** The suffix of the modules' names in {@link guestDir}, such as `-dlmalloc`. */
+const suffix = process.env.GUESTMEM_GUEST_SUFFIX ?? '';
+
 /** @param {string} name */
-export const guestPath = (name) => resolve(guestDir, `${name}.wasm`);
+export const guestPath = (name) => resolve(guestDir, `${name}${suffix}.wasm`);
 
 /**
  * Every guest of EXAMPLES, read from {@link guestDir}; a guest that is not there is an Error that
@@ -34,7 +38,8 @@ export async function readGuests() {
     } catch (error) {
       modules[name] = new Error(
         `guest ${name} is not in ${guestDir} (${/** @type {Error} */ (error).message}); build it with ` +
-          `cargo build --profile guest --target wasm32-unknown-unknown -p ${name}`,
+          `cargo build --profile guest --target wasm32-unknown-unknown -p ${name}, or every guest with ` +
+          'cargo run -p harness -- guests',
       );
     }
   }

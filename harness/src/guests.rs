@@ -1,10 +1,8 @@
 //! The guest modules under test: where they live and how they are built.
 //!
-//! Guests are the workspace's example crates built for `wasm32-unknown-unknown` with the `guest`
-//! profile. Cargo unifies features across the packages of one build, so the examples that enable
-//! `stats` are built together, `minimal` on its own, and `echo` once per allocator back end; after
-//! each build the modules are copied into one directory (by default `target/guests`) under names
-//! that say how they were built.
+//! How each module is built is one table, `harness/guests.tsv` (package, target, cargo arguments,
+//! and which are built together), which .ci/guests.sh and the JavaScript checks read too. Every
+//! module is copied into one directory (by default `target/guests`) as `MODULE.wasm`.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -17,9 +15,6 @@ use crate::guest::GuestModule;
 
 /// The wasm target guests are built for.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
-
-/// The examples built with the `stats` feature, in one cargo invocation.
-pub const STATS_EXAMPLES: [&str; 4] = ["array_sum", "upper", "replace", "echo"];
 
 /// The example built without `stats`: it has no `live_blocks` or `heap_bytes` export.
 pub const MINIMAL: &str = "minimal";
@@ -38,60 +33,63 @@ pub const OWN_ALLOCATOR: &str = "own_allocator";
 /// The wasm target of WASI guests.
 pub const WASI_TARGET: &str = "wasm32-wasip1";
 
-/// A guest built on its own for `target`: the module `NAME.wasm` it is kept as, its package, and
-/// extra cargo arguments.
-#[derive(Debug, Clone, Copy)]
-pub struct Variant {
-    /// The module's name in the guest directory (without `.wasm`).
-    pub name: &'static str,
+/// Guests as people write them: with `std`, and for wasm32-wasip1 (no_std and std), checked
+/// like the examples.
+pub const VARIANTS: [&str; 5] = [
+    "word_count",
+    "echo-wasip1",
+    "upper-wasip1",
+    "word_count-wasip1",
+    "wasi_env-wasip1",
+];
+
+/// The std build of the `faults` test guest.
+pub const FAULTS_STD: &str = "faults-std";
+
+/// The table of `harness/guests.tsv`.
+const TABLE: &str = include_str!("../guests.tsv");
+
+/// One row of `harness/guests.tsv`: how one module is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recipe {
+    /// The module's name: it is kept as `MODULE.wasm`.
+    pub module: &'static str,
     /// The package built.
     pub package: &'static str,
-    /// The target it is built for.
+    /// The target.
     pub target: &'static str,
-    /// Extra cargo arguments (features).
-    pub args: &'static [&'static str],
+    /// Extra cargo arguments, separated by spaces (empty: none).
+    pub args: &'static str,
+    /// The rows built in one cargo invocation share a group; `None`: built alone.
+    pub group: Option<&'static str>,
 }
 
-/// Guests as people write them: with `std`, and for wasm32-wasip1 (no_std and std), each built
-/// on its own, since `std` must not unify into the no_std guests.
-pub const VARIANTS: [Variant; 6] = [
-    Variant {
-        name: "word_count",
-        package: "word_count",
-        target: WASM_TARGET,
-        args: &[],
-    },
-    Variant {
-        name: "faults-std",
-        package: FAULTS,
-        target: WASM_TARGET,
-        args: &["--features", "guestmem/std"],
-    },
-    Variant {
-        name: "echo-wasip1",
-        package: "echo",
-        target: WASI_TARGET,
-        args: &[],
-    },
-    Variant {
-        name: "upper-wasip1",
-        package: "upper",
-        target: WASI_TARGET,
-        args: &[],
-    },
-    Variant {
-        name: "word_count-wasip1",
-        package: "word_count",
-        target: WASI_TARGET,
-        args: &[],
-    },
-    Variant {
-        name: "wasi_env-wasip1",
-        package: "wasi_env",
-        target: WASI_TARGET,
-        args: &[],
-    },
-];
+/// Every row of `harness/guests.tsv`, in its order.
+///
+/// # Panics
+///
+/// If a row does not have five columns: a unit test reads the table.
+#[must_use]
+pub fn recipes() -> Vec<Recipe> {
+    TABLE
+        .lines()
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(|line| {
+            let columns: Vec<&'static str> = line.split('\t').collect();
+            let &[module, package, target, args, group] = columns.as_slice() else {
+                panic!("harness/guests.tsv: not five columns: {line:?}");
+            };
+            let none = |column: &'static str| (column != "-").then_some(column);
+            Recipe {
+                module,
+                package,
+                target,
+                args: none(args).unwrap_or(""),
+                group: none(group),
+            }
+        })
+        .collect()
+}
 
 /// The allocator back ends, as cargo features of the example crates.
 pub const ALLOCATORS: [&str; 4] = ["talc", "wee_alloc", "lol_alloc", "dlmalloc"];
@@ -151,19 +149,12 @@ impl GuestDir {
         GuestModule::from_file(engine, &self.echo_path(allocator))
     }
 
-    /// Every module this directory should hold, for a quick completeness check.
+    /// Every module this directory should hold: one per row of `harness/guests.tsv`.
     #[must_use]
     pub fn expected_files(&self) -> Vec<PathBuf> {
-        EXAMPLES
+        recipes()
             .iter()
-            .chain([&FAULTS, &OWN_ALLOCATOR])
-            .map(|name| self.example_path(name))
-            .chain(ALLOCATORS.iter().map(|allocator| self.echo_path(allocator)))
-            .chain(
-                VARIANTS
-                    .iter()
-                    .map(|variant| self.example_path(variant.name)),
-            )
+            .map(|recipe| self.example_path(recipe.module))
             .collect()
     }
 }
@@ -224,11 +215,12 @@ pub fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
-/// Builds every guest with cargo and copies the modules into `out`.
+/// Builds every module of `harness/guests.tsv` with cargo, in the table's order, and copies each
+/// into `out`.
 ///
 /// # Errors
 ///
-/// [`BuildError::MissingTarget`] (naming the `rustup` command that fixes it) if the wasm target is
+/// [`BuildError::MissingTarget`] (naming the `rustup` command that fixes it) if a wasm target is
 /// not installed, or the first cargo invocation or copy that fails.
 pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
     check_wasm_target()?;
@@ -237,49 +229,38 @@ pub fn build_all(out: &GuestDir) -> Result<(), BuildError> {
         to: out.dir().to_owned(),
         source,
     })?;
-    let built = target_dir().join(WASM_TARGET).join("guest");
-
-    cargo_build(
-        STATS_EXAMPLES
-            .iter()
-            .chain([&FAULTS])
-            .flat_map(|name| ["-p", name]),
-    )?;
-    for name in STATS_EXAMPLES.iter().chain([&FAULTS]) {
-        copy(&built.join(format!("{name}.wasm")), &out.example_path(name))?;
-    }
-    for name in [MINIMAL, OWN_ALLOCATOR] {
-        cargo_build(["-p", name])?;
-        copy(&built.join(format!("{name}.wasm")), &out.example_path(name))?;
-    }
-    for allocator in ALLOCATORS {
-        cargo_build([
-            "-p",
-            "echo",
-            "--no-default-features",
-            "--features",
-            allocator,
-        ])?;
-        copy(&built.join("echo.wasm"), &out.echo_path(allocator))?;
-    }
-    for variant in VARIANTS {
-        cargo_build_with(
-            "guest",
-            variant.target,
-            ["-p", variant.package].iter().chain(variant.args),
-        )?;
-        let built = target_dir().join(variant.target).join("guest");
-        copy(
-            &built.join(format!("{}.wasm", variant.package)),
-            &out.example_path(variant.name),
-        )?;
+    let recipes = recipes();
+    let mut built_groups = Vec::new();
+    for recipe in &recipes {
+        let batch: Vec<&Recipe> = match recipe.group {
+            Some(group) if built_groups.contains(&group) => continue,
+            Some(group) => {
+                built_groups.push(group);
+                recipes
+                    .iter()
+                    .filter(|other| other.group == Some(group))
+                    .collect()
+            }
+            None => vec![recipe],
+        };
+        let packages = batch.iter().flat_map(|recipe| ["-p", recipe.package]);
+        let args = recipe.args.split_whitespace();
+        cargo_build_with("guest", recipe.target, packages.chain(args))?;
+        for recipe in batch {
+            let built = target_dir().join(recipe.target).join("guest");
+            copy(
+                &built.join(format!("{}.wasm", recipe.package)),
+                &out.example_path(recipe.module),
+            )?;
+        }
     }
     Ok(())
 }
 
 fn check_wasm_target() -> Result<(), BuildError> {
-    check_target(WASM_TARGET)?;
-    check_target(WASI_TARGET)
+    let mut targets: Vec<&str> = recipes().iter().map(|recipe| recipe.target).collect();
+    targets.dedup();
+    targets.into_iter().try_for_each(check_target)
 }
 
 fn check_target(target: &str) -> Result<(), BuildError> {
@@ -307,15 +288,6 @@ fn check_target(target: &str) -> Result<(), BuildError> {
             libdir,
         })
     }
-}
-
-/// `cargo build --quiet --profile guest --target wasm32-unknown-unknown ARGS`, in the workspace.
-fn cargo_build<I, S>(args: I) -> Result<(), BuildError>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    cargo_build_with("guest", WASM_TARGET, args)
 }
 
 /// `cargo build --quiet --profile PROFILE --target TARGET ARGS`, in the workspace: how every guest
@@ -364,8 +336,8 @@ fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
 #[cfg(test)]
 mod tests {
     use super::{
-        ALLOCATORS, BuildError, EXAMPLES, FAULTS, GuestDir, OWN_ALLOCATOR, VARIANTS, WASM_TARGET,
-        check_wasm_target,
+        ALLOCATORS, BuildError, EXAMPLES, FAULTS, FAULTS_STD, GuestDir, OWN_ALLOCATOR, VARIANTS,
+        WASM_TARGET, check_wasm_target, recipes,
     };
 
     #[test]
@@ -388,17 +360,43 @@ mod tests {
     }
 
     #[test]
-    fn echo_builds_are_named_after_their_allocator() {
+    fn the_table_builds_every_guest_the_checks_load() {
         let guests = GuestDir::new("/guests");
-        assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
-        // Five examples, the faults and own-allocator guests, echo once per allocator, and the
-        // std and wasip1 builds.
         let expected = guests.expected_files();
-        assert_eq!(
-            expected.len(),
-            EXAMPLES.len() + 2 + ALLOCATORS.len() + VARIANTS.len()
-        );
-        assert!(expected.contains(&guests.example_path(FAULTS)));
-        assert!(expected.contains(&guests.example_path(OWN_ALLOCATOR)));
+        let names = EXAMPLES
+            .iter()
+            .chain(&VARIANTS)
+            .chain(&[FAULTS, FAULTS_STD, OWN_ALLOCATOR])
+            .map(|name| (*name).to_owned())
+            .chain(
+                ALLOCATORS
+                    .iter()
+                    .map(|allocator| format!("echo-{allocator}")),
+            );
+        for name in names {
+            assert!(
+                expected.contains(&guests.example_path(&name)),
+                "harness/guests.tsv has no row for {name}"
+            );
+        }
+        assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));
+    }
+
+    #[test]
+    fn rows_of_a_group_share_target_and_arguments() {
+        let recipes = recipes();
+        for recipe in &recipes {
+            for other in recipes
+                .iter()
+                .filter(|other| recipe.group.is_some() && other.group == recipe.group)
+            {
+                assert_eq!(
+                    (recipe.target, recipe.args),
+                    (other.target, other.args),
+                    "{recipe:?}"
+                );
+            }
+        }
+        assert!(recipes.iter().any(|recipe| recipe.group.is_some()));
     }
 }

@@ -22,9 +22,11 @@ static HEAP: guestmem::stats::Counting<std::alloc::System> =
 
 const USAGE: &str = "\
 usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
+       harness guests [--guests DIR]
        harness bench [--no-build] [--quick] [--out DIR]   (see `harness bench --help`)
 
   run            build the guests and run every check (the default)
+  guests         build every guest of harness/guests.tsv and print each module's size
   --no-build     use the guests already built in target/guests
   --guests DIR   use the guests in DIR (implies --no-build)
   --plant-leak   after the checks, leak one block through the natively linked echo guest,
@@ -32,6 +34,8 @@ usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
 
 /// What the command line asked for.
 struct Options {
+    /// `harness guests`: build, print the sizes, run no check.
+    only_build: bool,
     build: bool,
     guests: GuestDir,
     plant_leak: bool,
@@ -39,6 +43,7 @@ struct Options {
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
+        only_build: false,
         build: true,
         guests: GuestDir::default_location(),
         plant_leak: false,
@@ -47,6 +52,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "run" if first => {}
+            "guests" if first => options.only_build = true,
             "--no-build" => options.build = false,
             "--guests" => {
                 let dir = args.next().ok_or("--guests needs a directory")?;
@@ -81,7 +87,7 @@ fn main() -> ExitCode {
 }
 
 fn run(options: &Options) -> ExitCode {
-    if options.build
+    if (options.build || options.only_build)
         && let Err(error) = guests::build_all(&options.guests)
     {
         eprintln!("harness: cannot build the guests: {error}");
@@ -89,6 +95,13 @@ fn run(options: &Options) -> ExitCode {
             eprintln!("harness: then run this command again");
         }
         return ExitCode::from(2);
+    }
+    if options.only_build {
+        for file in options.guests.expected_files() {
+            let size = std::fs::metadata(&file).map_or(0, |metadata| metadata.len());
+            println!("{size:>8} {}", file.display());
+        }
+        return ExitCode::SUCCESS;
     }
     let context = match Context::new(options.guests.clone()) {
         Ok(context) => context,

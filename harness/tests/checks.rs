@@ -2,7 +2,7 @@
 //! test per row.
 //!
 //! The guests are built once per test binary into `target/guests`, or taken from the directory
-//! named by `GUESTMEM_GUESTS` (CI sets it after `harness` has built them).
+//! named by `GUESTMEM_GUEST_DIR` (CI sets it after `harness` has built them).
 
 use std::sync::OnceLock;
 
@@ -15,7 +15,7 @@ use harness::{GuestModule, Row};
 fn context() -> &'static Context {
     static CONTEXT: OnceLock<Context> = OnceLock::new();
     CONTEXT.get_or_init(|| {
-        let guests = match std::env::var_os("GUESTMEM_GUESTS") {
+        let guests = match std::env::var_os("GUESTMEM_GUEST_DIR") {
             Some(dir) => GuestDir::new(dir),
             None => {
                 let dir = GuestDir::default_location();

@@ -32,6 +32,8 @@ guestmem::export! {
 
 #[cfg(test)]
 mod tests {
+    use super::word_count;
+
     #[test]
     fn words_are_counted_in_order() {
         let text = "b a b";

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::BenchError;
-use crate::guests::{ALLOCATORS, EXAMPLES, WASM_TARGET, cargo_build_with, target_dir};
+use crate::guests::{ALLOCATORS, EXAMPLES, WASM_TARGET, cargo_build_with, recipes, target_dir};
 
 /// The target the Component Model guest is built for.
 pub const COMPONENT_TARGET: &str = "wasm32-wasip2";
@@ -102,21 +102,24 @@ impl Build {
 pub fn build_all(out: &Path) -> Result<(), BenchError> {
     let built = Build::Guest.dir(WASM_TARGET);
     for allocator in ALLOCATORS {
+        // Each example with this back end, as harness/guests.tsv builds it.
         for example in EXAMPLES {
-            cargo(
-                Build::Guest,
-                WASM_TARGET,
-                &[
-                    "-p",
-                    example,
-                    "--no-default-features",
-                    "--features",
-                    allocator,
-                ],
-            )?;
+            let module = example_file(example, allocator);
+            let recipe = recipes()
+                .into_iter()
+                .find(|recipe| format!("{}.wasm", recipe.module) == module)
+                .ok_or_else(|| BenchError::Build {
+                    command: module.clone(),
+                    problem: "no row in harness/guests.tsv".to_owned(),
+                })?;
+            let mut args = vec!["-p", recipe.package];
+            args.extend(recipe.args.split_whitespace());
+            cargo(Build::Guest, recipe.target, &args)?;
             copy(
-                &built.join(format!("{example}.wasm")),
-                &out.join(example_file(example, allocator)),
+                &Build::Guest
+                    .dir(recipe.target)
+                    .join(format!("{}.wasm", recipe.package)),
+                &out.join(module),
             )?;
         }
         cargo(

@@ -6,7 +6,7 @@
 use crate::HostError;
 use crate::checks::{Context, Expected, sample_call};
 use crate::guest::{Guest, GuestModule, GuestOptions};
-use crate::guests::{ALLOCATORS, EXAMPLES, FAULTS, MINIMAL, OWN_ALLOCATOR, VARIANTS};
+use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR, VARIANTS};
 use crate::report::{Findings, Row};
 
 /// The ABI version this harness checks.
@@ -75,11 +75,9 @@ pub fn check_all(context: &Context) -> Vec<Row> {
         .iter()
         .map(|allocator| (format!("echo-{allocator}"), context.echo(allocator)));
     let own = std::iter::once((OWN_ALLOCATOR.to_owned(), context.example(OWN_ALLOCATOR)));
-    // The std and wasip1 builds, but the std build of the faults guest, which is for `faults`.
     let variants = VARIANTS
         .iter()
-        .filter(|variant| variant.package != FAULTS)
-        .map(|variant| (variant.name.to_owned(), context.example(variant.name)));
+        .map(|name| (name.to_string(), context.example(name)));
     examples
         .chain(allocators)
         .chain(own)

@@ -5,7 +5,7 @@
 use crate::HostError;
 use crate::checks::Context;
 use crate::guest::GuestOptions;
-use crate::guests::FAULTS;
+use crate::guests::{FAULTS, FAULTS_STD};
 use crate::report::{Findings, Row};
 
 /// Memory the guest may have: enough to run, far too little for the allocation asked for.
@@ -15,7 +15,7 @@ const TOO_MUCH: usize = 64 << 20;
 
 /// The `faults` test guest as no_std code, and built with guestmem's `std` feature, where std's
 /// panic runtime and allocation-failure path replace guestmem's.
-pub const FAULT_GUESTS: [&str; 2] = [FAULTS, "faults-std"];
+pub const FAULT_GUESTS: [&str; 2] = [FAULTS, FAULTS_STD];
 
 /// Runs the check: one row per build of the `faults` test guest.
 #[must_use]
