@@ -80,7 +80,7 @@ pub enum BenchError {
     /// A call through the harness's host library failed.
     #[error(transparent)]
     Host(#[from] HostError),
-    /// wasmtime failed outside the harness's host library (the lean loops and components).
+    /// wasmtime failed outside the harness's host library (the hand-written hosts, the components).
     #[error("wasmtime: {0:#}")]
     Wasmtime(#[from] wasmtime::Error),
     /// A guest answered something other than what the benchmark checks for.

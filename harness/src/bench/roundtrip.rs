@@ -150,14 +150,14 @@ fn measure_pass(
     let echo = guests.join(build.file(&example_file("echo", "talc")));
     let component_file = guests.join(build.file(COMPONENT_FILE));
     let mut guestmem = HostEcho::new(engine, &echo)?;
-    let mut owned = Lean::new(
+    let mut owned = HandWrittenHost::new(
         engine,
         &guests.join(build.file(OWNED_FILE)),
         "echo_owned",
         "free",
     )?;
     let mut generic = GuestModule::from_file(engine, &echo)?.instantiate()?;
-    let mut manual = Lean::new(
+    let mut manual = HandWrittenHost::new(
         engine,
         &guests.join(build.file(&manual_file("echo"))),
         "echo",
@@ -239,7 +239,7 @@ fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
 /// A core module called through wasmtime's typed exports by hand, as the articles' hosts do:
 /// `alloc`, an echo, and `free` or `dealloc`. For the articles' convention and the owned-input
 /// sketch, which `guestmem-host` does not speak.
-struct Lean {
+struct HandWrittenHost {
     module: Module,
     store: Store<()>,
     memory: Memory,
@@ -249,7 +249,7 @@ struct Lean {
     dealloc: Option<TypedFunc<(u32, u32), ()>>,
 }
 
-impl Lean {
+impl HandWrittenHost {
     fn new(
         engine: &Engine,
         path: &Path,
@@ -300,7 +300,7 @@ fn print_code_map(module: &Module) {
     }
 }
 
-impl Lean {
+impl HandWrittenHost {
     /// Copies `payload` into a new block; returns its pointer and length.
     fn put(&mut self, payload: &[u8]) -> Result<(u32, u32), BenchError> {
         let len = u32::try_from(payload.len())
@@ -433,7 +433,8 @@ pub fn profile(
             );
         }
         "owned" => {
-            let mut lean = Lean::new(engine, &guests.join(OWNED_FILE), "echo_owned", "free")?;
+            let mut lean =
+                HandWrittenHost::new(engine, &guests.join(OWNED_FILE), "echo_owned", "free")?;
             for _ in 0..calls {
                 black_box(lean.owned(&payload)?);
             }
@@ -445,7 +446,8 @@ pub fn profile(
             }
         }
         "manual" => {
-            let mut lean = Lean::new(engine, &guests.join(manual_file("echo")), "echo", "dealloc")?;
+            let mut lean =
+                HandWrittenHost::new(engine, &guests.join(manual_file("echo")), "echo", "dealloc")?;
             lean.print_code_map();
             for _ in 0..calls {
                 black_box(lean.manual(&payload)?);
