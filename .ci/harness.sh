@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Harness CI (issue 3): every check against every guest through wasmtime, `cargo test -p harness`,
+# Harness CI: every check against every guest through wasmtime, `cargo test -p harness`,
 # and the Valgrind leak check of the whole harness, with its proof: the planted leak must fail it.
 # Called by .ci/run once the wasm32 target is installed. One debug build serves every step.
 set -euo pipefail

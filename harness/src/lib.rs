@@ -1,8 +1,8 @@
 //! Native host for guestmem guests.
 //!
-//! A wasmtime host that follows `docs/ABI.md` ([`Guest`]), the checks of issue 3 written once for
-//! both the `harness` binary and `cargo test -p harness` ([`checks`]), and the native drive of
-//! guestmem and the example guests that Valgrind watches ([`checks::native`]).
+//! A wasmtime host that follows `docs/ABI.md` ([`Guest`]), the checks written once for both the
+//! `harness` binary and `cargo test -p harness` ([`checks`]), and the native drive of guestmem and
+//! the example guests that Valgrind watches ([`checks::native`]).
 
 pub mod bench;
 pub mod checks;

@@ -1,4 +1,4 @@
-//! `harness`: builds the guest modules, runs every check of issue 3 against them and against the
+//! `harness`: builds the guest modules, runs every check against them and against the
 //! natively linked guest code, prints a table, and exits non-zero if any row failed.
 //!
 //! ```text

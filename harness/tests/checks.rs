@@ -1,4 +1,4 @@
-//! The checks of issue 3 under `cargo test`: the same functions the `harness` binary runs, one
+//! The harness's checks under `cargo test`: the same functions the `harness` binary runs, one
 //! test per row.
 //!
 //! The guests are built once per test binary into `target/guests`, or taken from the directory
@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use harness::checks::{
-    Context, allocators, conformance, examples, faults, growth, high, hostile, leaks,
+    Context, above_2gib, allocators, conformance, examples, faults, growth, hostile, leaks,
 };
 use harness::guests::{self, GuestDir};
 use harness::{GuestModule, Row};
@@ -116,7 +116,7 @@ fn large_inputs_and_results_across_memory_growth() {
 
 #[test]
 fn blocks_above_2_gib_work_and_their_misuse_traps() {
-    let rows = high::check_all(context());
+    let rows = above_2gib::check_all(context());
     assert_eq!(rows.len(), guests::ALLOCATORS.len());
     rows.iter().for_each(assert_passed);
 }

@@ -1,4 +1,4 @@
-//! `harness bench`: what guestmem costs and how it compares (issue 4), measured side by side in
+//! `harness bench`: what guestmem costs and how it compares, measured side by side in
 //! one run and reported as ratios, since the machines it runs on are shared and noisy.
 //!
 //! ```text

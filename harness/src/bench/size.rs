@@ -1,4 +1,4 @@
-//! Issue 4, part 1: the size of every example module per allocator back end, next to the same
+//! The size of every example module per allocator back end, next to the same
 //! guest written the articles' way (std and Rust's default allocator), all with the `guest`
 //! profile. Sizes are read from the modules [`super::build`] left in `target/bench/guests`.
 

@@ -1,4 +1,4 @@
-//! Issue 4, part 2: allocator speed inside the guest, under wasmtime. talc's random-actions
+//! Allocator speed inside the guest, under wasmtime. talc's random-actions
 //! workload (sizes 1 to 10,000 bytes, align 8, at least 50 blocks live, 100,000 actions) runs in
 //! the guest, once with allocations and frees only and once with reallocations too, through the
 //! raw `GlobalAlloc` (`workload_raw`) and through guestmem's ABI exports (`workload_abi`), for each
@@ -13,7 +13,7 @@ use super::measure::{self, Plan, Samples, TimedOperation};
 use crate::guest::{Guest, GuestModule};
 use crate::guests::ALLOCATORS;
 
-/// Actions per workload, as issue 4 sets it.
+/// Actions per workload, as in talc's benchmark.
 pub const ACTIONS: u32 = 100_000;
 /// The seed of the guest's random numbers in round 0 (round `r` uses `SEED + r`): in a round
 /// every contender runs the same sequence of actions.

@@ -1,4 +1,4 @@
-//! Check 1: every line of the ABI v1 contract (`docs/ABI.md`) against every example guest, and
+//! Every line of the ABI v1 contract (`docs/ABI.md`) against every example guest, and
 //! against `echo` built with each allocator back end.
 //!
 //! Anything that traps on purpose runs in an instance of its own, which is dropped afterwards.

@@ -1,4 +1,4 @@
-//! Check 2: the example guests compute what their documentation says.
+//! The example guests compute what their documentation says.
 
 use crate::HostError;
 use crate::checks::Context;

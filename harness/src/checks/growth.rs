@@ -1,4 +1,4 @@
-//! Check 4: inputs and results of 64 MiB, across calls that grow linear memory.
+//! Inputs and results of 64 MiB, across calls that grow linear memory.
 //!
 //! The host never keeps a view of guest memory across a call: [`crate::Guest`] takes a new one for
 //! every access, and wasmtime's borrow of the store rejects any other order at compile time. This

@@ -1,4 +1,4 @@
-//! Check 5: a hostile guest (`harness/tests/hostile.wat`) returns out-of-range pointers, lengths
+//! A hostile guest (`harness/tests/hostile.wat`) returns out-of-range pointers, lengths
 //! past the end of memory or near `u32::MAX`, misaligned results, zeros with missing or broken
 //! messages, and traps. Every case must come back as an error, and the host keeps running.
 

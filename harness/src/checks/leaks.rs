@@ -1,4 +1,4 @@
-//! Check 3: no leaks inside linear memory over many `echo` and `upper` round trips of mixed
+//! No leaks inside linear memory over many `echo` and `upper` round trips of mixed
 //! sizes. After a warm-up (a tenth of the rounds), `heap_bytes` and `memory.size` must not move,
 //! and at the end `live_blocks` must be back where it started.
 

@@ -1,15 +1,15 @@
-//! The checks of issue 3, each written once and run by both the `harness` binary and
+//! The harness's checks, each written once and run by both the `harness` binary and
 //! `cargo test -p harness`.
 //!
 //! Every check takes a [`Context`] and returns report rows; a row fails when one of its
 //! expectations does not hold, and an unexpected error fails it too.
 
+pub mod above_2gib;
 pub mod allocators;
 pub mod conformance;
 pub mod examples;
 pub mod faults;
 pub mod growth;
-pub mod high;
 pub mod hostile;
 pub mod leaks;
 pub mod native;
@@ -123,7 +123,7 @@ impl Context {
     }
 }
 
-/// Iteration counts and sizes: the issue's figures, or smaller ones under Valgrind, where every
+/// Iteration counts and sizes: full scale, or smaller under Valgrind, where every
 /// instruction of wasmtime and of the JIT-compiled guest is interpreted.
 #[derive(Debug, Clone, Copy)]
 pub struct Scale {
@@ -140,19 +140,19 @@ impl Scale {
         }
     }
 
-    /// Round trips per guest in the leak check (issue: 100,000).
+    /// Round trips per guest in the leak check (full scale: 100,000).
     #[must_use]
     pub fn leak_round_trips(self) -> u32 {
         if self.valgrind { 2_000 } else { 100_000 }
     }
 
-    /// Size of the inputs and results of the growth check (issue: 64 MiB).
+    /// Size of the inputs and results of the growth check (full scale: 64 MiB).
     #[must_use]
     pub fn growth_bytes(self) -> usize {
         if self.valgrind { 8 << 20 } else { 64 << 20 }
     }
 
-    /// Rounds of the allocator check (issue: 1,000).
+    /// Rounds of the allocator check (full scale: 1,000).
     #[must_use]
     pub fn allocator_rounds(self) -> u32 {
         if self.valgrind { 100 } else { 1_000 }
@@ -165,8 +165,8 @@ impl Scale {
     }
 }
 
-/// Runs every check, in the issue's order, then the native one, calling `progress` with each row
-/// as soon as it is known.
+/// Runs every check through wasmtime, the contract first, then the native one, calling
+/// `progress` with each row as soon as it is known.
 pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     let mut rows = Vec::new();
     let mut add = |new_rows: Vec<Row>| {
@@ -180,7 +180,7 @@ pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     add(faults::check_all(context));
     add(leaks::check(context));
     add(vec![growth::check(context)]);
-    add(high::check_all(context));
+    add(above_2gib::check_all(context));
     add(vec![hostile::check(context)]);
     add(allocators::check(context));
     add(vec![native::check(context.scale)]);

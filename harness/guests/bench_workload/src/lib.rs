@@ -1,7 +1,7 @@
 //! The allocator benchmarks' guest, built once per allocator back end.
 //!
 //! - `workload_raw(actions, seed, with_realloc)` and `workload_abi(...)` run the same random-actions
-//!   workload (talc's benchmark, as issue 4 sets it: sizes 1 to 10,000 bytes, align 8, at least
+//!   workload (talc's benchmark: sizes 1 to 10,000 bytes, align 8, at least
 //!   [`MIN_LIVE`] blocks live), the first through the global allocator (`GlobalAlloc`), the second
 //!   through guestmem's ABI exports (`alloc`, `realloc`, `free`), called as plain functions.
 //! - `leak_rounds(rounds)` repeats wee_alloc issue 106's pattern through the global allocator and

@@ -15,7 +15,7 @@ use crate::guests::ALLOCATORS;
 use crate::report::{Findings, Row};
 
 /// Where the top bit of a u32 address starts.
-const HIGH: u32 = 1 << 31;
+const TWO_GIB: u32 = 1 << 31;
 /// The blocks that fill linear memory.
 const FILLER: u32 = 256 << 20;
 /// At most this many fillers: 10 x 256 MiB reach 2.5 GiB.
@@ -40,13 +40,13 @@ pub fn check_all(context: &Context) -> Vec<Row> {
                     .and_then(|module| run(&module, &mut findings));
                 findings.finish(outcome);
             }
-            findings.into_row("high", format!("echo-{allocator}"))
+            findings.into_row("above-2gib", format!("echo-{allocator}"))
         })
         .collect()
 }
 
 /// A fresh instance filled past 2 GiB, and a live block of [`LEN`] bytes above 2 GiB.
-struct HighBlock {
+struct BlockAbove2Gib {
     guest: Guest,
     fillers: Vec<u32>,
     /// Small blocks that landed below 2 GiB on the way.
@@ -54,13 +54,14 @@ struct HighBlock {
     ptr: u32,
 }
 
-impl HighBlock {
+impl BlockAbove2Gib {
     /// Fills a new instance of `module` past 2 GiB and finds a block above it; `None` (with a
     /// finding) when the allocator never hands one out.
     fn new(module: &GuestModule, findings: &mut Findings) -> Result<Option<Self>, HostError> {
         let mut guest = module.instantiate()?;
         let mut fillers = Vec::new();
-        while guest.memory_size() <= HIGH as usize + FILLER as usize && fillers.len() < MAX_FILLERS
+        while guest.memory_size() <= TWO_GIB as usize + FILLER as usize
+            && fillers.len() < MAX_FILLERS
         {
             let ptr = guest.alloc(FILLER)?;
             if ptr == 0 {
@@ -75,7 +76,7 @@ impl HighBlock {
         let mut low = Vec::new();
         for _ in 0..MAX_PROBES {
             let ptr = guest.alloc(LEN)?;
-            if ptr >= HIGH {
+            if ptr >= TWO_GIB {
                 return Ok(Some(Self {
                     guest,
                     fillers,
@@ -92,7 +93,7 @@ impl HighBlock {
         Ok(None)
     }
 
-    /// Frees every block but the high one.
+    /// Frees every block but the one above 2 GiB.
     fn free_the_rest(&mut self) -> Result<(), HostError> {
         for ptr in self.fillers.drain(..).chain(self.low.drain(..)) {
             self.guest.free(ptr)?;
@@ -103,11 +104,11 @@ impl HighBlock {
 
 fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
     let baseline = module.instantiate()?.live_blocks()?;
-    let Some(mut high) = HighBlock::new(module, findings)? else {
+    let Some(mut above) = BlockAbove2Gib::new(module, findings)? else {
         return Ok(());
     };
-    let ptr = high.ptr;
-    let guest = &mut high.guest;
+    let ptr = above.ptr;
+    let guest = &mut above.guest;
     findings.figure(format!(
         "{} MiB of memory; a block at {ptr:#x}",
         guest.memory_size() >> 20
@@ -135,8 +136,8 @@ fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
         });
         guest.dealloc(grown, 5_000)?;
     }
-    high.free_the_rest()?;
-    let live = high.guest.live_blocks()?;
+    above.free_the_rest()?;
+    let live = above.guest.live_blocks()?;
     findings.expect(live == baseline, || {
         format!("live_blocks {live:?} after freeing everything, {baseline:?} before")
     });
@@ -163,11 +164,11 @@ fn traps(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError>
         }),
     ];
     for (case, misuse) in cases {
-        let Some(mut high) = HighBlock::new(module, findings)? else {
+        let Some(mut above) = BlockAbove2Gib::new(module, findings)? else {
             return Ok(());
         };
-        let ptr = high.ptr;
-        let (bad, function, outcome) = misuse(&mut high.guest, ptr)?;
+        let ptr = above.ptr;
+        let (bad, function, outcome) = misuse(&mut above.guest, ptr)?;
         expect_trap(
             findings,
             Reasons::of(module),
