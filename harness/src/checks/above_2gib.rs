@@ -9,7 +9,8 @@
 
 use crate::HostError;
 use crate::checks::Context;
-use crate::checks::conformance::{Reasons, expect_trap, pattern};
+use crate::checks::common::pattern;
+use crate::checks::conformance::{Reasons, expect_trap};
 use crate::guest::{Guest, GuestModule};
 use crate::guests::ALLOCATORS;
 use crate::report::{Findings, Row};

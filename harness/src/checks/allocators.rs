@@ -1,17 +1,28 @@
-//! Check 6: wee_alloc's leak (its issue 106) against every allocator back end.
+//! wee_alloc's leak (its issue 106) against every allocator back end.
 //!
 //! Through the `alloc`/`free` exports of `echo` built with each back end, every round allocates
-//! two large blocks and frees them in allocation order. An allocator that reuses freed memory stays
-//! at the size the first round needed; wee_alloc keeps growing. talc must stay flat, and wee_alloc
-//! must be seen growing: that is the proof that this check can see a leak.
+//! the issue's two large blocks and frees them in allocation order ([`pages_over_rounds`], which
+//! `harness bench` runs too). An allocator that reuses freed memory stays at the size the first
+//! round needed; wee_alloc keeps growing. talc must stay flat, and wee_alloc must be seen growing:
+//! that is the proof that this check can see a leak.
 
 use crate::HostError;
 use crate::checks::Context;
 use crate::guests::ALLOCATORS;
 use crate::report::{Findings, Row};
 
-/// The two block sizes of a round: larger than a wasm page, and different from each other.
-pub const BLOCKS: [u32; 2] = [100_000, 150_000];
+/// The two block sizes of a round, those of wee_alloc issue 106's repro: larger than a wasm page,
+/// and different from each other.
+pub const BLOCKS: [u32; 2] = [85_196, 80_000];
+
+/// Linear memory in 64 KiB pages after the first round and after the last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pages {
+    /// After one round.
+    pub first: u64,
+    /// After all rounds.
+    pub last: u64,
+}
 
 /// What a back end must show over the rounds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +59,13 @@ pub fn check(context: &Context) -> Vec<Row> {
         .collect()
 }
 
-/// Runs `rounds` rounds and returns the pages after the first round and after the last.
+/// Runs `rounds` rounds of the leak pattern through `guest`'s `alloc` and `free` exports and
+/// returns the pages after the first round and after the last.
 ///
 /// # Errors
 ///
 /// [`HostError::AllocFailed`] if an allocation fails, or a trap.
-pub fn pages_over_rounds(guest: &mut crate::Guest, rounds: u32) -> Result<(u64, u64), HostError> {
+pub fn pages_over_rounds(guest: &mut crate::Guest, rounds: u32) -> Result<Pages, HostError> {
     let mut after_first = 0;
     for round in 0..rounds {
         let mut blocks = [0; 2];
@@ -73,14 +85,20 @@ pub fn pages_over_rounds(guest: &mut crate::Guest, rounds: u32) -> Result<(u64, 
             after_first = guest.memory_pages();
         }
     }
-    Ok((after_first, guest.memory_pages()))
+    Ok(Pages {
+        first: after_first,
+        last: guest.memory_pages(),
+    })
 }
 
 fn run(context: &Context, allocator: &str, findings: &mut Findings) -> Result<(), HostError> {
     let mut guest = context.echo(allocator)?.instantiate()?;
     let rounds = context.scale.allocator_rounds();
     let start = guest.memory_pages();
-    let (after_first, end) = pages_over_rounds(&mut guest, rounds)?;
+    let Pages {
+        first: after_first,
+        last: end,
+    } = pages_over_rounds(&mut guest, rounds)?;
     let grown = end - after_first;
     findings.figure(format!(
         "{rounds} rounds: {start} -> {after_first} pages after round 1, {end} at the end (+{grown})"

@@ -4,6 +4,7 @@
 //! Anything that traps on purpose runs in an instance of its own, which is dropped afterwards.
 
 use crate::HostError;
+use crate::checks::common::pattern;
 use crate::checks::{Context, Expected, sample_call};
 use crate::guest::{Guest, GuestModule, GuestOptions};
 use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR, VARIANTS};
@@ -125,18 +126,6 @@ fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
     allocation_failure_in_guest_code(module, findings)?;
     ownership(module, findings)?;
     Ok(())
-}
-
-/// Deterministic, index-dependent bytes, so that a block overwritten by another shows.
-pub(crate) fn pattern(seed: u32, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|index| {
-            let mixed = (index as u32)
-                .wrapping_mul(31)
-                .wrapping_add(seed.wrapping_mul(97));
-            mixed.to_le_bytes()[0] ^ mixed.to_le_bytes()[1]
-        })
-        .collect()
 }
 
 fn len_of(len: u32) -> usize {

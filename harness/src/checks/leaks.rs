@@ -4,6 +4,7 @@
 
 use crate::HostError;
 use crate::checks::Context;
+use crate::checks::common::{Xorshift, expected, input};
 use crate::guest::{Guest, GuestModule};
 use crate::report::{Findings, Row};
 
@@ -34,70 +35,6 @@ pub fn check_guest(module: &GuestModule, function: &str, rounds: u32) -> Row {
     let outcome = run(module, function, rounds, &mut findings);
     findings.finish(outcome);
     findings.into_row("leaks", module.name())
-}
-
-/// A small deterministic generator (xorshift32): the same sizes on every run.
-#[derive(Debug, Clone)]
-pub struct Xorshift(u32);
-
-impl Xorshift {
-    /// A generator started from `seed` (0 is replaced by 1).
-    #[must_use]
-    pub fn new(seed: u32) -> Self {
-        Self(seed.max(1))
-    }
-
-    /// The next value.
-    pub fn next_u32(&mut self) -> u32 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.0 = x;
-        x
-    }
-
-    /// A value below `bound` (which must not be 0).
-    pub fn below(&mut self, bound: u32) -> u32 {
-        self.next_u32() % bound
-    }
-
-    /// A mixed input length: mostly small, some of a few KiB, a few up to 64 KiB.
-    pub fn mixed_len(&mut self) -> usize {
-        let len = match self.below(100) {
-            0..70 => self.below(65),
-            70..95 => 64 + self.below(4096 - 64),
-            _ => 4096 + self.below(65_536 - 4096),
-        };
-        usize::try_from(len).unwrap_or(0)
-    }
-}
-
-/// Characters for `upper`'s inputs: ASCII, and ones whose upper case is longer or different.
-const TEXT: [char; 12] = ['a', 'z', 'Q', '0', ' ', 'ß', 'é', 'ǆ', 'ﬃ', 'σ', 'ж', '😀'];
-
-/// An input of about `len` bytes for `guest`.
-pub fn input(guest: &str, len: usize, random: &mut Xorshift) -> Vec<u8> {
-    if guest == "upper" {
-        let mut text = String::with_capacity(len + 4);
-        while text.len() < len {
-            text.push(TEXT[random.below(12) as usize]);
-        }
-        text.into_bytes()
-    } else {
-        (0..len)
-            .map(|_| random.next_u32().to_le_bytes()[0])
-            .collect()
-    }
-}
-
-/// What `guest` must return for `input`.
-pub fn expected(guest: &str, input: &[u8]) -> Vec<u8> {
-    if guest == "upper" {
-        String::from_utf8_lossy(input).to_uppercase().into_bytes()
-    } else {
-        input.to_vec()
-    }
 }
 
 /// One round trip: returns `false` (after recording why) if the result was wrong.

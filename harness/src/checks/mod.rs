@@ -6,6 +6,7 @@
 
 pub mod above_2gib;
 pub mod allocators;
+pub mod common;
 pub mod conformance;
 pub mod examples;
 pub mod faults;

@@ -17,7 +17,7 @@ use guestmem::abi;
 use guestmem::stats;
 
 use crate::checks::Scale;
-use crate::checks::leaks::{Xorshift, expected, input};
+use crate::checks::common::{Xorshift, expected, input, pattern};
 use crate::examples::{array_sum, echo, replace, upper, word_count};
 use crate::report::{Findings, Row};
 
@@ -172,12 +172,6 @@ fn expect_trap(call: impl FnOnce()) -> Option<String> {
     })
 }
 
-fn pattern(seed: usize, len: usize) -> Vec<u8> {
-    (0..len)
-        .map(|index| (index.wrapping_mul(7) ^ seed).to_le_bytes()[0])
-        .collect()
-}
-
 fn round(index: u32, random: &mut Xorshift, findings: &mut Findings) -> Result<(), String> {
     blocks(findings)?;
     examples(random, findings)?;
@@ -190,7 +184,7 @@ fn round(index: u32, random: &mut Xorshift, findings: &mut Findings) -> Result<(
 
 fn blocks(findings: &mut Findings) -> Result<(), String> {
     let mut live = Vec::new();
-    for (seed, len) in LENGTHS.into_iter().enumerate() {
+    for (seed, len) in (0..).zip(LENGTHS) {
         let content = pattern(seed, len);
         let ptr = put(&content)?;
         findings.expect(ptr.addr() % 8 == 0, || {
