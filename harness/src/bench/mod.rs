@@ -10,10 +10,17 @@
 //! Four benchmarks, one module each: module sizes ([`size`]), allocator speed inside the guest
 //! ([`workload`]), the host's round trip against the Component Model and the articles'
 //! convention ([`roundtrip`]), and the leak pattern of wee_alloc issue 106 ([`leak`]). The
-//! report ([`report`]) is `target/bench/report.md` and `target/bench/chart.svg`.
+//! report ([`report`]) is `target/bench/report.md` ([`markdown`]: the goals of [`goals`], the
+//! machine of [`machine`], every table) and `target/bench/chart.svg` ([`chart`]). What is measured
+//! and what the figures have shown is in `docs/BENCHMARKS.md`.
 
 pub mod build;
+pub mod chart;
+pub mod format;
+pub mod goals;
 pub mod leak;
+pub mod machine;
+pub mod markdown;
 pub mod measure;
 pub mod report;
 pub mod roundtrip;

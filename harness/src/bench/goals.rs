@@ -1,0 +1,93 @@
+//! The goals the benchmarks are held to (listed in `docs/BENCHMARKS.md`), evaluated on a run's
+//! medians.
+
+use super::format::{bytes, iqr, mode_name, times};
+use super::report::Results;
+use super::roundtrip;
+use super::workload::Route;
+
+/// One of the benchmarks' goals and how the run did.
+#[derive(Debug, Clone)]
+pub struct Goal {
+    /// What was asked.
+    pub goal: String,
+    /// What was measured.
+    pub figure: String,
+    /// Whether it holds (on the median).
+    pub met: bool,
+}
+
+/// Evaluates the goals on the medians.
+#[must_use]
+pub fn evaluate(results: &Results) -> Vec<Goal> {
+    let mut goals = Vec::new();
+    for mode in &results.workload.modes {
+        let name = mode_name(mode.with_realloc);
+        let talc_raw = &mode.get("talc", Route::Raw).samples;
+        let talc_abi = &mode.get("talc", Route::Abi).samples;
+        let cost = talc_abi.ratio_to(talc_raw);
+        goals.push(Goal {
+            goal: format!("workload, {name}: talc through the ABI ≤ 1.15 × raw talc's time"),
+            figure: format!("{} × {}", times(cost), iqr(cost)),
+            met: cost.median <= 1.15,
+        });
+        let dlmalloc_raw = &mode.get("dlmalloc", Route::Raw).samples;
+        let dlmalloc_abi = &mode.get("dlmalloc", Route::Abi).samples;
+        let speedup = dlmalloc_raw.ratio_to(talc_abi);
+        let against_abi = dlmalloc_abi.ratio_to(talc_abi);
+        goals.push(Goal {
+            goal: format!("workload, {name}: talc through the ABI ≥ 1.6 × as fast as dlmalloc"),
+            figure: format!(
+                "{} × raw dlmalloc {}; {} × dlmalloc through the ABI",
+                times(speedup),
+                iqr(speedup),
+                times(against_abi)
+            ),
+            met: speedup.median >= 1.6,
+        });
+    }
+    for roundtrips in [&results.roundtrip, &results.roundtrip_speed] {
+        let build = roundtrips.build.label();
+        for result in &roundtrips.payloads {
+            let speedup =
+                result.samples[roundtrip::COMPONENT].ratio_to(&result.samples[roundtrip::GUESTMEM]);
+            let target = match result.len {
+                16 => 2.5,
+                1024 => 2.0,
+                1_048_576 => 1.0,
+                _ => continue,
+            };
+            goals.push(Goal {
+                goal: format!(
+                    "round trip, {}, {build}: guestmem-host ≥ {target} × the Component Model's calls/s",
+                    bytes(result.len)
+                ),
+                figure: format!("{} × {}", times(speedup), iqr(speedup)),
+                met: speedup.median >= target,
+            });
+            if result.len == 16 {
+                let against = result.samples[roundtrip::MANUAL]
+                    .ratio_to(&result.samples[roundtrip::GUESTMEM]);
+                goals.push(Goal {
+                    goal: format!(
+                        "round trip, 16 B, {build}: guestmem-host ≥ 1 × the articles' convention's calls/s"
+                    ),
+                    figure: format!("{} × {}", times(against), iqr(against)),
+                    met: against.median >= 1.0,
+                });
+            }
+            if result.len == 1 << 20 {
+                let cost = result.samples[roundtrip::GUESTMEM]
+                    .ratio_to(&result.samples[roundtrip::MEMCPY]);
+                goals.push(Goal {
+                    goal: format!(
+                        "round trip, 1 MiB, {build}: guestmem within 4 × three memcpys' time"
+                    ),
+                    figure: format!("{} × {}", times(cost), iqr(cost)),
+                    met: cost.median <= 4.0,
+                });
+            }
+        }
+    }
+    goals
+}
