@@ -9,10 +9,19 @@ use wasmtime::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
 
-/// What the harness keeps in each store: the limits and the WASI state.
+/// What the harness keeps in each store: the limits and, for a guest that imports WASI, its
+/// state (made on the first WASI call: most guests import nothing, and Valgrind runs thousands of
+/// instances).
 pub struct HostState {
     limits: StoreLimits,
-    wasi: WasiP1Ctx,
+    wasi: Option<WasiP1Ctx>,
+}
+
+impl HostState {
+    fn wasi(&mut self) -> &mut WasiP1Ctx {
+        self.wasi
+            .get_or_insert_with(|| WasiCtxBuilder::new().envs(&WASI_ENV).build_p1())
+    }
 }
 
 /// An instance of a guest, in a store holding a [`HostState`].
@@ -87,7 +96,8 @@ impl GuestModule {
         self.instantiate_with(&GuestOptions::default())
     }
 
-    /// A new instance, in a store of its own, with WASI preview 1 as its only imports.
+    /// A new instance, in a store of its own, with WASI preview 1 as its only imports (when it
+    /// imports WASI at all).
     ///
     /// # Errors
     ///
@@ -99,12 +109,18 @@ impl GuestModule {
         }
         let state = HostState {
             limits: limits.build(),
-            wasi: WasiCtxBuilder::new().envs(&WASI_ENV).build_p1(),
+            wasi: None,
         };
         let mut store = Store::new(self.module.engine(), state);
         store.limiter(|state| &mut state.limits);
         let mut linker = Linker::new(self.module.engine());
-        p1::add_to_linker_sync(&mut linker, |state: &mut HostState| &mut state.wasi)?;
+        let imports_wasi = self
+            .module
+            .imports()
+            .any(|import| import.module() == "wasi_snapshot_preview1");
+        if imports_wasi {
+            p1::add_to_linker_sync(&mut linker, HostState::wasi)?;
+        }
         let mut guest = Guest::instantiate(store, &linker, &self.module)?;
         guest.set_result_cap(options.result_cap);
         Ok(guest)

@@ -21,7 +21,7 @@ static HEAP: guestmem::stats::Counting<std::alloc::System> =
     guestmem::stats::Counting::new(std::alloc::System);
 
 const USAGE: &str = "\
-usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
+usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
        harness guests [--guests DIR]
        harness bench [--no-build] [--quick] [--out DIR]   (see `harness bench --help`)
 
@@ -29,6 +29,8 @@ usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
   guests         build every guest of harness/guests.tsv and print each module's size
   --no-build     use the guests already built in target/guests
   --guests DIR   use the guests in DIR (implies --no-build)
+  --only CHECK   run one check: conformance, examples, faults, leaks, growth, above-2gib,
+                 hostile, allocators or native
   --plant-leak   after the checks, leak one block through the natively linked echo guest,
                  so that `valgrind --leak-check=full --error-exitcode=1` must fail";
 
@@ -36,6 +38,8 @@ usage: harness [run] [--no-build] [--guests DIR] [--plant-leak]
 struct Options {
     /// `harness guests`: build, print the sizes, run no check.
     only_build: bool,
+    /// `--only CHECK`: run that check alone.
+    only: Option<String>,
     build: bool,
     guests: GuestDir,
     plant_leak: bool,
@@ -44,6 +48,7 @@ struct Options {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         only_build: false,
+        only: None,
         build: true,
         guests: GuestDir::default_location(),
         plant_leak: false,
@@ -60,6 +65,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                 options.build = false;
             }
             "--plant-leak" => options.plant_leak = true,
+            "--only" => {
+                let check = args.next().ok_or("--only needs a check's name")?;
+                if !checks::names().contains(&check.as_str()) {
+                    return Err(format!("no check named `{check}`"));
+                }
+                options.only = Some(check);
+            }
             "-h" | "--help" | "help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
         }
@@ -123,7 +135,7 @@ fn run(options: &Options) -> ExitCode {
     }
     println!("harness: guests from {}", options.guests.dir().display());
     let started = std::time::Instant::now();
-    let rows = checks::run_all(&context, |row| {
+    let rows = checks::run_only(&context, options.only.as_deref(), |row| {
         let verdict = if row.passed() { "pass" } else { "FAIL" };
         let seconds = started.elapsed().as_secs();
         eprintln!(

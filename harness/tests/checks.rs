@@ -135,12 +135,13 @@ fn talc_stays_flat_and_wee_alloc_leaks() {
 
 #[test]
 fn conformance_covers_every_guest() {
-    // Every example and every allocator build of echo gets a conformance row.
+    // Every example, every allocator build of echo, the own-allocator guest, and the std and
+    // wasm32-wasip1 builds get a conformance row.
     let context = context();
     let conformance_rows = conformance::check_all(context);
     assert_eq!(
         conformance_rows.len(),
-        guests::EXAMPLES.len() + guests::ALLOCATORS.len() + 1
+        guests::EXAMPLES.len() + guests::ALLOCATORS.len() + 1 + guests::VARIANTS.len()
     );
     let names: Vec<&str> = conformance_rows
         .iter()

@@ -168,23 +168,45 @@ impl Scale {
 
 /// Runs every check through wasmtime, the contract first, then the native one, calling
 /// `progress` with each row as soon as it is known.
-pub fn run_all(context: &Context, mut progress: impl FnMut(&Row)) -> Vec<Row> {
+pub fn run_all(context: &Context, progress: impl FnMut(&Row)) -> Vec<Row> {
+    run_only(context, None, progress)
+}
+
+/// A check: its name and what runs it.
+type Check = (&'static str, fn(&Context) -> Vec<Row>);
+
+/// Every check, in the order they run.
+const CHECKS: [Check; 9] = [
+    ("conformance", conformance::check_all),
+    ("examples", |context| vec![examples::check(context)]),
+    ("faults", faults::check_all),
+    ("leaks", leaks::check),
+    ("growth", |context| vec![growth::check(context)]),
+    ("above-2gib", above_2gib::check_all),
+    ("hostile", |context| vec![hostile::check(context)]),
+    ("allocators", allocators::check),
+    ("native", |context| vec![native::check(context.scale)]),
+];
+
+/// The names of the checks, for `--only`.
+#[must_use]
+pub fn names() -> Vec<&'static str> {
+    CHECKS.iter().map(|(name, _)| *name).collect()
+}
+
+/// Runs the check named `only` (every check if `None`), calling `progress` after each row.
+#[must_use]
+pub fn run_only(context: &Context, only: Option<&str>, mut progress: impl FnMut(&Row)) -> Vec<Row> {
     let mut rows = Vec::new();
-    let mut add = |new_rows: Vec<Row>| {
-        for row in new_rows {
+    for (name, check) in CHECKS {
+        if only.is_some_and(|only| only != name) {
+            continue;
+        }
+        for row in check(context) {
             progress(&row);
             rows.push(row);
         }
-    };
-    add(conformance::check_all(context));
-    add(vec![examples::check(context)]);
-    add(faults::check_all(context));
-    add(leaks::check(context));
-    add(vec![growth::check(context)]);
-    add(above_2gib::check_all(context));
-    add(vec![hostile::check(context)]);
-    add(allocators::check(context));
-    add(vec![native::check(context.scale)]);
+    }
     rows
 }
 
