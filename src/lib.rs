@@ -21,6 +21,13 @@ mod panic;
 mod result;
 pub mod stats;
 
+// A no_std guest on WASI still needs the C library's `memcmp`, `memcpy` and friends: the wasi
+// targets' compiler-builtins leave them to it, and without it they become `env` imports that no
+// host provides. Only the members used are linked; std links it anyway.
+#[cfg(all(target_arch = "wasm32", target_os = "wasi", not(feature = "std")))]
+#[link(name = "c")]
+unsafe extern "C" {}
+
 #[doc(hidden)]
 pub use export::__input;
 #[doc(hidden)]

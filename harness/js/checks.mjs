@@ -42,6 +42,8 @@ export const EXAMPLES = Object.freeze(['array_sum', 'upper', 'replace', 'echo', 
  */
 export const VARIANTS = Object.freeze({
   word_count: 'word_count',
+  'array_sum-wasip1': 'array_sum',
+  'replace-wasip1': 'replace',
   'word_count-wasip1': 'word_count',
   'echo-wasip1': 'echo',
   'upper-wasip1': 'upper',

@@ -35,8 +35,10 @@ pub const WASI_TARGET: &str = "wasm32-wasip1";
 
 /// Guests as people write them: with `std`, and for wasm32-wasip1 (no_std and std), checked
 /// like the examples.
-pub const VARIANTS: [&str; 5] = [
+pub const VARIANTS: [&str; 7] = [
     "word_count",
+    "array_sum-wasip1",
+    "replace-wasip1",
     "echo-wasip1",
     "upper-wasip1",
     "word_count-wasip1",
