@@ -1,0 +1,7 @@
+"""``python -m guestmem describe FILE.wasm``."""
+
+import sys
+
+from .describe import main
+
+sys.exit(main())
