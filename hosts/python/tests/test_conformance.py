@@ -70,7 +70,7 @@ def test_stats_exports(module: GuestModule) -> None:
 def test_alignment_and_overlap(module: GuestModule) -> None:
     guest = module.instantiate()
     baseline = guest.live_blocks()
-    blocks = []
+    blocks: list[tuple[int, int, int]] = []
     for seed, length in enumerate(LENGTHS + LENGTHS[::-1]):
         ptr = guest.alloc(length)
         assert ptr != 0, f"alloc({length}) returned 0 with memory to spare"
@@ -135,7 +135,7 @@ def test_refused_growth(module: GuestModule) -> None:
     content = pattern(9, 100)
     kept = guest.put(content)
     expect_refused(guest, 4 << 20, kept, content)
-    blocks = []
+    blocks: list[int] = []
     refused = False
     while len(blocks) < 10_000:
         pages = guest.memory_pages()

@@ -62,7 +62,7 @@ class AbiExports:
     heap_bytes: wasmtime.Func | None
 
     @classmethod
-    def find(cls, store: wasmtime.Store, exports: Mapping[str, wasmtime.AsExtern]) -> AbiExports:
+    def find(cls, store: wasmtime.Store, exports: Mapping[str, object]) -> AbiExports:
         """Looks every ABI export up and checks its type; ``live_blocks`` and ``heap_bytes`` may
         be missing. Raises :class:`ExportError` naming the export otherwise."""
         found: dict[str, wasmtime.Func | None] = {}

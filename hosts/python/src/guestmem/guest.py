@@ -157,7 +157,7 @@ class Guest:
         type."""
         return GuestFunc(self, name)
 
-    def export(self, name: str) -> wasmtime.AsExtern | None:
+    def export(self, name: str) -> object | None:
         """The export ``name`` of the instance, or ``None``."""
         return self._exports.get(name)
 
