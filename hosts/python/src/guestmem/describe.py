@@ -41,7 +41,7 @@ def describe(path: str) -> str:
         lines.append(f"  {name}: {found if found is not None else f'- ({note})'}")
     abi_names = {name for name in SIGNATURES} | {f"guestmem_{name}" for name in SIGNATURES}
     functions = [
-        f"{name} ({len(ty.params) // 2} inputs)"
+        f"{name} ({len(ty.params) // 2} input{'' if len(ty.params) == 2 else 's'})"
         for name, ty in exported.items()
         if isinstance(ty, wasmtime.FuncType) and name not in abi_names and not name.startswith("_")
     ]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The Python host (hosts/python): installed from its directory into a fresh venv, mypy --strict,
+# pytest over every example guest and allocator back end, the benchmark in quick mode, and
+# `python -m guestmem describe`. The guests come from .ci/guests.sh, which .ci/run runs first;
+# built here when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ ! -f target/guests/dlmalloc/echo.wasm || ! -f target/wasm32-unknown-unknown/guest/upper.wasm ]]; then
+  bash .ci/guests.sh
+fi
+
+python3 --version
+venv=target/venv
+rm -rf "$venv"
+python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check './hosts/python[test]'
+"$venv/bin/python" -m pip list --disable-pip-version-check 2>/dev/null | grep -iE '^(guestmem-host|wasmtime|pytest|mypy) '
+
+(cd hosts/python && "../../$venv/bin/mypy")
+# The tests run against the installed package, not the source tree.
+(cd hosts/python && timeout 900 "../../$venv/bin/python" -m pytest -q)
+"$venv/bin/python" hosts/python/bench/echo.py --quick
+"$venv/bin/python" -m guestmem describe target/wasm32-unknown-unknown/guest/upper.wasm
