@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ ! -f target/guests/dlmalloc/echo.wasm || ! -f target/wasm32-unknown-unknown/guest/upper.wasm ]]; then
+if [[ ! -f target/guests/echo-dlmalloc.wasm || ! -f target/guests/wasi_env-wasip1.wasm || ! -f target/wasm32-unknown-unknown/guest/upper.wasm ]]; then
   bash .ci/guests.sh
 fi
 

@@ -23,7 +23,7 @@ import wasmtime
 from guestmem import Guest
 
 REPO = Path(__file__).resolve().parents[3]
-DEFAULT_GUEST = REPO / "target" / "guests" / "talc" / "echo.wasm"
+DEFAULT_GUEST = REPO / "target" / "guests" / "echo-talc.wasm"
 
 
 def guestmem_echo(engine: wasmtime.Engine, module: wasmtime.Module) -> Callable[[bytes], bytes]:

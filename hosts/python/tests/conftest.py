@@ -1,6 +1,8 @@
-"""The guests under test, found as ``.ci/guests.sh`` leaves them: ``target/guests/BACKEND/NAME.wasm``
-for every allocator back end, or the ``NAME.wasm`` files of ``$GUESTMEM_GUEST_DIR`` alone (as in
-harness/js). A missing guest fails its tests: build them with ``bash .ci/guests.sh``."""
+"""The guests under test, found as ``.ci/guests.sh`` leaves them: ``target/guests/NAME-BACKEND.wasm``
+for every allocator back end and ``NAME-wasip1.wasm``. As in the JavaScript checks,
+``$GUESTMEM_GUEST_DIR`` names another directory and ``$GUESTMEM_GUEST_SUFFIX`` (``-talc``, or
+empty for ``NAME.wasm``) tests one build of each example instead of every back end. A missing
+guest fails its tests: build them with ``bash .ci/guests.sh``."""
 
 from __future__ import annotations
 
@@ -23,12 +25,17 @@ WAT = Path(__file__).resolve().parent / "wat"
 HOSTILE_WAT = REPO / "harness" / "tests" / "hostile.wat"
 
 
-def guest_dirs() -> dict[str, Path]:
-    """Each directory of guests, by the name shown in test ids."""
-    chosen = os.environ.get("GUESTMEM_GUEST_DIR")
-    if chosen:
-        return {Path(chosen).name: REPO / chosen}
-    return {backend: REPO / "target" / "guests" / backend for backend in BACKENDS}
+GUEST_DIR = REPO / os.environ.get("GUESTMEM_GUEST_DIR", "target/guests")
+
+
+def suffixes() -> list[str]:
+    """The builds under test: ``-BACKEND`` for each back end, or ``$GUESTMEM_GUEST_SUFFIX``."""
+    chosen = os.environ.get("GUESTMEM_GUEST_SUFFIX")
+    return [chosen] if chosen is not None else [f"-{backend}" for backend in BACKENDS]
+
+
+def guest_path(example: str, suffix: str) -> Path:
+    return GUEST_DIR / f"{example}{suffix}.wasm"
 
 
 ENGINE = wasmtime.Engine()
@@ -76,17 +83,17 @@ def wat_module(source: str, name: str = "wat") -> GuestModule:
     return GuestModule(name, Path(name), wasmtime.Module(ENGINE, source))
 
 
-ALL = [(backend, example) for backend in guest_dirs() for example in EXAMPLES]
+ALL = [(example, suffix) for suffix in suffixes() for example in EXAMPLES]
 
 
-@pytest.fixture(params=ALL, ids=[f"{backend}-{example}" for backend, example in ALL])
+@pytest.fixture(params=ALL, ids=[f"{example}{suffix}" for example, suffix in ALL])
 def module(request: pytest.FixtureRequest) -> GuestModule:
     """Every example guest with every allocator back end."""
-    backend, example = request.param
-    return load(guest_dirs()[backend] / f"{example}.wasm", example)
+    example, suffix = request.param
+    return load(guest_path(example, suffix), example)
 
 
-@pytest.fixture(params=list(guest_dirs()))
+@pytest.fixture(params=suffixes())
 def echo(request: pytest.FixtureRequest) -> Iterator[GuestModule]:
     """echo, with every allocator back end."""
-    yield load(guest_dirs()[request.param] / "echo.wasm", "echo")
+    yield load(guest_path("echo", request.param), "echo")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from conftest import REPO, WAT, guest_dirs
+from conftest import REPO, WAT, guest_path, suffixes
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_describe_an_example() -> None:
-    path = next(iter(guest_dirs().values())) / "replace.wasm"
+    path = guest_path("replace", suffixes()[0])
     described = run("-m", "guestmem", "describe", str(path))
     assert described.returncode == 0, described.stderr
     assert "abi_version: 1" in described.stdout
