@@ -124,6 +124,10 @@ def test_stale_view_is_released() -> None:
     with pytest.raises(ValueError):
         bytes(view)
     assert echo.call_bytes(b"") == b""
+    # A slice of a lent view, passed back in: copied before its block is freed.
+    view = echo.call_view(b"x" * 100)
+    assert echo.call_bytes(view[10:20]) == b"x" * 10
+    assert guest.live_blocks() == 0
 
 
 def test_abi_version_mismatch() -> None:

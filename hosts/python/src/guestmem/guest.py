@@ -382,6 +382,10 @@ class Guest:
         if not inputs:
             return [], False
         data = [_as_bytes(value) for value in inputs]
+        if self._lent_block:
+            # A slice of the lent view may be among the inputs: it is not released with the
+            # view, and its block is freed (and memory may move) before the inputs are copied.
+            data = [bytes(value) if isinstance(value, memoryview) else value for value in data]
         total = packed_len(len(value) for value in data)
         if total is None:
             return self._place_apart(function, data), True
