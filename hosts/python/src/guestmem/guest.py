@@ -297,9 +297,12 @@ class Guest:
                 return None
             start, length = self._locate("last_error", ptr)
             message = ctypes.string_at(self._address() + start, length)
-            self._abi.free(self._store, _i32(ptr))
         except (*_TRAPS, BadResult):
             return None
+        try:
+            self._abi.free(self._store, _i32(ptr))
+        except _TRAPS:
+            pass  # the instance is to be dropped after a trap anyway: the reason matters more
         return message.decode(errors="replace")
 
     def _locate(self, function: str, ptr: int) -> tuple[int, int]:
