@@ -86,6 +86,15 @@ def wat_module(source: str, name: str = "wat") -> GuestModule:
 ALL = [(example, suffix) for suffix in suffixes() for example in EXAMPLES]
 
 
+def builds(*examples: str) -> list[object]:
+    """Parameters for ``module`` (``indirect=True``): the builds of ``examples`` only."""
+    return [
+        pytest.param((example, suffix), id=f"{example}{suffix}")
+        for example, suffix in ALL
+        if example in examples
+    ]
+
+
 @pytest.fixture(params=ALL, ids=[f"{example}{suffix}" for example, suffix in ALL])
 def module(request: pytest.FixtureRequest) -> GuestModule:
     """Every example guest with every allocator back end."""

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import GuestModule
+from conftest import GuestModule, builds
 from guestmem import ABI_VERSION, Guest, GuestFailed, GuestTrap
 
 ALIGN = 8
@@ -257,12 +257,12 @@ def read_by_hand(guest: Guest, ptr: int) -> bytes:
     return data
 
 
+@pytest.mark.parametrize("module", builds("echo", "upper", "replace"), indirect=True)
 def test_results_freed_with_dealloc(module: GuestModule) -> None:
     call = sample_call(module)
-    if call is None or isinstance(call[2], int):
-        assert module.name in ("minimal", "array_sum")
-        return
+    assert call is not None
     function, inputs, expected = call
+    assert isinstance(expected, bytes)
     guest = module.instantiate()
     baseline = guest.live_blocks()
     ptr = guest.func(function).call_raw(*inputs)
@@ -279,9 +279,8 @@ def test_trap_reason_pending_until_read(module: GuestModule) -> None:
     assert guest.call_raw("last_error") == 0, "the reason is still pending after it was read"
 
 
+@pytest.mark.parametrize("module", builds("upper"), indirect=True)
 def test_last_error_block_is_a_result_block(module: GuestModule) -> None:
-    if not module.exports("upper"):
-        return
     guest = module.instantiate()
     baseline = guest.live_blocks()
     assert guest.func("upper").call_raw(b"\xff") == 0
@@ -290,36 +289,36 @@ def test_last_error_block_is_a_result_block(module: GuestModule) -> None:
     assert guest.live_blocks() == baseline
 
 
-def test_errors(module: GuestModule) -> None:
-    if module.exports("upper"):
-        guest = module.instantiate()
-        upper = guest.func("upper")
-        invalid = b"caf\xc3"
-        assert upper.call_raw(invalid) == 0
-        message = guest.last_error()
-        assert message is not None and "UTF-8" in message
-        assert guest.last_error() is None, "last_error did not clear the message"
-        # A later success does not clear a pending error.
-        assert upper.call_raw(invalid) == 0
-        ok = guest.take_result("upper", guest.func("upper").call_raw(b"ok"))
-        assert ok == b"OK"
-        assert guest.last_error() is not None, "a successful call cleared the pending error"
-        with pytest.raises(GuestFailed, match="UTF-8") as caught:
-            upper.call_bytes(invalid)
-        assert caught.value.function == "upper"
-    if module.exports("replace"):
-        guest = module.instantiate()
-        assert guest.func("replace").call_raw(b"abc", b"", b"x") == 0
-        assert guest.last_error() is not None
-        with pytest.raises(GuestFailed):
-            guest.func("replace").call_str("abc", "", "x")
-    if not (module.exports("upper") or module.exports("replace")):
-        assert module.name in ("echo", "array_sum", "minimal")
+@pytest.mark.parametrize("module", builds("upper"), indirect=True)
+def test_upper_errors(module: GuestModule) -> None:
+    guest = module.instantiate()
+    upper = guest.func("upper")
+    invalid = b"caf\xc3"
+    assert upper.call_raw(invalid) == 0
+    message = guest.last_error()
+    assert message is not None and "UTF-8" in message
+    assert guest.last_error() is None, "last_error did not clear the message"
+    # A later success does not clear a pending error.
+    assert upper.call_raw(invalid) == 0
+    ok = guest.take_result("upper", guest.func("upper").call_raw(b"ok"))
+    assert ok == b"OK"
+    assert guest.last_error() is not None, "a successful call cleared the pending error"
+    with pytest.raises(GuestFailed, match="UTF-8") as caught:
+        upper.call_bytes(invalid)
+    assert caught.value.function == "upper"
 
 
+@pytest.mark.parametrize("module", builds("replace"), indirect=True)
+def test_replace_errors(module: GuestModule) -> None:
+    guest = module.instantiate()
+    assert guest.func("replace").call_raw(b"abc", b"", b"x") == 0
+    assert guest.last_error() is not None
+    with pytest.raises(GuestFailed):
+        guest.func("replace").call_str("abc", "", "x")
+
+
+@pytest.mark.parametrize("module", builds("upper"), indirect=True)
 def test_newest_error_wins(module: GuestModule) -> None:
-    if not module.exports("upper"):
-        return
 
     def message_after(*inputs: bytes) -> str | None:
         guest = module.instantiate()
@@ -332,11 +331,10 @@ def test_newest_error_wins(module: GuestModule) -> None:
     assert message_after(first, second) == message_after(second)
 
 
+@pytest.mark.parametrize("module", builds("upper", "echo"), indirect=True)
 def test_allocation_failure_in_guest_code(module: GuestModule) -> None:
     size = 1 << 20
-    for function in ("upper", "echo"):
-        if not module.exports(function):
-            continue
+    for function in [name for name in ("upper", "echo") if module.exports(name)]:
         limit = module.instantiate().memory_size() + size + (128 << 10)
         guest = module.instantiate(memory_limit=limit)
         if function == "upper":
@@ -352,11 +350,10 @@ def test_allocation_failure_in_guest_code(module: GuestModule) -> None:
         assert guest.memory_size() <= limit
 
 
+@pytest.mark.parametrize("module", builds("echo", "upper", "replace", "array_sum"), indirect=True)
 def test_ownership(module: GuestModule) -> None:
     call = sample_call(module)
-    if call is None:
-        assert module.name == "minimal"
-        return
+    assert call is not None
     function, inputs, expected = call
     guest = module.instantiate()
     baseline = guest.live_blocks()
