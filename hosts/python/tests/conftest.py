@@ -29,9 +29,12 @@ GUEST_DIR = REPO / os.environ.get("GUESTMEM_GUEST_DIR", "target/guests")
 
 
 def suffixes() -> list[str]:
-    """The builds under test: ``-BACKEND`` for each back end, or ``$GUESTMEM_GUEST_SUFFIX``."""
+    """The builds under test: ``-BACKEND`` for each back end and ``-wasip1`` (talc, with the
+    ``guestmem_NAME`` exports of wasm32-wasip1), or ``$GUESTMEM_GUEST_SUFFIX``."""
     chosen = os.environ.get("GUESTMEM_GUEST_SUFFIX")
-    return [chosen] if chosen is not None else [f"-{backend}" for backend in BACKENDS]
+    if chosen is not None:
+        return [chosen]
+    return [f"-{backend}" for backend in BACKENDS] + ["-wasip1"]
 
 
 def guest_path(example: str, suffix: str) -> Path:
@@ -64,7 +67,11 @@ class GuestModule:
         store = wasmtime.Store(ENGINE)
         if memory_limit is not None:
             store.set_limits(memory_size=memory_limit)
-        return Guest.instantiate(store, wasmtime.Linker(ENGINE), self.module)
+        linker = wasmtime.Linker(ENGINE)
+        if any(item.module == "wasi_snapshot_preview1" for item in self.module.imports):
+            linker.define_wasi()
+            store.set_wasi(wasmtime.WasiConfig())
+        return Guest.instantiate(store, linker, self.module)
 
 
 _compiled: dict[Path, GuestModule] = {}

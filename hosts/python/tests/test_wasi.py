@@ -65,18 +65,7 @@ def wasip1_guest(example: str, environment: list[tuple[str, str]]) -> Guest:
     return Guest.instantiate(store, linker, wasmtime.Module.from_file(ENGINE, str(path)))
 
 
-MEMCMP = pytest.mark.xfail(
-    strict=True,
-    raises=GuestError,
-    reason="replace-wasip1.wasm imports env::memcmp, which no WASI linker defines (a build issue)",
-)
-
-
-@pytest.mark.parametrize(
-    "example",
-    [pytest.param(name, marks=MEMCMP) if name == "replace" else name for name in SAMPLES]
-    + ["minimal"],
-)
+@pytest.mark.parametrize("example", [*SAMPLES, "minimal"])
 def test_wasip1_examples(example: str) -> None:
     guest = wasip1_guest(example, [])
     assert guest.abi_version() == 1
