@@ -30,9 +30,6 @@ pub const FAULTS: &str = "faults";
 /// (harness/guests/own_allocator), built on its own so that no back end unifies into it.
 pub const OWN_ALLOCATOR: &str = "own_allocator";
 
-/// The wasm target of WASI guests.
-pub const WASI_TARGET: &str = "wasm32-wasip1";
-
 /// Guests as people write them: with `std`, and for wasm32-wasip1 (no_std and std), checked
 /// like the examples.
 pub const VARIANTS: [&str; 7] = [
