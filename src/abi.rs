@@ -16,6 +16,9 @@ use crate::{ABI_VERSION, error, result};
 /// `alloc(0)` returns a real block of length 0.
 #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C-unwind" fn alloc(len: usize) -> *mut u8 {
+    // A host's first call is usually `alloc`: a std guest's hook is then in place also for
+    // exports written without `export!`.
+    crate::panic::enter();
     Block::allocate(len).map_or(ptr::null_mut(), NonNull::as_ptr)
 }
 

@@ -35,6 +35,10 @@ pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
 #[doc(hidden)]
 pub use panic::enter as __enter;
+/// Natively, for the tests: guestmem installs its panic hook on wasm32 only.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub use panic::hook::install as __install_panic_hook;
 pub use result::ResultBlock;
 
 /// The version of the ABI this crate implements, returned by [`abi::abi_version`].

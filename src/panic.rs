@@ -6,8 +6,8 @@
 //! inside guest code ends here too, as the panic "memory allocation of N bytes failed".
 //!
 //! A guest that links `std` (the `std` feature) has std's panic handler, which aborts: there a
-//! panic hook records the same message first, installed on the first call into an export, since a
-//! library has no start-up code of its own.
+//! panic hook records the same message first, installed on the first call into an export or
+//! `alloc`, since a library has no start-up code of its own.
 
 #[cfg(all(
     target_arch = "wasm32",
@@ -29,25 +29,56 @@ fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
     crate::error::trap()
 }
 
-/// Runs at the start of every export: with `std`, installs the panic hook on the first call.
+/// Runs at the start of every export and of `alloc`: with `std` on wasm32, installs the panic
+/// hook on the first call. A load and a branch afterwards; nothing without `std`.
 #[cfg_attr(not(feature = "compact"), inline(always))]
 pub fn enter() {
     #[cfg(all(target_arch = "wasm32", feature = "std"))]
     hook::install();
 }
 
-#[cfg(all(target_arch = "wasm32", feature = "std"))]
-mod hook {
+/// The panic hook of `std` guests. Natively it is never installed by guestmem (a native trap is a
+/// panic that carries its own reason), only by the tests, through `__install_panic_hook`.
+#[cfg(feature = "std")]
+pub(crate) mod hook {
     use core::sync::atomic::{AtomicBool, Ordering};
 
     static INSTALLED: AtomicBool = AtomicBool::new(false);
 
     /// Installs the hook once; a guest's own `set_hook` after that replaces it.
     #[cfg_attr(not(feature = "compact"), inline(always))]
-    pub(super) fn install() {
-        if !INSTALLED.swap(true, Ordering::Relaxed) {
-            std::panic::set_hook(std::boxed::Box::new(record));
+    pub fn install() {
+        if !INSTALLED.load(Ordering::Relaxed) {
+            install_once();
         }
+    }
+
+    /// The hook that was in place, run after the reason is recorded: std's default prints the
+    /// panic to stderr, which a WASI host shows. Kept in a static, so that the hook captures
+    /// nothing and installing it allocates nothing (`heap_bytes` stays what it was). Not on
+    /// wasm32-unknown-unknown, where stderr goes nowhere (it cost 700 bytes of module there).
+    #[cfg(any(not(target_arch = "wasm32"), target_os = "wasi"))]
+    static PREVIOUS: std::sync::OnceLock<Hook> = std::sync::OnceLock::new();
+
+    /// What `std::panic::take_hook` returns.
+    #[cfg(any(not(target_arch = "wasm32"), target_os = "wasi"))]
+    type Hook = std::boxed::Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync>;
+
+    #[cold]
+    #[inline(never)]
+    fn install_once() {
+        if INSTALLED.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        #[cfg(any(not(target_arch = "wasm32"), target_os = "wasi"))]
+        let _ = PREVIOUS.set(std::panic::take_hook());
+        std::panic::set_hook(std::boxed::Box::new(|info| {
+            record(info);
+            #[cfg(any(not(target_arch = "wasm32"), target_os = "wasi"))]
+            if let Some(previous) = PREVIOUS.get() {
+                previous(info);
+            }
+        }));
     }
 
     /// Records the panic's reason; std's panic runtime then aborts, which traps.

@@ -657,3 +657,33 @@ proptest! {
         run_model(&steps);
     }
 }
+
+/// A std guest's panic hook: the panic's message and location become the pending error, and the
+/// hook that was in place still runs. (Not with `compact`, whose hook traps at once.)
+#[cfg(all(feature = "std", not(feature = "compact")))]
+#[test]
+fn the_std_panic_hook_records_the_panic_and_keeps_the_previous_hook() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static PREVIOUS_RAN: AtomicBool = AtomicBool::new(false);
+
+    let _serial = serial();
+    let original = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| PREVIOUS_RAN.store(true, Ordering::Relaxed)));
+    guestmem::__install_panic_hook();
+    let line = line!() + 1;
+    let outcome = catch_unwind(|| panic!("asked to panic: {}", 7));
+    std::panic::set_hook(original);
+
+    assert!(outcome.is_err());
+    let message = take_error().expect("the hook recorded the panic");
+    let at = format!("guest panicked at {}:{line}:", file!());
+    assert!(
+        message.starts_with(&at),
+        "{message:?} does not start with {at:?}"
+    );
+    assert!(message.ends_with(": asked to panic: 7"), "{message:?}");
+    assert!(
+        PREVIOUS_RAN.load(Ordering::Relaxed),
+        "the previous hook was not called"
+    );
+}
