@@ -100,40 +100,48 @@ impl Block {
     ///
     /// # Safety
     ///
+    /// As [`Block::lookup`].
+    #[cfg_attr(not(feature = "compact"), inline(always))]
+    pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
+        // SAFETY: the caller's promise, passed on.
+        match unsafe { Self::lookup(ptr) } {
+            Some(block) => block,
+            None => misuse(call, ptr.addr(), NOT_LIVE, None),
+        }
+    }
+
+    /// The live block that `ptr` points at, or `None`: for blocks a host hands to the guest,
+    /// where a bad pointer is an error rather than a trap.
+    ///
+    /// # Safety
+    ///
     /// - `ptr` is non-null.
     /// - Natively, the `HEADER_SIZE` bytes in front of `ptr` are readable and initialised: `ptr`
     ///   points at a live block, or into one whose bytes in front of `ptr` were written. On
     ///   wasm32 every byte of linear memory is readable and `ptr` is checked against
     ///   `memory.size`, so freed, foreign and out-of-range pointers are caught there.
     #[cfg_attr(not(feature = "compact"), inline(always))]
-    pub(crate) unsafe fn find(call: &'static str, ptr: *mut u8) -> Self {
+    pub(crate) unsafe fn lookup(ptr: *mut u8) -> Option<Self> {
         let addr = ptr.addr();
         let header = ptr.wrapping_sub(HEADER_SIZE).cast::<Header>();
-        // One way out for every kind of bad pointer keeps the module small. The header is read
-        // only once it is known to be aligned and inside memory.
-        let live = 'check: {
-            if !addr.is_multiple_of(BLOCK_ALIGN) || addr < HEADER_SIZE || !memory::ends_within(addr)
-            {
-                break 'check false;
-            }
-            // SAFETY: `header` is aligned and, from `addr >= HEADER_SIZE`, non-null; it is
-            // readable and initialised (the caller's promise; on wasm32, its end is inside
-            // memory.size, and every byte of linear memory is initialised).
-            let found = unsafe { header.read() };
-            // The length is checked too: `layout` relies on it, and a header can be forged by
-            // whoever writes linear memory.
-            let len = found.len as usize;
-            found.tag == tag_for(header.addr(), found.len)
-                && len <= MAX_LEN
-                && addr.checked_add(len).is_some_and(memory::ends_within)
-        };
-        if !live {
-            misuse(call, addr, NOT_LIVE, None);
+        // The header is read only once it is known to be aligned and inside memory.
+        if !addr.is_multiple_of(BLOCK_ALIGN) || addr < HEADER_SIZE || !memory::ends_within(addr) {
+            return None;
         }
-        Self {
-            // `addr >= HEADER_SIZE`, so the header address is not null.
+        // SAFETY: `header` is aligned and, from `addr >= HEADER_SIZE`, non-null; it is readable
+        // and initialised (the caller's promise; on wasm32, its end is inside memory.size, and
+        // every byte of linear memory is initialised).
+        let found = unsafe { header.read() };
+        // The length is checked too: `layout` relies on it, and a header can be forged by
+        // whoever writes linear memory.
+        let len = found.len as usize;
+        let live = found.tag == tag_for(header.addr(), found.len)
+            && len <= MAX_LEN
+            && addr.checked_add(len).is_some_and(memory::ends_within);
+        // `addr >= HEADER_SIZE`, so the header address is not null.
+        live.then(|| Self {
             header: NonNull::new(header).unwrap_or(NonNull::dangling()),
-        }
+        })
     }
 
     /// The block's length in bytes, as the host asked for it.

@@ -24,7 +24,7 @@ pub(crate) struct Message {
 }
 
 impl Message {
-    const EMPTY: Self = Self {
+    pub(crate) const EMPTY: Self = Self {
         bytes: [0; CAPACITY],
         len: 0,
     };

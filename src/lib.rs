@@ -7,7 +7,8 @@
 // `compact` builds keep the calls, and their size.
 
 extern crate alloc;
-#[cfg(any(test, feature = "std"))]
+// Natively std is always there: the native host of `import!` (`native`) uses it.
+#[cfg(any(test, feature = "std", not(target_arch = "wasm32")))]
 extern crate std;
 
 pub mod abi;
@@ -16,7 +17,10 @@ mod error;
 mod export;
 mod guest;
 mod heap;
+mod import;
 mod memory;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 mod panic;
 mod result;
 pub mod stats;
@@ -33,6 +37,9 @@ pub use export::__input;
 #[doc(hidden)]
 pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
+#[doc(hidden)]
+pub use import::{HostFunction, ImportInt as __ImportInt};
+pub use import::FromHost;
 #[doc(hidden)]
 pub use panic::enter as __enter;
 /// Natively, for the tests: guestmem installs its panic hook on wasm32 only.

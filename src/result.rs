@@ -53,6 +53,14 @@ impl ResultBlock {
         Some(Self::from_start(copy_out(bytes)?, bytes.len()))
     }
 
+    /// The result's bytes.
+    #[must_use]
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: `len` initialised bytes follow the prefix (see `new`, `from_bytes` and
+        // `from_host`), owned by this value.
+        unsafe { core::slice::from_raw_parts(self.payload().as_ptr(), self.len) }
+    }
+
     /// The result's bytes, to fill in.
     pub fn as_mut_bytes(&mut self) -> &mut [u8] {
         // SAFETY: `len` initialised bytes follow the prefix (see `new` and `from_bytes`), owned by
@@ -64,6 +72,38 @@ impl ResultBlock {
     #[cfg_attr(not(feature = "compact"), inline(always))]
     pub fn into_raw(self) -> *mut u8 {
         ManuallyDrop::new(self).start.as_ptr()
+    }
+
+    /// Takes the result block a host function returned at `ptr`: a live block of this heap
+    /// whose length prefix fits inside it (docs/ABI.md, "Host functions"). Anything else is
+    /// refused before a byte of its payload is read; a live block with a wrong prefix is freed,
+    /// anything else left alone, as it is not a block.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is non-null. Natively, the eight bytes in front of `ptr` are readable and
+    /// initialised, as for [`crate::abi::free`]; on wasm32 any value is checked.
+    pub(crate) unsafe fn from_host(ptr: *mut u8) -> Result<Self, HostBlockProblem> {
+        // SAFETY: the caller's promise, passed on.
+        let block = unsafe { Block::lookup(ptr) }.ok_or(HostBlockProblem::NotABlock)?;
+        let problem = match block.len().checked_sub(PREFIX) {
+            None => HostBlockProblem::Short,
+            Some(room) => {
+                // SAFETY: a live block of at least PREFIX bytes, aligned to 8.
+                let len = unsafe { ptr.cast::<[u8; PREFIX]>().read() };
+                let len = u32::from_le_bytes(len) as usize;
+                if len <= room {
+                    // SAFETY: `ptr` is the start of a live block, so non-null.
+                    let start = unsafe { NonNull::new_unchecked(ptr) };
+                    return Ok(Self::from_start(start, len));
+                }
+                HostBlockProblem::PastTheEnd { len, room }
+            }
+        };
+        // A live block whose prefix is wrong is still the guest's, handed over: freed, not leaked.
+        // SAFETY: found just above; the host gave it up by returning it.
+        unsafe { block.release() };
+        Err(problem)
     }
 
     #[cfg_attr(not(feature = "compact"), inline(always))]
@@ -103,6 +143,25 @@ pub(crate) fn copy_out(bytes: &[u8]) -> Option<NonNull<u8>> {
             .copy_from_nonoverlapping(bytes.as_ptr(), bytes.len());
     }
     Some(start)
+}
+
+impl core::ops::Deref for ResultBlock {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+/// Why a block a host function returned was refused (docs/ABI.md, "Host functions").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HostBlockProblem {
+    /// Not a live block of the guest's heap: misaligned, outside memory, or no valid header.
+    NotABlock,
+    /// A live block too short for the length prefix.
+    Short,
+    /// The prefix claims `len` bytes; the block has `room` after the prefix.
+    PastTheEnd { len: usize, room: usize },
 }
 
 impl Drop for ResultBlock {

@@ -103,6 +103,20 @@ impl GuestModule {
     ///
     /// What [`guestmem_host::Guest::instantiate`] returns.
     pub fn instantiate_with(&self, options: &GuestOptions) -> Result<Guest, HostError> {
+        self.instantiate_linked(options, |_| Ok(()))
+    }
+
+    /// A new instance as [`GuestModule::instantiate_with`] makes it, with the imports `link`
+    /// adds to its linker (host functions).
+    ///
+    /// # Errors
+    ///
+    /// What `link` or [`guestmem_host::Guest::instantiate`] returns.
+    pub fn instantiate_linked(
+        &self,
+        options: &GuestOptions,
+        link: impl FnOnce(&mut Linker<HostState>) -> Result<(), HostError>,
+    ) -> Result<Guest, HostError> {
         let mut limits = StoreLimitsBuilder::new();
         if let Some(limit) = options.memory_limit {
             limits = limits.memory_size(limit);
@@ -121,6 +135,7 @@ impl GuestModule {
         if imports_wasi {
             p1::add_to_linker_sync(&mut linker, HostState::wasi)?;
         }
+        link(&mut linker)?;
         let mut guest = Guest::instantiate(store, &linker, &self.module)?;
         guest.set_result_cap(options.result_cap);
         Ok(guest)

@@ -26,6 +26,19 @@ pub enum Error {
         /// The reason the guest recorded before trapping, read back through `last_error`.
         reason: Option<String>,
     },
+    /// A host function the guest called failed where it cannot report a failure: it panicked,
+    /// the guest passed it an argument that is not one (bytes outside memory, text that is not
+    /// UTF-8), or the guest's `alloc` failed for a result it cannot fail. The guest call trapped:
+    /// drop the instance, as after [`Error::Trap`].
+    #[error("`{function}` trapped in host function `{host_function}`: {message}")]
+    HostFunction {
+        /// The export the host called.
+        function: String,
+        /// The host function, `module.name`.
+        host_function: String,
+        /// What went wrong.
+        message: String,
+    },
     /// The guest returned a pointer that is not a readable result block.
     #[error("`{function}` returned a bad result block: {problem}")]
     BadResult {
@@ -111,10 +124,10 @@ impl Error {
         }
     }
 
-    /// Returns `true` if this error is a trap.
+    /// Returns `true` if this error is a trap: of the guest, or of a host function it called.
     #[must_use]
     pub fn is_trap(&self) -> bool {
-        matches!(self, Self::Trap { .. })
+        matches!(self, Self::Trap { .. } | Self::HostFunction { .. })
     }
 }
 

@@ -14,6 +14,7 @@ use wasmtime::{Instance, Linker, Memory, Module, Store, Val};
 
 use crate::exports::AbiExports;
 use crate::func::GuestFunc;
+use crate::imports::HostTrap;
 use crate::inputs::{InputBlock, Placed};
 use crate::{ABI_VERSION, Error, ResultProblem, result_block};
 
@@ -684,6 +685,13 @@ impl<T: 'static> Guest<T> {
         outcome: wasmtime::Result<R>,
     ) -> Result<R, Error> {
         outcome.map_err(|error| {
+            if let Some(host) = error.downcast_ref::<HostTrap>() {
+                return Error::HostFunction {
+                    function: function.to_owned(),
+                    host_function: host.function.clone(),
+                    message: host.message.clone(),
+                };
+            }
             let reason = if error.is::<wasmtime::Trap>() {
                 self.last_error().ok().flatten()
             } else {

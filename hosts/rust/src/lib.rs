@@ -4,12 +4,14 @@ mod error;
 mod exports;
 mod func;
 mod guest;
+mod imports;
 mod inputs;
 pub mod result_block;
 
 pub use error::{Error, ResultProblem};
 pub use func::{GuestFunc, MAX_INPUTS};
 pub use guest::{DEFAULT_RESULT_CAP, Guest};
+pub use imports::{Bytes, HostArg, HostFunctions, HostResult, IntoHostFunc, Str};
 
 /// The version of guestmem's ABI this host speaks: a guest's `abi_version()` must return it.
 pub const ABI_VERSION: u32 = 1;

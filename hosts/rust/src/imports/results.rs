@@ -1,0 +1,198 @@
+//! A host function's result, written into the guest: integers as they are, bytes as a result
+//! block from the guest's own `alloc`, failures as `0` and a message for `guestmem.last_error`.
+
+use std::fmt::Display;
+
+use wasmtime::{Caller, Extern, Val, ValType};
+
+use super::{HostTrap, memory, pending};
+use crate::result_block::PREFIX_LEN;
+
+/// What a host function returned, before it is written into the guest.
+#[doc(hidden)]
+pub enum Outcome {
+    /// No result.
+    Nothing,
+    /// A wasm value, as it is.
+    Value(Val),
+    /// Bytes for a result block; `fallible` says whether `alloc` failing may be reported as a
+    /// failure (`0` and a message) or must trap.
+    Bytes { bytes: Vec<u8>, fallible: bool },
+    /// A failure: `0` of the result's type, and the message.
+    Failed { zero: Val, message: String },
+}
+
+/// A result a host function can return: `()`, `u32`, `i32`, `u64`, `i64`, `Vec<u8>`, `String`,
+/// or a `Result` of one of these whose error is `Display`.
+pub trait HostResult {
+    /// The wasm result types.
+    #[doc(hidden)]
+    fn results() -> &'static [ValType];
+    /// The outcome to deliver.
+    #[doc(hidden)]
+    fn into_outcome(self) -> Outcome;
+    /// The outcome of a fallible host function that succeeded with this value.
+    #[doc(hidden)]
+    fn into_success(self) -> Outcome
+    where
+        Self: Sized,
+    {
+        self.into_outcome()
+    }
+}
+
+impl HostResult for () {
+    fn results() -> &'static [ValType] {
+        &[]
+    }
+    fn into_outcome(self) -> Outcome {
+        Outcome::Nothing
+    }
+    /// A fallible host function with no result returns `1` on success.
+    fn into_success(self) -> Outcome {
+        Outcome::Value(Val::I32(1))
+    }
+}
+
+macro_rules! int_result {
+    ($($ty:ty: $val:ident $wasm:ident;)*) => {$(
+        impl HostResult for $ty {
+            fn results() -> &'static [ValType] {
+                &[ValType::$val]
+            }
+            #[allow(clippy::cast_possible_wrap, reason = "the bits, as the guest reads them")]
+            fn into_outcome(self) -> Outcome {
+                Outcome::Value(Val::$val(self as $wasm))
+            }
+        }
+    )*};
+}
+
+int_result! {
+    u32: I32 i32;
+    i32: I32 i32;
+    u64: I64 i64;
+    i64: I64 i64;
+}
+
+impl HostResult for Vec<u8> {
+    fn results() -> &'static [ValType] {
+        &[ValType::I32]
+    }
+    fn into_outcome(self) -> Outcome {
+        Outcome::Bytes {
+            bytes: self,
+            fallible: false,
+        }
+    }
+    fn into_success(self) -> Outcome {
+        Outcome::Bytes {
+            bytes: self,
+            fallible: true,
+        }
+    }
+}
+
+impl HostResult for String {
+    fn results() -> &'static [ValType] {
+        Vec::<u8>::results()
+    }
+    fn into_outcome(self) -> Outcome {
+        self.into_bytes().into_outcome()
+    }
+    fn into_success(self) -> Outcome {
+        self.into_bytes().into_success()
+    }
+}
+
+impl<R: HostResult, E: Display> HostResult for Result<R, E> {
+    fn results() -> &'static [ValType] {
+        match R::results() {
+            // A fallible function with no result returns 1 on success, 0 on failure.
+            [] => &[ValType::I32],
+            results => results,
+        }
+    }
+    fn into_outcome(self) -> Outcome {
+        match self {
+            Ok(value) => value.into_success(),
+            Err(error) => Outcome::Failed {
+                zero: match Self::results() {
+                    [ValType::I64] => Val::I64(0),
+                    _ => Val::I32(0),
+                },
+                message: error.to_string(),
+            },
+        }
+    }
+}
+
+/// Writes `outcome` into the guest and returns the wasm result.
+pub(super) fn deliver<T>(
+    caller: &mut Caller<'_, T>,
+    function: &str,
+    outcome: Outcome,
+) -> wasmtime::Result<Option<Val>> {
+    match outcome {
+        Outcome::Nothing => Ok(None),
+        Outcome::Value(value) => Ok(Some(value)),
+        Outcome::Failed { zero, message } => {
+            let memory = memory(caller, function)?;
+            pending::set(memory.data_ptr(&*caller), message);
+            Ok(Some(zero))
+        }
+        Outcome::Bytes { bytes, fallible } => match write_block(caller, &bytes)? {
+            Some(ptr) => Ok(Some(Val::I32(ptr.cast_signed()))),
+            None => {
+                let message = format!("the guest's alloc({}) returned 0", bytes.len() + PREFIX_LEN);
+                if !fallible {
+                    return Err(HostTrap::new(function, message).into());
+                }
+                let memory = memory(caller, function)?;
+                pending::set(memory.data_ptr(&*caller), message);
+                Ok(Some(Val::I32(0)))
+            }
+        },
+    }
+}
+
+/// Allocates a result block for `bytes` with the guest's `alloc` and fills it; `None` when
+/// `alloc` returns 0.
+///
+/// # Errors
+///
+/// A [`HostTrap`] when the result is too long for a u32 length, the guest has no `alloc`, its
+/// `alloc` traps, or it returns a block outside memory.
+pub(super) fn write_block<T>(
+    caller: &mut Caller<'_, T>,
+    bytes: &[u8],
+) -> wasmtime::Result<Option<u32>> {
+    let function = "guestmem.alloc";
+    let too_long = || HostTrap::new(function, format!("a result of {} bytes", bytes.len()));
+    let len = u32::try_from(bytes.len()).map_err(|_| too_long())?;
+    let total = len.checked_add(PREFIX_LEN as u32).ok_or_else(too_long)?;
+    let Some(Extern::Func(alloc)) = caller.get_export("alloc") else {
+        return Err(HostTrap::new(function, "the calling module exports no `alloc`").into());
+    };
+    let alloc = alloc.typed::<u32, u32>(&*caller)?;
+    // Memory may grow in this call: the view is taken after it.
+    let ptr = alloc.call(&mut *caller, total)?;
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let memory = memory(caller, function)?;
+    let data = memory.data_mut(&mut *caller);
+    let block = usize::try_from(ptr)
+        .ok()
+        .and_then(|start| data.get_mut(start..start.checked_add(total as usize)?))
+        .ok_or_else(|| {
+            HostTrap::new(
+                function,
+                format!("alloc({total}) returned {ptr:#x}, outside linear memory"),
+            )
+        })?;
+    let (prefix, payload) = block.split_at_mut(PREFIX_LEN);
+    prefix.copy_from_slice(&len.to_le_bytes());
+    payload.copy_from_slice(bytes);
+    Ok(Some(ptr))
+}
