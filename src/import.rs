@@ -277,7 +277,6 @@ macro_rules! host_int {
             fn decode(raw: $ty) -> Result<$ty, Problem> {
                 Ok(raw)
             }
-            #[expect(clippy::cast_possible_truncation, reason = "the native host's u64 holds the wasm value")]
             fn raw_from_native(raw: u64) -> $ty {
                 raw as $ty
             }
@@ -302,7 +301,6 @@ impl HostValue for ResultBlock {
         // one (`crate::native`), which returns blocks of this heap (`native::result`).
         unsafe { ResultBlock::from_host(ptr) }.map_err(Problem::Block)
     }
-    #[expect(clippy::cast_possible_truncation, reason = "the native host's u64 holds a pointer")]
     fn raw_from_native(raw: u64) -> usize {
         raw as usize
     }
@@ -354,7 +352,6 @@ impl HostValue for Done {
     fn decode(_: u32) -> Result<Self, Problem> {
         Ok(Self)
     }
-    #[expect(clippy::cast_possible_truncation, reason = "the native host's u64 holds an i32")]
     fn raw_from_native(raw: u64) -> u32 {
         raw as u32
     }

@@ -37,9 +37,9 @@ pub use export::__input;
 #[doc(hidden)]
 pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
+pub use import::FromHost;
 #[doc(hidden)]
 pub use import::{HostFunction, ImportInt as __ImportInt};
-pub use import::FromHost;
 #[doc(hidden)]
 pub use panic::enter as __enter;
 /// Natively, for the tests: guestmem installs its panic hook on wasm32 only.

@@ -51,7 +51,11 @@ pub fn fail(message: &str) -> u64 {
 /// Allocates a result block holding `bytes` with the guest's `alloc`, as a wasm host does inside
 /// a host function, and returns it; `0` after [`fail`] when there is no memory for it.
 pub fn result(bytes: &[u8]) -> u64 {
-    let Some(len) = bytes.len().checked_add(4).filter(|&len| u32::try_from(len).is_ok()) else {
+    let Some(len) = bytes
+        .len()
+        .checked_add(4)
+        .filter(|&len| u32::try_from(len).is_ok())
+    else {
         return fail("guestmem native host: result too long");
     };
     let ptr = abi::alloc(len);
@@ -59,7 +63,6 @@ pub fn result(bytes: &[u8]) -> u64 {
         return fail("guestmem native host: alloc returned 0");
     }
     // `len` fits in a u32, checked above.
-    #[expect(clippy::cast_possible_truncation, reason = "checked to fit just above")]
     let prefix = (bytes.len() as u32).to_le_bytes();
     // SAFETY: a new block of `len` = 4 + `bytes.len()` bytes, which `bytes` cannot overlap.
     unsafe {
@@ -81,7 +84,6 @@ pub unsafe fn bytes<'a>(ptr: u64, len: u64) -> &'a [u8] {
     if len == 0 {
         return &[];
     }
-    #[expect(clippy::cast_possible_truncation, reason = "the wrapper passed a usize")]
     let (ptr, len) = (ptr as usize, len as usize);
     // SAFETY: the caller's promise: the wrapper passed a live slice's pointer and length.
     unsafe { core::slice::from_raw_parts(core::ptr::with_exposed_provenance(ptr), len) }
@@ -108,7 +110,6 @@ pub(crate) fn take_error() -> usize {
     let Some(message) = HOST.with_borrow_mut(|host| host.error.take()) else {
         return 0;
     };
-    #[expect(clippy::cast_possible_truncation, reason = "a native pointer, exposed by `result`")]
     let ptr = result(message.as_bytes()) as usize;
     // Out of memory for the message: `result` failed and keeps its own message, which is lost.
     if ptr == 0 {

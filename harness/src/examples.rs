@@ -8,6 +8,10 @@
 pub mod array_sum;
 #[path = "../../examples/echo/src/lib.rs"]
 pub mod echo;
+#[path = "../../examples/greet/src/lib.rs"]
+pub mod greet;
+#[path = "../guests/imports/src/lib.rs"]
+pub mod imports;
 #[path = "../../examples/replace/src/lib.rs"]
 pub mod replace;
 #[path = "../../examples/upper/src/lib.rs"]

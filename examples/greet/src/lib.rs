@@ -59,7 +59,8 @@ mod tests {
         native::register("env", "log", move |args| {
             // SAFETY: the wrapper's (ptr, len) pair, live for the call.
             let line = unsafe { native::bytes(args[0], args[1]) };
-            log.borrow_mut().push(String::from_utf8_lossy(line).into_owned());
+            log.borrow_mut()
+                .push(String::from_utf8_lossy(line).into_owned());
             0
         });
         assert_eq!(call("Ada").as_deref(), Some("Hello, Ada!"));

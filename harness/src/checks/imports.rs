@@ -50,7 +50,9 @@ fn greet_host(
     module.instantiate_linked(&GuestOptions::default(), move |linker| {
         HostFunctions::new(linker)?
             .func("env", "salutation", move || {
-                salutation.map(str::to_owned).ok_or("the host has no salutation today")
+                salutation
+                    .map(str::to_owned)
+                    .ok_or("the host has no salutation today")
             })?
             .func("env", "log", move |line: &str| {
                 log.lock()
@@ -131,8 +133,14 @@ fn imports_host(linker: &mut Linker<HostState>) -> Result<(), HostError> {
 const HOSTILE: [(&str, &str); 6] = [
     ("a misaligned pointer", "not a live block"),
     ("a pointer past the end of memory", "not a live block"),
-    ("a pointer into the middle of a live block", "not a live block"),
-    ("a live block whose prefix runs past it", "bytes in a block with room for"),
+    (
+        "a pointer into the middle of a live block",
+        "not a live block",
+    ),
+    (
+        "a live block whose prefix runs past it",
+        "bytes in a block with room for",
+    ),
     ("a freed block", "not a live block"),
     ("0 and no message", "returned 0 and no error message"),
 ];
@@ -187,7 +195,11 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
     for key in ["", "k", "key of some length", &"x".repeat(30_000)] {
         let answer = guest.call_result("relay", &[key.as_bytes()])?;
         findings.expect(answer == key.repeat(3).as_bytes(), || {
-            format!("relay({} bytes) = {} bytes, expected the key 3 times", key.len(), answer.len())
+            format!(
+                "relay({} bytes) = {} bytes, expected the key 3 times",
+                key.len(),
+                answer.len()
+            )
         });
     }
     // Host failures, through guestmem.last_error, for each result kind.
@@ -197,14 +209,18 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
         || format!("relay(\"fail\") = {failure:?}, expected the host's message"),
     );
     let zero = guest.call_u32("relay_count", &[b""])?;
-    findings.expect(zero == 0, || format!("relay_count(\"\") = {zero}, expected the answer 0"));
+    findings.expect(zero == 0, || {
+        format!("relay_count(\"\") = {zero}, expected the answer 0")
+    });
     let count = guest.call_u32("relay_count", &[b"fail"]);
     findings.expect(
         matches!(&count, Err(HostError::Guest { message, .. }) if message == "cannot count that"),
         || format!("relay_count(\"fail\") = {count:?}, expected the host's message"),
     );
     let stored = guest.call_u32("relay_store", &[b"key".as_slice(), b"value"])?;
-    findings.expect(stored == 1, || format!("relay_store = {stored}, expected 1"));
+    findings.expect(stored == 1, || {
+        format!("relay_store = {stored}, expected 1")
+    });
     let refused = guest.call_u32("relay_store", &[b"".as_slice(), b"value"]);
     findings.expect(
         matches!(&refused, Err(HostError::Guest { message, .. }) if message == "empty key for 5 bytes"),
@@ -216,7 +232,9 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
     let grown = guest.call_u32("relay_grow", &[b"the guest's own bytes"])?;
     let grown_pages = guest.memory_pages();
     findings.expect(grown as usize == GROWN && grown_pages > pages, || {
-        format!("relay_grow = {grown} ({pages} -> {grown_pages} pages), expected {GROWN} and growth")
+        format!(
+            "relay_grow = {grown} ({pages} -> {grown_pages} pages), expected {GROWN} and growth"
+        )
     });
     let after = guest.live_blocks()?;
     findings.expect(after == before, || {
@@ -238,7 +256,11 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
     findings.expect(
         matches!(&panicked, Err(HostError::HostFunction { host_function, message, .. })
             if host_function == "env.fetch" && message.contains("fetch was told to panic")),
-        || format!("relay(\"panic\") = {panicked:?}, expected a host function error naming env.fetch"),
+        || {
+            format!(
+                "relay(\"panic\") = {panicked:?}, expected a host function error naming env.fetch"
+            )
+        },
     );
     Ok(())
 }
@@ -256,7 +278,11 @@ fn check_hostile(
         findings.expect(
             matches!(&fallible, Err(HostError::Guest { message, .. })
                 if message.contains("host function `env.hostile`") && message.contains(words)),
-            || format!("env.hostile returning {what}: {fallible:?}, expected an error with {words:?}"),
+            || {
+                format!(
+                    "env.hostile returning {what}: {fallible:?}, expected an error with {words:?}"
+                )
+            },
         );
         let mut trusting = new()?;
         let trapped = trusting.call_u32("relay_trusted", &[input.as_bytes()]);

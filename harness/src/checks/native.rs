@@ -13,12 +13,12 @@
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr;
 
-use guestmem::abi;
 use guestmem::stats;
+use guestmem::{abi, native};
 
 use crate::checks::Scale;
 use crate::checks::common::{Xorshift, expected, input, pattern};
-use crate::examples::{array_sum, echo, replace, upper, word_count};
+use crate::examples::{array_sum, echo, greet, imports, replace, upper, word_count};
 use crate::report::{Findings, Row};
 
 /// Lengths allocated, resized and freed in every round.
@@ -41,6 +41,8 @@ pub fn check(scale: Scale) -> Row {
 fn run(scale: Scale, findings: &mut Findings) -> Result<(), String> {
     counting_is_installed(findings);
     runs_alone(findings);
+    // Registered once, before the heap is measured: the registry's own allocations stay.
+    register_host_functions();
     let mut random = Xorshift::new(0x2545_F491);
     // Warm up: the first panic and the first messages initialise state that stays for good.
     round(0, &mut random, findings)?;
@@ -176,8 +178,10 @@ fn round(index: u32, random: &mut Xorshift, findings: &mut Findings) -> Result<(
     blocks(findings)?;
     examples(random, findings)?;
     errors(findings)?;
+    host_functions(findings)?;
     if index.is_multiple_of(100) {
         traps(findings)?;
+        host_function_traps(findings);
     }
     Ok(())
 }
@@ -326,6 +330,105 @@ fn traps(findings: &mut Findings) -> Result<(), String> {
     // SAFETY: `block` is live with 32 bytes, freed once.
     unsafe { abi::dealloc(block, 32) };
     Ok(())
+}
+
+/// Key of `env.fetch` that fails, and its message.
+const FETCH_FAILS: (&[u8], &str) = (b"fail", "no record for this key");
+
+/// The host functions `greet` and the `imports` test guest call, natively. Only answers that are
+/// live memory are given natively (a misaligned pointer is refused before it is read; a block
+/// with a wrong prefix is a real block): a freed block would be an invalid read here, as for
+/// `free`. The wasm checks give every hostile answer (`imports`).
+fn register_host_functions() {
+    native::register("env", "salutation", |_| native::result(b"Hello"));
+    native::register("env", "log", |_| 0);
+    native::register("env", "fetch", |args| {
+        // SAFETY: the wrapper's (ptr, len) pair, live for the call.
+        let key = unsafe { native::bytes(args[0], args[1]) };
+        if key == FETCH_FAILS.0 {
+            return native::fail(FETCH_FAILS.1);
+        }
+        native::result(&key.repeat(3))
+    });
+    let hostile = |args: &[u64]| match args[0] {
+        0 => 12,
+        3 => {
+            let block = abi::alloc(8);
+            // SAFETY: a fresh block of 8 bytes: the prefix claims 1,000.
+            unsafe { block.cast::<[u8; 4]>().write(1000_u32.to_le_bytes()) };
+            block.expose_provenance() as u64
+        }
+        5 => 0,
+        _ => native::result(b"abc"),
+    };
+    native::register("env", "hostile", hostile);
+    native::register("env", "trusted", hostile);
+}
+
+/// Calls a guest function taking two string inputs and returning an integer.
+fn call_u32(
+    function: unsafe extern "C-unwind" fn(*const u8, usize) -> u32,
+    bytes: &[u8],
+) -> Result<u32, String> {
+    let input = put(bytes)?;
+    // SAFETY: `input` holds `bytes.len()` initialised bytes, live for the call.
+    let value = unsafe { function(input, bytes.len()) };
+    // SAFETY: the input block is the host's, still live.
+    unsafe { free(input) };
+    Ok(value)
+}
+
+fn host_functions(findings: &mut Findings) -> Result<(), String> {
+    let greeting = call_result(greet::greet, b"guestmem")?;
+    findings.expect(greeting.as_deref() == Some(b"Hello, guestmem!"), || {
+        format!("native greet = {greeting:?}")
+    });
+    let relayed = call_result(imports::relay, b"key")?;
+    findings.expect(relayed.as_deref() == Some(b"keykeykey"), || {
+        format!("native relay(\"key\") = {relayed:?}")
+    });
+    let failed = call_result(imports::relay, FETCH_FAILS.0)?;
+    let message = last_error();
+    findings.expect(
+        failed.is_none() && message.as_deref() == Some(FETCH_FAILS.1),
+        || format!("native relay(\"fail\") = {failed:?}, last_error {message:?}"),
+    );
+    for (case, words) in [
+        ("0", "not a live block"),
+        ("3", "bytes in a block with room for"),
+        ("5", "returned 0 and no error message"),
+    ] {
+        let answer = call_u32(imports::relay_hostile, case.as_bytes())?;
+        let message = last_error();
+        findings.expect(
+            answer == 0
+                && message
+                    .as_deref()
+                    .is_some_and(|message| message.contains(words)),
+            || format!("native relay_hostile({case}) = {answer}, last_error {message:?}"),
+        );
+    }
+    let valid = call_u32(imports::relay_hostile, b"99")?;
+    findings.expect(valid == 3, || format!("native relay_hostile(99) = {valid}"));
+    Ok(())
+}
+
+/// An import that cannot fail traps on a bad answer, with the reason, and leaks nothing: the
+/// block with a wrong prefix is freed before the trap.
+fn host_function_traps(findings: &mut Findings) {
+    let case = b"3";
+    let trapped = expect_trap(|| {
+        // SAFETY: `case` is live for the call; the guest traps, as expected.
+        unsafe { imports::relay_trusted(case.as_ptr(), case.len()) };
+    });
+    let reason = last_error();
+    findings.expect(
+        trapped
+            .as_deref()
+            .is_some_and(|message| message.contains("host function `env.trusted`"))
+            && trapped == reason,
+        || format!("native relay_trusted(3): panic {trapped:?}, last_error {reason:?}"),
+    );
 }
 
 /// Leaks one result block through the natively linked `echo`, on purpose, so that Valgrind's

@@ -24,7 +24,8 @@ guestmem::import! {
 
 /// The case number a host's hostile answers are chosen by.
 fn case(text: &str) -> Result<u32, String> {
-    text.parse().map_err(|_| String::from("the case is not a number"))
+    text.parse()
+        .map_err(|_| String::from("the case is not a number"))
 }
 
 guestmem::export! {

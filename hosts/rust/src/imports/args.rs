@@ -84,8 +84,7 @@ macro_rules! int_arg {
             type Value<'a> = $ty;
             const PARAMS: &'static [ValType] = &[ValType::$val];
 
-            #[allow(clippy::cast_possible_wrap, reason = "the wasm value's bits, as the guest passed them")]
-            fn read<'a>(_: &'a [u8], params: &mut &[Val]) -> Result<$ty, String> {
+            fn read(_: &[u8], params: &mut &[Val]) -> Result<$ty, String> {
                 $next(params).map(|value| value.$cast())
             }
         }

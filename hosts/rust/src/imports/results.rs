@@ -60,7 +60,6 @@ macro_rules! int_result {
             fn results() -> &'static [ValType] {
                 &[ValType::$val]
             }
-            #[allow(clippy::cast_possible_wrap, reason = "the bits, as the guest reads them")]
             fn into_outcome(self) -> Outcome {
                 Outcome::Value(Val::$val(self as $wasm))
             }
