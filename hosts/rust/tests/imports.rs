@@ -1,0 +1,148 @@
+//! Host functions registered with `HostFunctions`, called by a hand-written guest whose
+//! arguments are chosen: every argument kind, results written with the guest's `alloc`, failures
+//! read through `guestmem.last_error`, and the guest's bad arguments and the host's panics as
+//! `Error::HostFunction`.
+
+use guestmem_host::{Error, Guest, HostFunctions};
+use wasmtime::{Engine, Linker, Module, Store};
+
+/// A guest over a bump allocator (`alloc` returns 0 for lengths above 100,000) whose exports
+/// call the host: `concat(a, b)` (a `&str` and a `&[u8]`), `add()` (`add(40, 2)`, a u32 and an
+/// i64), `fallible(text)` and `host_error()` (`guestmem.last_error`), `note(text)` (no result),
+/// `big()` (a result `alloc` refuses), `bad_arg()` (a range past memory), `bad_text()` (invalid
+/// UTF-8 at 64).
+const GUEST: &str = r#"
+(module
+  (import "env" "concat" (func $concat (param i32 i32 i32 i32) (result i32)))
+  (import "env" "add" (func $add (param i32 i64) (result i64)))
+  (import "env" "fallible" (func $fallible (param i32 i32) (result i32)))
+  (import "env" "note" (func $note (param i32 i32)))
+  (import "env" "big" (func $big (result i32)))
+  (import "guestmem" "last_error" (func $host_error (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 64) "\ff\fe")
+  (global $next (mut i32) (i32.const 1024))
+  (func $alloc (export "alloc") (param $len i32) (result i32)
+    (local $ptr i32)
+    (if (i32.gt_u (local.get $len) (i32.const 100000)) (then (return (i32.const 0))))
+    (local.set $ptr (global.get $next))
+    (global.set $next (i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8)))
+    (local.get $ptr))
+  (func (export "free") (param i32))
+  (func (export "dealloc") (param i32 i32))
+  (func (export "realloc") (param i32 i32) (result i32) (call $alloc (local.get 1)))
+  (func (export "abi_version") (result i32) (i32.const 1))
+  (func (export "last_error") (result i32) (i32.const 0))
+  (func (export "concat") (param i32 i32 i32 i32) (result i32)
+    (call $concat (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
+  (func (export "add") (result i32) (i32.wrap_i64 (call $add (i32.const 40) (i64.const 2))))
+  (func (export "fallible") (param i32 i32) (result i32) (call $fallible (local.get 0) (local.get 1)))
+  (func (export "host_error") (result i32) (call $host_error))
+  (func (export "note") (param i32 i32) (result i32) (call $note (local.get 0) (local.get 1)) (i32.const 1))
+  (func (export "big") (result i32) (call $big))
+  (func (export "bad_arg") (result i32) (call $note (i32.const 65530) (i32.const 100)) (i32.const 1))
+  (func (export "bad_text") (result i32) (call $note (i32.const 64) (i32.const 2)) (i32.const 1)))
+"#;
+
+fn guest() -> Guest<()> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, GUEST).expect("the guest compiles");
+    let mut linker = Linker::new(&engine);
+    HostFunctions::new(&mut linker)
+        .expect("guestmem.last_error")
+        .func("env", "concat", |a: &str, b: &[u8]| {
+            let mut joined = a.as_bytes().to_vec();
+            joined.extend_from_slice(b);
+            joined
+        })
+        .and_then(|host| host.func("env", "add", |a: u32, b: i64| i64::from(a) + b))
+        .and_then(|host| {
+            host.func("env", "fallible", |text: &str| -> Result<String, String> {
+                if text == "fail" {
+                    return Err(format!("refused {text:?}"));
+                }
+                Ok(text.to_uppercase())
+            })
+        })
+        .and_then(|host| {
+            host.func("env", "note", |text: &str| {
+                assert!(text != "panic", "told to panic");
+            })
+        })
+        .and_then(|host| host.func("env", "big", || vec![0_u8; 200_000]))
+        .expect("the host functions");
+    Guest::instantiate(Store::new(&engine, ()), &linker, &module).expect("instantiates")
+}
+
+#[test]
+fn arguments_of_every_kind_reach_the_host_and_results_come_back() {
+    let mut guest = guest();
+    let joined = guest.call_result("concat", &["straße ".as_bytes(), b"\xff\x00"]);
+    assert_eq!(joined.expect("concat"), b"stra\xc3\x9fe \xff\x00");
+    assert_eq!(guest.call_u32("add", &[] as &[&[u8]]).expect("add"), 42);
+    assert_eq!(
+        guest.call_string("fallible", &[b"ok"]).expect("fallible"),
+        "OK"
+    );
+    assert_eq!(guest.call_u32("note", &[b"line"]).expect("note"), 1);
+}
+
+#[test]
+fn a_failure_is_pending_for_guestmem_last_error_once() {
+    let mut guest = guest();
+    let empty = guest.call_raw("fallible", &[0, 0]).expect("no trap");
+    let empty = guest.take_result("fallible", empty).expect("an empty text is fine");
+    assert!(empty.is_empty());
+    let input = guest.put(b"fail").expect("input");
+    assert_eq!(guest.call_raw("fallible", &[input, 4]).expect("no trap"), 0);
+    let message = guest.call_raw("host_error", &[]).expect("host_error");
+    let message = guest
+        .take_result("host_error", message)
+        .expect("a message block");
+    assert_eq!(message, b"refused \"fail\"");
+    assert_eq!(
+        guest.call_raw("host_error", &[]).expect("host_error"),
+        0,
+        "cleared"
+    );
+
+    // The message belongs to the instance whose host function failed.
+    assert_eq!(guest.call_raw("fallible", &[input, 4]).expect("no trap"), 0);
+    let mut other = self::guest();
+    assert_eq!(other.call_raw("host_error", &[]).expect("host_error"), 0);
+}
+
+#[test]
+fn bad_arguments_panics_and_refused_results_name_the_host_function() {
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "bad_arg",
+            b"",
+            "argument 1: 100 bytes at 0xfffa are outside linear memory",
+        ),
+        ("bad_text", b"", "argument 1: not UTF-8"),
+        ("note", b"panic", "panicked: told to panic"),
+        ("big", b"", "the guest's alloc(200004) returned 0"),
+    ];
+    for (export, input, expected) in cases {
+        let mut guest = guest();
+        let args = if input.is_empty() {
+            Vec::new()
+        } else {
+            let ptr = guest.put(input).expect("input");
+            vec![ptr, u32::try_from(input.len()).expect("short")]
+        };
+        match guest.call_raw(export, &args) {
+            Err(Error::HostFunction {
+                function,
+                host_function,
+                message,
+            }) => {
+                assert_eq!(function, export);
+                assert!(host_function.starts_with("env."), "{host_function}");
+                assert!(message.contains(expected), "{export}: {message}");
+            }
+            other => panic!("{export}: {other:?}, expected a host function error"),
+        }
+    }
+}
