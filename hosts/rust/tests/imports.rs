@@ -91,7 +91,9 @@ fn arguments_of_every_kind_reach_the_host_and_results_come_back() {
 fn a_failure_is_pending_for_guestmem_last_error_once() {
     let mut guest = guest();
     let empty = guest.call_raw("fallible", &[0, 0]).expect("no trap");
-    let empty = guest.take_result("fallible", empty).expect("an empty text is fine");
+    let empty = guest
+        .take_result("fallible", empty)
+        .expect("an empty text is fine");
     assert!(empty.is_empty());
     let input = guest.put(b"fail").expect("input");
     assert_eq!(guest.call_raw("fallible", &[input, 4]).expect("no trap"), 0);

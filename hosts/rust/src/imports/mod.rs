@@ -18,7 +18,7 @@ use crate::Error;
 /// them.
 ///
 /// A host function is a closure with annotated arguments (`&[u8]`, `&str`, `u32`, `i32`, `u64`,
-/// `i64`, up to four) returning `()`, an integer, `Vec<u8>`, `String`, or a `Result` of one of
+/// `i64`, up to three) returning `()`, an integer, `Vec<u8>`, `String`, or a `Result` of one of
 /// these whose error is `Display`: its `Err` is the failure the guest reads, a panic is a trap of
 /// the guest call ([`Error::HostFunction`]). Byte arguments are read where they lie in guest
 /// memory, without a copy; byte results are written into a block from the guest's own `alloc`.
