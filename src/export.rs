@@ -116,6 +116,7 @@ macro_rules! __export_fn {
             let returned = body($($arg),*);
             (&returned).__guestmem_path().into_abi(returned)
         }
+        $crate::__describe!(EXPORT, "", $name, [$($generics)*] [$($arg: $ty),*] [$ret]);
     };
 }
 

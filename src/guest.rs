@@ -11,7 +11,7 @@ use crate::result::{self, ResultBlock};
 use crate::{error, memory};
 
 /// Why a host's argument could not become the Rust value a function takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
     /// A null pointer with a non-zero length.
     Null,
@@ -21,6 +21,13 @@ pub enum InputError {
     Utf8 {
         /// Length of the longest valid UTF-8 prefix.
         valid_up_to: usize,
+    },
+    /// The bytes are not a value of the type in the typed-value format.
+    Decode {
+        /// The format: `JSON` or `postcard`.
+        format: &'static str,
+        /// The decoder's message.
+        message: String,
     },
 }
 
@@ -38,6 +45,14 @@ impl InputError {
                     .push("not valid UTF-8 (invalid byte at offset ")
                     .push_dec(valid_up_to)
                     .push(")"),
+                Self::Decode {
+                    format,
+                    message: text,
+                } => message
+                    .push("not valid ")
+                    .push(format)
+                    .push(": ")
+                    .push(&text),
             };
         });
     }

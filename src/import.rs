@@ -6,6 +6,11 @@ use alloc::vec::Vec;
 
 use crate::error::{self, Message};
 use crate::result::{HostBlockProblem, ResultBlock};
+#[allow(
+    unused_imports,
+    reason = "used by the typed values, behind their features"
+)]
+use crate::typed::Typed;
 
 /// Declares host functions and writes safe wrappers for them, so a guest author writes no
 /// `unsafe`.
@@ -67,7 +72,7 @@ macro_rules! __import_fns {
         $vis:vis fn $name:ident ($($args:tt)*) $(-> $ret:ty)?;
     )*) => {$(
         $crate::__import_fn! {
-            @munch $module [$(#[$attr])*] [$vis] $name [$($ret)?] [] [] [] [] $($args)*
+            @munch $module [$(#[$attr])*] [$vis] $name [$($ret)?] [] [] [] [] [] $($args)*
         }
     )*};
 }
@@ -78,7 +83,7 @@ macro_rules! __import_fns {
 #[macro_export]
 macro_rules! __import_fn {
     (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
-        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*]
+        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] $prelude:tt
         $arg:ident : &str $(, $($rest:tt)*)?) => {
         $crate::__import_fn! {
             @munch $module $attrs $vis $name $ret
@@ -86,11 +91,12 @@ macro_rules! __import_fn {
             [$($raw)* _: usize, _: usize,]
             [$($pass)* $arg.as_ptr() as usize, $arg.len(),]
             [$($native)* $arg.as_ptr() as usize as u64, $arg.len() as u64,]
+            $prelude
             $($($rest)*)?
         }
     };
     (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
-        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*]
+        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] $prelude:tt
         $arg:ident : &[u8] $(, $($rest:tt)*)?) => {
         $crate::__import_fn! {
             @munch $module $attrs $vis $name $ret
@@ -98,11 +104,12 @@ macro_rules! __import_fn {
             [$($raw)* _: usize, _: usize,]
             [$($pass)* $arg.as_ptr() as usize, $arg.len(),]
             [$($native)* $arg.as_ptr() as usize as u64, $arg.len() as u64,]
+            $prelude
             $($($rest)*)?
         }
     };
     (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
-        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*]
+        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] $prelude:tt
         $arg:ident : $int:ident $(, $($rest:tt)*)?) => {
         $crate::__import_fn! {
             @munch $module $attrs $vis $name $ret
@@ -110,17 +117,43 @@ macro_rules! __import_fn {
             [$($raw)* _: $int,]
             [$($pass)* $arg,]
             [$($native)* $crate::__ImportInt::into_native($arg),]
+            $prelude
+            $($($rest)*)?
+        }
+    };
+    // A typed value (`Json<T>`, `Postcard<T>`): encoded first, then passed as bytes.
+    (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
+        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] [$($prelude:tt)*]
+        $arg:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::__import_fn! {
+            @munch $module $attrs $vis $name $ret
+            [$($params)* $arg: $ty,]
+            [$($raw)* _: usize, _: usize,]
+            [$($pass)* encoded.as_ptr() as usize, encoded.len(),]
+            [$($native)* encoded.as_ptr() as usize as u64, encoded.len() as u64,]
+            [$($prelude)*
+                let encoded = $crate::__encode_argument(
+                    &$arg,
+                    ::core::stringify!($arg),
+                    ::core::concat!($module, ".", ::core::stringify!($name)),
+                );
+            ]
             $($($rest)*)?
         }
     };
     (@munch $module:literal $attrs:tt $vis:tt $name:ident []
-        $params:tt $raw:tt $pass:tt $native:tt) => {
-        $crate::__import_fn! { @munch $module $attrs $vis $name [()] $params $raw $pass $native }
+        $params:tt $raw:tt $pass:tt $native:tt $prelude:tt) => {
+        $crate::__import_fn! {
+            @munch $module $attrs $vis $name [()] $params $raw $pass $native $prelude
+        }
     };
     (@munch $module:literal [$($attr:tt)*] [$vis:vis] $name:ident [$ret:ty]
-        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*]) => {
+        [$($param:ident : $ty:ty,)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*]
+        [$($prelude:tt)*]) => {
+        $crate::__describe!(IMPORT, $module, $name, [] [$($param: $ty),*] [$ret]);
         $($attr)*
-        $vis fn $name($($params)*) -> $ret {
+        $vis fn $name($($param: $ty),*) -> $ret {
+            $($prelude)*
             #[cfg(target_arch = "wasm32")]
             let raw = {
                 #[link(wasm_import_module = $module)]
@@ -218,6 +251,15 @@ enum Problem {
     Block(HostBlockProblem),
     /// A `String` result that is not UTF-8.
     NotUtf8 { valid_up_to: usize },
+    /// A typed value that does not decode.
+    #[cfg_attr(
+        not(any(feature = "json", feature = "postcard")),
+        allow(dead_code, reason = "the formats are features")
+    )]
+    Decode {
+        format: &'static str,
+        message: String,
+    },
 }
 
 impl Problem {
@@ -240,6 +282,14 @@ impl Problem {
                 .push(" returned text that is not UTF-8 (invalid byte at offset ")
                 .push_dec(valid_up_to)
                 .push(")"),
+            Self::Decode {
+                format,
+                message: ref text,
+            } => message
+                .push(" returned a result that is not valid ")
+                .push(format)
+                .push(": ")
+                .push(text),
         };
     }
 
@@ -396,6 +446,57 @@ from_host!(
     String => usize,
     ResultBlock => usize
 );
+
+/// Typed values: the block's bytes decoded.
+macro_rules! from_host_typed {
+    ($feature:literal, $wrapper:ident) => {
+        #[cfg(feature = $feature)]
+        impl<T: serde::Serialize + serde::de::DeserializeOwned> HostValue for crate::$wrapper<T> {
+            type Abi = usize;
+            fn is_zero(raw: usize) -> bool {
+                raw == 0
+            }
+            const ZERO_IS_AN_ANSWER: bool = false;
+            fn decode(raw: usize) -> Result<Self, Problem> {
+                let block = ResultBlock::decode(raw)?;
+                <Self as Typed>::decode(&block).map_err(|message| Problem::Decode {
+                    format: <Self as Typed>::FORMAT,
+                    message,
+                })
+            }
+            fn raw_from_native(raw: u64) -> usize {
+                ResultBlock::raw_from_native(raw)
+            }
+        }
+
+        #[cfg(feature = $feature)]
+        impl<T: serde::Serialize + serde::de::DeserializeOwned> FromHost for crate::$wrapper<T> {
+            type Abi = usize;
+            fn from_host(raw: usize, function: &HostFunction) -> Self {
+                <Self as HostValue>::decode(raw).unwrap_or_else(|problem| problem.trap(function))
+            }
+            fn from_native(raw: u64) -> usize {
+                ResultBlock::raw_from_native(raw)
+            }
+        }
+
+        #[cfg(feature = $feature)]
+        impl<T: serde::Serialize + serde::de::DeserializeOwned> FromHost
+            for Result<crate::$wrapper<T>, String>
+        {
+            type Abi = usize;
+            fn from_host(raw: usize, function: &HostFunction) -> Self {
+                fallible(raw, function)
+            }
+            fn from_native(raw: u64) -> usize {
+                ResultBlock::raw_from_native(raw)
+            }
+        }
+    };
+}
+
+from_host_typed!("json", Json);
+from_host_typed!("postcard", Postcard);
 
 impl FromHost for Result<(), String> {
     type Abi = u32;

@@ -18,12 +18,14 @@ mod export;
 mod guest;
 mod heap;
 mod import;
+pub mod interface;
 mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 mod panic;
 mod result;
 pub mod stats;
+mod typed;
 
 // A no_std guest on WASI still needs the C library's `memcmp`, `memcpy` and friends: the wasi
 // targets' compiler-builtins leave them to it, and without it they become `env` imports that no
@@ -47,6 +49,14 @@ pub use panic::enter as __enter;
 #[doc(hidden)]
 pub use panic::hook::install as __install_panic_hook;
 pub use result::ResultBlock;
+#[cfg(feature = "json")]
+pub use typed::Json;
+#[cfg(feature = "postcard")]
+pub use typed::Postcard;
+#[doc(hidden)]
+pub use typed::Typed;
+#[doc(hidden)]
+pub use typed::encode_argument as __encode_argument;
 
 /// The version of the ABI this crate implements, returned by [`abi::abi_version`].
 pub const ABI_VERSION: u32 = 1;

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod checks;
+pub mod describe;
 pub mod engine;
 pub mod examples;
 pub mod guest;

@@ -103,6 +103,28 @@ pub enum Error {
         /// The export.
         function: String,
     },
+    /// The module's `guestmem.interface` section is malformed, or does not match the module.
+    #[error("interface section: {0}")]
+    Interface(String),
+    /// A call that does not match what the module's interface says of the export: refused
+    /// before the guest runs.
+    #[error("`{function}`: {message}")]
+    Call {
+        /// The export.
+        function: String,
+        /// What does not match.
+        message: String,
+    },
+    /// A typed value could not be encoded for, or decoded from, the guest.
+    #[error("`{function}`: {format}: {message}")]
+    Typed {
+        /// The export (or `encode` for an input encoded before any call).
+        function: String,
+        /// `JSON` or `postcard`.
+        format: &'static str,
+        /// The encoder's or decoder's message.
+        message: String,
+    },
     /// Any other wasmtime error (compilation, instantiation, a failed host call).
     #[error("wasmtime: {0:#}")]
     Wasmtime(wasmtime::Error),

@@ -2,7 +2,20 @@
 
 use wasmtime::{AsContextMut, Func, Instance, TypedFunc, Val, ValType};
 
-use crate::{Error, Guest, ResultProblem};
+use crate::{Error, Function, Guest, Kind, ResultProblem};
+
+/// Results that are result blocks.
+const BLOCKS: &[Kind] = &[Kind::Bytes, Kind::String, Kind::Json, Kind::Postcard];
+
+/// Results that are integers an `i32` holds.
+const INTEGERS: &[Kind] = &[
+    Kind::U8,
+    Kind::U16,
+    Kind::U32,
+    Kind::I8,
+    Kind::I16,
+    Kind::I32,
+];
 
 /// The most byte inputs a [`GuestFunc`] takes.
 pub const MAX_INPUTS: usize = 8;
@@ -18,6 +31,8 @@ pub struct GuestFunc {
     guest: u64,
     inputs: usize,
     call: Call,
+    /// What the module's interface section says of it, when it has one.
+    signature: Option<Function>,
 }
 
 /// The export, typed for the common arities.
@@ -36,6 +51,7 @@ impl GuestFunc {
         mut store: impl AsContextMut,
         guest: u64,
         name: &str,
+        signature: Option<Function>,
     ) -> Result<Self, Error> {
         let export_error = |message: String| Error::Export {
             name: name.to_owned(),
@@ -69,7 +85,48 @@ impl GuestFunc {
             guest,
             inputs: params / 2,
             call,
+            signature,
         })
+    }
+
+    /// What the module's interface section says of it, if the guest has one
+    /// ([`Guest::set_interface`]).
+    #[must_use]
+    pub fn signature(&self) -> Option<&Function> {
+        self.signature.as_ref()
+    }
+
+    /// Refuses a call `method` whose result is not one of `kinds`, when the interface says what
+    /// the result is.
+    pub(crate) fn expect_result(&self, kinds: &[Kind], method: &str) -> Result<(), Error> {
+        match &self.signature {
+            Some(signature) if !kinds.contains(&signature.result) => Err(Error::Call {
+                function: self.name.clone(),
+                message: format!(
+                    "returns {} (its interface says), which `{method}` does not read",
+                    signature.result
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses inputs the interface says the export cannot take: text that is not UTF-8.
+    fn check_inputs<I: AsRef<[u8]>>(&self, inputs: &[I]) -> Result<(), Error> {
+        let Some(signature) = &self.signature else {
+            return Ok(());
+        };
+        for (input, (name, kind)) in inputs.iter().zip(&signature.args) {
+            if matches!(kind, Kind::String | Kind::Json)
+                && let Err(error) = std::str::from_utf8(input.as_ref())
+            {
+                return Err(Error::Call {
+                    function: self.name.clone(),
+                    message: format!("argument `{name}` ({kind}) is not UTF-8: {error}"),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The export's name.
@@ -95,6 +152,7 @@ impl GuestFunc {
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<Vec<u8>, Error> {
+        self.expect_result(BLOCKS, "call_bytes")?;
         self.call_with(guest, inputs, <[u8]>::to_vec)
     }
 
@@ -108,6 +166,7 @@ impl GuestFunc {
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<String, Error> {
+        self.expect_result(&[Kind::String, Kind::Json], "call_string")?;
         self.call_with(guest, inputs, |bytes| {
             std::str::from_utf8(bytes).map(str::to_owned)
         })?
@@ -162,6 +221,7 @@ impl GuestFunc {
         inputs: &[I],
     ) -> Result<u32, Error> {
         self.check(guest, inputs.len())?;
+        self.expect_result(INTEGERS, "call_u32")?;
         guest.clear_pending_error()?;
         let value = self.call_raw(guest, inputs)?;
         if value == 0
@@ -189,6 +249,7 @@ impl GuestFunc {
         inputs: &[I],
     ) -> Result<u32, Error> {
         self.check(guest, inputs.len())?;
+        self.check_inputs(inputs)?;
         guest.return_lent()?;
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];

@@ -10,13 +10,13 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use wasmtime::{Instance, Linker, Memory, Module, Store, Val};
+use wasmtime::{Instance, Linker, Memory, Module, Store, Val, ValType};
 
 use crate::exports::AbiExports;
 use crate::func::GuestFunc;
 use crate::imports::HostTrap;
 use crate::inputs::{InputBlock, Placed};
-use crate::{ABI_VERSION, Error, ResultProblem, result_block};
+use crate::{ABI_VERSION, Error, Interface, ResultProblem, result_block};
 
 /// Default cap on the length of a result block the host agrees to read: 256 MiB.
 pub const DEFAULT_RESULT_CAP: u32 = 256 << 20;
@@ -49,6 +49,8 @@ pub struct Guest<T: 'static> {
     id: u64,
     /// The exports called by name so far, looked up once each.
     named: HashMap<Box<str>, Arc<GuestFunc>>,
+    /// What the module says of itself, when the user gave its section ([`Guest::set_interface`]).
+    interface: Option<Interface>,
 }
 
 impl<T: 'static> Guest<T> {
@@ -105,6 +107,7 @@ impl<T: 'static> Guest<T> {
             error_pending: false,
             lent: 0,
             named: HashMap::new(),
+            interface: None,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         };
         let found = guest.abi_version()?;
@@ -147,7 +150,53 @@ impl<T: 'static> Guest<T> {
     ///
     /// [`Error::Export`] if there is no such function, or it has another type.
     pub fn func(&mut self, name: &str) -> Result<GuestFunc, Error> {
-        GuestFunc::new(&self.instance, &mut self.store, self.id, name)
+        let signature = self
+            .interface
+            .as_ref()
+            .and_then(|interface| interface.export(name))
+            .cloned();
+        GuestFunc::new(&self.instance, &mut self.store, self.id, name, signature)
+    }
+
+    /// Gives the guest the interface its module describes ([`Interface::read`] of the module's
+    /// bytes): from then on [`Guest::func`] checks calls against it before the guest runs (the
+    /// result a call reads, text inputs that must be UTF-8).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Interface`] if an export the interface describes is missing, or its wasm type is
+    /// not the one its kinds make.
+    pub fn set_interface(&mut self, interface: Interface) -> Result<(), Error> {
+        for function in &interface.exports {
+            let ty = self
+                .instance
+                .get_func(&mut self.store, &function.name)
+                .map(|func| func.ty(&self.store))
+                .ok_or_else(|| {
+                    Error::Interface(format!("`{}` is described but not exported", function.name))
+                })?;
+            let params: Vec<ValType> = ty.params().collect();
+            let results: Vec<ValType> = ty.results().collect();
+            let (expected_params, expected_results) = crate::interface::wasm_type(function);
+            let same = |found: &[ValType], expected: &[ValType]| {
+                found.len() == expected.len()
+                    && found.iter().zip(expected).all(|(a, b)| ValType::eq(a, b))
+            };
+            if !same(&params, &expected_params) || !same(&results, &expected_results) {
+                return Err(Error::Interface(format!(
+                    "`{function}` does not match the export's wasm type `{ty}`"
+                )));
+            }
+        }
+        self.named.clear();
+        self.interface = Some(interface);
+        Ok(())
+    }
+
+    /// The interface given with [`Guest::set_interface`].
+    #[must_use]
+    pub fn interface(&self) -> Option<&Interface> {
+        self.interface.as_ref()
     }
 
     /// Export `name` for the by-name calls, looked up on its first call only.
