@@ -14,6 +14,8 @@ pub mod greet;
 pub mod imports;
 #[path = "../../examples/replace/src/lib.rs"]
 pub mod replace;
+#[path = "../../examples/shapes/src/lib.rs"]
+pub mod shapes;
 #[path = "../../examples/upper/src/lib.rs"]
 pub mod upper;
 #[path = "../../examples/word_count/src/lib.rs"]

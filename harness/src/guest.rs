@@ -143,7 +143,7 @@ impl GuestModule {
 }
 
 /// A file that cannot be read, as the host library's error.
-pub(crate) fn io_error(path: &Path, source: std::io::Error) -> HostError {
+pub fn io_error(path: &Path, source: std::io::Error) -> HostError {
     HostError::Wasmtime(wasmtime::Error::from(source).context(format!("{}", path.display())))
 }
 

@@ -11,6 +11,9 @@ use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
+// Linked also when neither format is on: the build without them is the baseline of the sizes.
+use guestmem as _;
+
 /// A named rectangle, as the host sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rect {

@@ -13,6 +13,7 @@ pub mod faults;
 pub mod growth;
 pub mod hostile;
 pub mod imports;
+pub mod interface;
 pub mod leaks;
 pub mod native;
 
@@ -177,11 +178,12 @@ pub fn run_all(context: &Context, progress: impl FnMut(&Row)) -> Vec<Row> {
 type Check = (&'static str, fn(&Context) -> Vec<Row>);
 
 /// Every check, in the order they run.
-const CHECKS: [Check; 10] = [
+const CHECKS: [Check; 11] = [
     ("conformance", conformance::check_all),
     ("examples", |context| vec![examples::check(context)]),
     ("faults", faults::check_all),
     ("imports", imports::check_all),
+    ("interface", interface::check_all),
     ("leaks", leaks::check),
     ("growth", |context| vec![growth::check(context)]),
     ("above-2gib", above_2gib::check_all),
