@@ -113,9 +113,57 @@ class ArityError(GuestError):
         self.given = given
 
 
+class HostFunctionError(GuestError):
+    """A host function the guest called failed where it cannot report a failure: it raised an
+    exception it was not declared to fail with, the guest passed it an argument that is not one
+    (bytes outside memory, text that is not UTF-8), or the guest's ``alloc`` failed for a result
+    that cannot fail. The guest call (``function``) trapped: drop the instance, as after
+    :class:`GuestTrap`.
+
+    ``host_function`` is ``module.name``; ``error`` is the exception the host function raised, if
+    that was the problem (also the ``__cause__`` of ``__cause__``).
+    """
+
+    def __init__(
+        self, function: str, host_function: str, message: str, error: BaseException | None
+    ) -> None:
+        super().__init__(function, f"trapped in host function `{host_function}`: {message}")
+        self.host_function = host_function
+        self.message = message
+        self.error = error
+
+
+class ReentrantCall(GuestError):
+    """A host function called back into the instance that called it, through its
+    :class:`~guestmem.Guest`: only ``alloc``, ``realloc``, ``free`` and ``dealloc`` may be called
+    there ("Calls back into the guest" in ``docs/ABI.md``). Nothing was called. ``running`` is
+    the export that called the host function."""
+
+    def __init__(self, function: str, running: str) -> None:
+        super().__init__(
+            function,
+            f"called back from a host function while `{running}` runs: only alloc, realloc, "
+            "free and dealloc may be",
+        )
+        self.running = running
+
+
+class HostTrap(Exception):
+    """Raised out of a host function (:class:`~guestmem.HostFunctions`) that failed where the
+    guest cannot be told, so that the guest call traps. :class:`~guestmem.Guest` reports it as
+    :class:`HostFunctionError`; a call made with wasmtime directly raises it as it is."""
+
+    def __init__(self, host_function: str, message: str, error: BaseException | None = None):
+        super().__init__(f"host function `{host_function}`: {message}")
+        self.host_function = host_function
+        self.message = message
+        self.error = error
+
+
 class RuntimeFailure(GuestError):
-    """Any other wasmtime error during a call (a WASI ``proc_exit``, a failing host function);
-    the original is ``error``, and ``__cause__``."""
+    """Any other wasmtime error during a call (a WASI ``proc_exit``, a ``WasmtimeError`` raised by
+    a host function defined with wasmtime directly); the original is ``error``, and
+    ``__cause__``."""
 
     def __init__(self, function: str, error: wasmtime.WasmtimeError) -> None:
         super().__init__(function, f"wasmtime: {error}")

@@ -95,6 +95,7 @@ class GuestFunc:
         if len(inputs) != self.inputs:
             raise ArityError(self.name, self.inputs, len(inputs))
         guest = self._guest
+        guest._refuse_call_back(self.name)
         # Whatever a result or an integer call reports as its failure must be its own.
         guest._clear_pending_error()
         return guest._call(self.name, self._func, inputs)

@@ -21,8 +21,11 @@ from .errors import (
     GuestError,
     GuestFailed,
     GuestTrap,
+    HostFunctionError,
+    HostTrap,
     InputTooLong,
     OutOfBounds,
+    ReentrantCall,
     ResultProblem,
     RuntimeFailure,
 )
@@ -38,6 +41,9 @@ DEFAULT_RESULT_CAP = 256 << 20
 
 _U32_MAX = 0xFFFF_FFFF
 _TRAPS = (wasmtime.Trap, wasmtime.WasmtimeError)
+#: The exports a host function may call in the instance that called it ("Calls back into the
+#: guest" in docs/ABI.md).
+_CALLS_BACK = frozenset({"alloc", "realloc", "free", "dealloc"})
 
 
 def _i32(value: int) -> int:
@@ -97,6 +103,10 @@ class Guest:
                 raise ExportError("_initialize", "is not a function without params and results")
             try:
                 initialize(store)
+            except HostTrap as trap:
+                raise HostFunctionError(
+                    "_initialize", trap.host_function, trap.message, trap.error
+                ) from trap
             except wasmtime.Trap as trap:
                 raise GuestTrap("_initialize", trap, None) from trap
             except wasmtime.WasmtimeError as error:
@@ -118,6 +128,9 @@ class Guest:
         # freed before the next call into the guest, which may move memory.
         self._lent_block = 0
         self._lent_views: list[memoryview] = []
+        # The export running now, while a host function it called runs: calls back are refused
+        # but for _CALLS_BACK.
+        self._running: str | None = None
         found = self.abi_version()
         if found != ABI_VERSION:
             raise AbiMismatch(found, ABI_VERSION)
@@ -130,6 +143,10 @@ class Guest:
         user's to add) in ``store``, and checks it as the constructor does."""
         try:
             instance = linker.instantiate(store, module)
+        except HostTrap as trap:
+            raise HostFunctionError(
+                "(start)", trap.host_function, trap.message, trap.error
+            ) from trap
         except wasmtime.Trap as trap:
             raise GuestTrap("(start)", trap, None) from trap
         except wasmtime.WasmtimeError as error:
@@ -208,7 +225,9 @@ class Guest:
 
     def release_input_block(self) -> None:
         """Frees the block this host keeps for small inputs, if it has one; the next call
-        allocates a new one."""
+        allocates a new one. Refused (:class:`ReentrantCall`) inside a host function: the running
+        call's inputs lie in it."""
+        self._refuse_call_back("release_input_block")
         ptr = self._inputs.take()
         if ptr is not None:
             self.free(ptr)
@@ -273,18 +292,33 @@ class Guest:
         if ptr < 0 or length < 0 or ptr + length > memory:
             raise OutOfBounds(function, ptr, length, memory)
 
+    def _refuse_call_back(self, function: str) -> None:
+        """:class:`ReentrantCall` if a host function is running and ``function`` may not be called
+        from it."""
+        if self._running is not None and function not in _CALLS_BACK:
+            raise ReentrantCall(function, self._running)
+
     def _invoke(self, function: str, func: wasmtime.Func, *args: int, reason: bool = True) -> int:
         """Calls ``func`` and returns its i32 result as a u32 (``0`` for none); a trap becomes a
         :class:`GuestTrap` carrying the reason read through ``last_error`` (unless ``reason`` is
-        false: asking ``last_error`` why ``last_error`` trapped would only trap again)."""
+        false: asking ``last_error`` why ``last_error`` trapped would only trap again), a host
+        function's :class:`HostTrap` a :class:`HostFunctionError`."""
+        self._refuse_call_back(function)
         if self._lent_block:
             self._release_view()
+        outer, self._running = self._running, function
         try:
             result = func(self._store, *args)
+        except HostTrap as trap:
+            raise HostFunctionError(
+                function, trap.host_function, trap.message, trap.error
+            ) from trap
         except wasmtime.Trap as trap:
             raise GuestTrap(function, trap, self._trap_reason() if reason else None) from trap
         except wasmtime.WasmtimeError as error:
             raise RuntimeFailure(function, error) from error
+        finally:
+            self._running = outer
         return 0 if result is None else int(result) & _U32_MAX
 
     def _trap_reason(self) -> str | None:
@@ -436,10 +470,11 @@ class Guest:
     def _call(self, function: str, func: wasmtime.Func, inputs: Sequence[Input]) -> int:
         """Places ``inputs``, calls ``func`` and frees what was placed apart; after a trap the
         inputs are left to the instance, which is to be dropped."""
+        self._refuse_call_back(function)
         args, apart = self._place(function, inputs)
         try:
             value = self._invoke(function, func, *args)
-        except GuestTrap:
+        except (GuestTrap, HostFunctionError):
             raise
         except GuestError:
             if apart:
