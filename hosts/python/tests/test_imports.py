@@ -6,6 +6,7 @@ only a host that can call back at run time needs: calls back into the instance r
 
 from __future__ import annotations
 
+import ctypes
 from collections.abc import Callable
 
 import pytest
@@ -40,29 +41,47 @@ HOSTILE = [
     ("0 and no message", "returned 0 and no error message"),
 ]
 
-_compiled: dict[str, wasmtime.Module] = {}
 
 
-def module(name: str) -> wasmtime.Module:
-    """``target/guests/NAME.wasm``, compiled once."""
-    if name not in _compiled:
+def moving_memory_engine() -> wasmtime.Engine:
+    """An engine that reserves no address space ahead of a memory, so that memory moves each time
+    it grows: a host that kept an address across the guest's ``alloc`` would write to the old
+    place."""
+    config = wasmtime.Config()
+    config.memory_reservation = 0
+    config.memory_reservation_for_growth = 0
+    config.memory_guard_size = 0
+    config.memory_may_move = True
+    return wasmtime.Engine(config)
+
+
+MOVING = moving_memory_engine()
+_compiled: dict[tuple[int, str], wasmtime.Module] = {}
+
+
+def module(name: str, engine: wasmtime.Engine = ENGINE) -> wasmtime.Module:
+    """``target/guests/NAME.wasm``, compiled once per engine."""
+    key = (id(engine), name)
+    if key not in _compiled:
         path = GUEST_DIR / f"{name}.wasm"
         if not path.is_file():
             raise FileNotFoundError(f"{path}: build the guests with `cargo run -p harness -- guests`")
-        _compiled[name] = wasmtime.Module.from_file(ENGINE, str(path))
-    return _compiled[name]
+        _compiled[key] = wasmtime.Module.from_file(engine, str(path))
+    return _compiled[key]
 
 
-def instantiate(name: str, define: Callable[[wasmtime.Linker], object]) -> Guest:
+def instantiate(
+    name: str, define: Callable[[wasmtime.Linker], object], engine: wasmtime.Engine = ENGINE
+) -> Guest:
     """An instance of guest ``name`` whose host functions ``define`` puts on a new linker, with
     WASI when the module imports it."""
-    linker = wasmtime.Linker(ENGINE)
-    store = wasmtime.Store(ENGINE)
-    if any(item.module == "wasi_snapshot_preview1" for item in module(name).imports):
+    linker = wasmtime.Linker(engine)
+    store = wasmtime.Store(engine)
+    if any(item.module == "wasi_snapshot_preview1" for item in module(name, engine).imports):
         linker.define_wasi()
         store.set_wasi(wasmtime.WasiConfig())
     define(linker)
-    return Guest.instantiate(store, linker, module(name))
+    return Guest.instantiate(store, linker, module(name, engine))
 
 
 # ---- greet: env.salutation, env.log ------------------------------------------------------------
@@ -235,6 +254,22 @@ def test_memory_grows_inside_a_host_function(guest: Guest) -> None:
     # The guest checks that its own block, the argument, is unchanged and starts the answer.
     assert guest.func("relay_grow").call_int(b"the guest's own bytes") == GROWN
     assert guest.memory_pages() > pages
+    assert guest.live_blocks() == before
+
+
+def test_memory_moves_inside_a_host_function() -> None:
+    guest = instantiate("imports", imports_host, MOVING)
+    before = guest.live_blocks()
+
+    def address() -> int:
+        return ctypes.addressof(guest.memory.data_ptr(guest.store).contents)
+
+    start = address()
+    assert guest.func("relay_grow").call_int(b"the guest's own bytes") == GROWN
+    assert address() != start, "memory did not move: the test proves nothing"
+    start = address()
+    assert guest.func("relay").call_bytes("x" * 400_000) == b"x" * 1_200_000
+    assert address() != start, "memory did not move: the test proves nothing"
     assert guest.live_blocks() == before
 
 
