@@ -43,14 +43,50 @@ def test_describe_a_missing_file_fails() -> None:
     assert run("-m", "guestmem", "describe", "no/such.wasm").returncode == 1
 
 
-@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
-def test_the_readme_example_runs() -> None:
-    readme = (REPO / "hosts" / "python" / "README.md").read_text()
-    example = re.search(r"```python\n(.*?)```", readme, re.S)
-    assert example is not None
-    ran = run("-c", example.group(1))
+def python_blocks(readme: Path) -> list[str]:
+    """The ```python blocks of ``readme``, in order."""
+    return re.findall(r"```python\n(.*?)```", readme.read_text(), re.S)
+
+
+HOST_README = REPO / "hosts" / "python" / "README.md"
+ROOT_README = REPO / "README.md"
+UPPER_OUTPUT = ["STRASSE", "UTF-8", "live blocks: 0"]
+GREET_OUTPUT = ["log: Hello, Ada!", "Hello, Ada!", "no salutation today"]
+
+
+def runs_with(source: str, expected: list[str]) -> None:
+    """Runs ``source`` as users run it, from the repository root; each line of its output holds
+    the line of ``expected`` at its place."""
+    ran = run("-c", source)
     assert ran.returncode == 0, ran.stderr
     lines = ran.stdout.splitlines()
-    assert lines[0] == "STRASSE"
-    assert "UTF-8" in lines[1]
-    assert lines[2] == "live blocks: 0"
+    assert len(lines) == len(expected), lines
+    for line, words in zip(lines, expected):
+        assert words in line, (line, words)
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_readme_example_runs() -> None:
+    runs_with(python_blocks(HOST_README)[0], UPPER_OUTPUT)
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_readme_host_functions_example_runs() -> None:
+    (example,) = [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
+    runs_with(example, GREET_OUTPUT)
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_repository_readme_python_examples_run() -> None:
+    """README.md's Python host: the call, then host functions, which goes on from it."""
+    call, host_functions = python_blocks(ROOT_README)
+    runs_with(call, UPPER_OUTPUT)
+    runs_with(call + host_functions, UPPER_OUTPUT + GREET_OUTPUT)
+
+
+def test_the_host_functions_examples_pass_mypy_strict() -> None:
+    (example,) = [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
+    call, host_functions = python_blocks(ROOT_README)
+    for source in (example, call + host_functions):
+        checked = run("-m", "mypy", "--strict", "--no-incremental", "-c", source)
+        assert checked.returncode == 0, checked.stdout
