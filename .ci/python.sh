@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # The Python host (hosts/python): installed from its directory into a fresh venv, mypy --strict,
-# pytest over every example guest and allocator back end, the benchmark in quick mode, and
-# `python -m guestmem describe`. The guests come from .ci/guests.sh, which .ci/run runs first;
-# built here when missing.
+# pytest over every example guest and allocator back end and the guests that import host
+# functions (greet, imports), the benchmark in quick mode, and `python -m guestmem describe`. The
+# guests come from .ci/guests.sh, which .ci/run runs first; built here when any is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [[ ! -f target/guests/echo-dlmalloc.wasm || ! -f target/guests/wasi_env-wasip1.wasm || ! -f target/wasm32-unknown-unknown/guest/upper.wasm ]]; then
-  bash .ci/guests.sh
-fi
+for guest in guests/echo-dlmalloc guests/wasi_env-wasip1 guests/imports guests/greet-wasip1 \
+  wasm32-unknown-unknown/guest/upper wasm32-unknown-unknown/guest/greet; do
+  if [[ ! -f target/$guest.wasm ]]; then
+    bash .ci/guests.sh
+    break
+  fi
+done
 
 python3 --version
 venv=target/venv
