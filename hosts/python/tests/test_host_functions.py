@@ -25,7 +25,6 @@ from guestmem import (
 from guestmem.host_types import HostSignature, WasmInt
 
 HOST_CALLS = wasmtime.Module(ENGINE, (WAT / "host_calls.wat").read_text())
-I32_TYPE, I64_TYPE = wasmtime.ValType.i32(), wasmtime.ValType.i64()
 BIG = 1 << 20
 
 
