@@ -18,7 +18,7 @@ use guestmem::{abi, native};
 
 use crate::checks::Scale;
 use crate::checks::common::{Xorshift, expected, input, pattern};
-use crate::examples::{array_sum, echo, greet, imports, replace, upper, word_count};
+use crate::examples::{array_sum, echo, greet, imports, replace, shapes, upper, word_count};
 use crate::report::{Findings, Row};
 
 /// Lengths allocated, resized and freed in every round.
@@ -251,6 +251,19 @@ fn examples(random: &mut Xorshift, findings: &mut Findings) -> Result<(), String
             },
         );
     }
+
+    // Typed values: a struct in and out as JSON and as postcard.
+    let rect = br#"{"name":"door","width":80,"height":200}"#;
+    let measured = call_result(shapes::measure, rect)?;
+    findings.expect(
+        measured.as_deref() == Some(br#"{"name":"door","area":16000,"square":false}"#.as_slice()),
+        || format!("native measure = {measured:?}"),
+    );
+    let compact = call_result(shapes::measure_compact, b"\x04door\x50\xc8\x01")?;
+    findings.expect(
+        compact.as_deref() == Some(b"\x04door\x80\x7d\x00".as_slice()),
+        || format!("native measure_compact = {compact:?}"),
+    );
 
     // The std guest: std's collections and formatting over guestmem's blocks.
     let counted = call_result(word_count::word_count, b"b a b")?;
