@@ -62,7 +62,7 @@ macro_rules! export {
     )*) => {$(
         $crate::__export_fn! {
             @munch __scope [$(#[$attr])*] [$vis] $name [$(<$($life),+>)?] [$($arg: $ty),*] [$ret] $body;
-            [] [] $($arg: $ty,)*
+            [] [] [] $($arg: $ty,)*
         }
     )*};
 }
@@ -77,15 +77,19 @@ macro_rules! export {
 #[macro_export]
 macro_rules! __export_fn {
     (@munch $scope:ident $attrs:tt $vis:tt $name:ident $generics:tt $args:tt [$ret:ty] $body:block;
-        [$($params:tt)*] [$($binds:tt)*] $arg:ident : $ty:ty, $($rest:tt)*) => {
+        [$($params:tt)*] [$($binds:tt)*] [$($checks:tt)*] $arg:ident : $ty:ty, $($rest:tt)*) => {
         $crate::__export_fn! {
             @munch $scope $attrs $vis $name $generics $args [$ret] $body;
             [$($params)* ptr: *const u8, len: usize,]
             [$($binds)*
                 // SAFETY: the host passes `len` initialised bytes at `ptr`, inside a block it
-                // allocated and keeps live and unchanged for the call (docs/ABI.md, "Ownership");
-                // the value borrows `$scope`, so it cannot outlive the call.
-                let $arg = match unsafe { $crate::__input(&$scope, ptr, len) } {
+                // allocated and keeps live and unchanged for the call, or gives up with it for an
+                // owned argument (docs/ABI.md, "Ownership"); a borrowed value borrows `$scope`,
+                // so it cannot outlive the call.
+                let $arg = unsafe { $crate::__input(&$scope, ptr, len) };
+            ]
+            [$($checks)*
+                let $arg = match $arg {
                     Ok(value) => value,
                     Err(error) => {
                         error.record(stringify!($arg));
@@ -98,7 +102,7 @@ macro_rules! __export_fn {
     };
     (@munch $scope:ident [$($attr:tt)*] [$vis:vis] $name:ident [$($generics:tt)*]
         [$($arg:ident : $ty:ty),*] [$ret:ty] $body:block;
-        [$($params:tt)*] [$($binds:tt)*]) => {
+        [$($params:tt)*] [$($binds:tt)*] [$($checks:tt)*]) => {
         $($attr)*
         ///
         /// # Safety
@@ -110,7 +114,10 @@ macro_rules! __export_fn {
             fn body $($generics)* ($($arg: $ty),*) -> $ret $body
             $crate::__enter();
             let $scope = ();
+            // Every argument is read before any is checked: an owned argument after a bad one
+            // is then dropped, and so freed, by the early return, rather than leaked.
             $($binds)*
+            $($checks)*
             #[allow(unused_imports, reason = "one of the two is used, by the return type")]
             use $crate::__dispatch::{ViaOutput as _, ViaText as _};
             let returned = body($($arg),*);

@@ -22,6 +22,9 @@ pub enum InputError {
         /// Length of the longest valid UTF-8 prefix.
         valid_up_to: usize,
     },
+    /// An owned argument that is not a block the host gave up: the bytes must follow 4 bytes of
+    /// room at the start of a live block at least 4 + `len` bytes long.
+    NotOwned,
     /// The bytes are not a value of the type in the typed-value format.
     Decode {
         /// The format: `JSON` or `postcard`.
@@ -39,6 +42,9 @@ impl InputError {
             message.push("argument `").push(argument).push("`: ");
             match self {
                 Self::Null => message.push("null pointer with a non-zero length"),
+                Self::NotOwned => {
+                    message.push("not an owned block (4 bytes of room, then the bytes, in a block the host gives up)")
+                }
                 Self::OutOfBounds => message.push("runs past the end of linear memory"),
                 Self::Utf8 { .. } if cfg!(feature = "compact") => message.push("not valid UTF-8"),
                 Self::Utf8 { valid_up_to } => message

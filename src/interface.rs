@@ -54,6 +54,8 @@ pub mod kind {
     pub const JSON: u8 = 16;
     /// A typed value in postcard's binary form.
     pub const POSTCARD: u8 = 17;
+    /// Added to an argument's kind when the guest takes its block ([`crate::Owned`]).
+    pub const OWNED: u8 = 0x80;
 }
 
 /// The kind of a type that crosses the ABI, for the interface section.
@@ -94,6 +96,10 @@ impl Describe for &[u8] {
 
 impl Describe for &str {
     const KIND: u8 = kind::STRING;
+}
+
+impl Describe for crate::Owned {
+    const KIND: u8 = kind::BYTES | kind::OWNED;
 }
 
 impl<T: Describe, E> Describe for Result<T, E> {

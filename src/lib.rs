@@ -22,6 +22,7 @@ pub mod interface;
 mod memory;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+mod owned;
 mod panic;
 mod result;
 pub mod stats;
@@ -42,6 +43,7 @@ pub use guest::{Input, InputError, Output};
 pub use import::FromHost;
 #[doc(hidden)]
 pub use import::{HostFunction, ImportInt as __ImportInt};
+pub use owned::Owned;
 #[doc(hidden)]
 pub use panic::enter as __enter;
 /// Natively, for the tests: guestmem installs its panic hook on wasm32 only.

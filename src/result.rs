@@ -106,6 +106,16 @@ impl ResultBlock {
         Err(problem)
     }
 
+    /// The block at `start`, whose `len` bytes after the prefix are already in place: writes the
+    /// prefix (an owned argument becoming the result).
+    pub(crate) fn in_place(start: NonNull<u8>, len: usize) -> Self {
+        // A block's length fits in a u32, and `len` is 4 less than one.
+        let prefix = len as u32;
+        // SAFETY: a live block of at least PREFIX + len bytes, aligned to 8, owned by the caller.
+        unsafe { start.cast::<[u8; PREFIX]>().write(prefix.to_le_bytes()) };
+        Self::from_start(start, len)
+    }
+
     #[cfg_attr(not(feature = "compact"), inline(always))]
     fn from_start(start: NonNull<u8>, len: usize) -> Self {
         Self { start, len }

@@ -120,7 +120,7 @@ fn declare(out: &mut String, function: &Function) {
     let args: Vec<String> = function
         .args
         .iter()
-        .map(|(name, kind)| format!("{name}: {}", argument_type(*kind)))
+        .map(|arg| format!("{}: {}", arg.name, argument_type(arg.kind)))
         .collect();
     let fallible = if function.fallible {
         " /* throws on failure */"

@@ -12,6 +12,8 @@ pub mod echo;
 pub mod greet;
 #[path = "../guests/imports/src/lib.rs"]
 pub mod imports;
+#[path = "../../examples/in_place/src/lib.rs"]
+pub mod in_place;
 #[path = "../../examples/replace/src/lib.rs"]
 pub mod replace;
 #[path = "../../examples/shapes/src/lib.rs"]

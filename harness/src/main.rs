@@ -32,8 +32,8 @@ usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
                  imports, or (--typescript) a TypeScript declaration of it
   --no-build     use the guests already built in target/guests
   --guests DIR   use the guests in DIR (implies --no-build)
-  --only CHECK   run one check: conformance, examples, faults, imports, interface, leaks,
-                 growth, above-2gib, hostile, allocators or native
+  --only CHECK   run one check: conformance, examples, faults, imports, interface, owned,
+                 leaks, growth, above-2gib, hostile, allocators or native
   --plant-leak   after the checks, leak one block through the natively linked echo guest,
                  so that `valgrind --leak-check=full --error-exitcode=1` must fail";
 

@@ -13,7 +13,14 @@ use crate::guests::{EXAMPLES, VARIANTS};
 use crate::report::{Findings, Row};
 
 /// Guests built with the macros whose section is checked, beside the examples and variants.
-const DESCRIBED: [&str; 4] = ["greet", "greet-wasip1", "imports", "shapes"];
+const DESCRIBED: [&str; 6] = [
+    "greet",
+    "greet-wasip1",
+    "imports",
+    "shapes",
+    "in_place",
+    "faults",
+];
 
 /// What `describe` must print for some of them: the section's text, fixed here as data.
 const EXPECTED: [(&str, &str); 3] = [

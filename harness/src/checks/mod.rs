@@ -16,6 +16,7 @@ pub mod imports;
 pub mod interface;
 pub mod leaks;
 pub mod native;
+pub mod owned;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -178,12 +179,13 @@ pub fn run_all(context: &Context, progress: impl FnMut(&Row)) -> Vec<Row> {
 type Check = (&'static str, fn(&Context) -> Vec<Row>);
 
 /// Every check, in the order they run.
-const CHECKS: [Check; 11] = [
+const CHECKS: [Check; 12] = [
     ("conformance", conformance::check_all),
     ("examples", |context| vec![examples::check(context)]),
     ("faults", faults::check_all),
     ("imports", imports::check_all),
     ("interface", interface::check_all),
+    ("owned", |context| vec![owned::check(context)]),
     ("leaks", leaks::check),
     ("growth", |context| vec![growth::check(context)]),
     ("above-2gib", above_2gib::check_all),

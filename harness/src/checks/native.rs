@@ -18,7 +18,9 @@ use guestmem::{abi, native};
 
 use crate::checks::Scale;
 use crate::checks::common::{Xorshift, expected, input, pattern};
-use crate::examples::{array_sum, echo, greet, imports, replace, shapes, upper, word_count};
+use crate::examples::{
+    array_sum, echo, greet, imports, in_place, replace, shapes, upper, word_count,
+};
 use crate::report::{Findings, Row};
 
 /// Lengths allocated, resized and freed in every round.
@@ -263,6 +265,31 @@ fn examples(random: &mut Xorshift, findings: &mut Findings) -> Result<(), String
     findings.expect(
         compact.as_deref() == Some(b"\x04door\x80\x7d\x00".as_slice()),
         || format!("native measure_compact = {compact:?}"),
+    );
+
+    // An owned argument: the block, with 4 bytes of room in front, comes back as the result.
+    let mut owned = vec![0_u8; 4];
+    owned.extend_from_slice("straße".as_bytes());
+    let block = put(&owned)?;
+    // SAFETY: the host gives the block up with the call; the bytes follow the 4 bytes of room.
+    let result = unsafe { in_place::ascii_upper(block.add(4), owned.len() - 4) };
+    findings.expect(result == block, || {
+        "native ascii_upper did not answer in place".to_owned()
+    });
+    // SAFETY: null or a result block, freed once.
+    let upper = unsafe { take_result(result) };
+    findings.expect(upper.as_deref() == Some("STRAßE".as_bytes()), || {
+        format!("native ascii_upper = {upper:?}")
+    });
+    // A borrowed input where an owned one is due: refused, and nothing freed.
+    let refused = call_result(in_place::ascii_upper, b"abc")?;
+    let message = last_error();
+    findings.expect(
+        refused.is_none()
+            && message
+                .as_deref()
+                .is_some_and(|message| message.contains("not an owned block")),
+        || format!("native ascii_upper of a borrowed input = {refused:?}, {message:?}"),
     );
 
     // The std guest: std's collections and formatting over guestmem's blocks.

@@ -111,12 +111,25 @@ impl GuestFunc {
         }
     }
 
+    /// The inputs the guest owns, by the interface: bit `i` for input `i`.
+    fn owned_inputs(&self) -> u16 {
+        self.signature.as_ref().map_or(0, |signature| {
+            signature
+                .args
+                .iter()
+                .enumerate()
+                .filter(|(_, arg)| arg.owned)
+                .fold(0, |mask, (index, _)| mask | (1 << index))
+        })
+    }
+
     /// Refuses inputs the interface says the export cannot take: text that is not UTF-8.
     fn check_inputs<I: AsRef<[u8]>>(&self, inputs: &[I]) -> Result<(), Error> {
         let Some(signature) = &self.signature else {
             return Ok(());
         };
-        for (input, (name, kind)) in inputs.iter().zip(&signature.args) {
+        for (input, arg) in inputs.iter().zip(&signature.args) {
+            let (name, kind) = (&arg.name, arg.kind);
             if matches!(kind, Kind::String | Kind::Json)
                 && let Err(error) = std::str::from_utf8(input.as_ref())
             {
@@ -253,12 +266,13 @@ impl GuestFunc {
         guest.return_lent()?;
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];
-        let placed = guest.place_inputs(&self.name, inputs, args)?;
+        let owned = self.owned_inputs();
+        let placed = guest.place_inputs(&self.name, inputs, owned, args)?;
         let outcome = self.invoke(guest, args);
         if matches!(&outcome, Err(error) if error.is_trap()) {
             return outcome;
         }
-        guest.release_inputs(placed, args)?;
+        guest.release_inputs(placed, args, owned)?;
         outcome
     }
 

@@ -15,7 +15,7 @@ use wasmtime::{Instance, Linker, Memory, Module, Store, Val, ValType};
 use crate::exports::AbiExports;
 use crate::func::GuestFunc;
 use crate::imports::HostTrap;
-use crate::inputs::{InputBlock, Placed};
+use crate::inputs::{InputBlock, OWNED_ROOM, Placed};
 use crate::{ABI_VERSION, Error, Interface, ResultProblem, result_block};
 
 /// Default cap on the length of a result block the host agrees to read: 256 MiB.
@@ -426,14 +426,18 @@ impl<T: 'static> Guest<T> {
         &mut self,
         function: &str,
         inputs: &[I],
+        owned: u16,
         args: &mut [u32],
     ) -> Result<Placed, Error> {
         if inputs.is_empty() {
             return Ok(Placed::Kept);
         }
+        if owned != 0 {
+            return self.place_apart(function, inputs, owned, args);
+        }
         let lens = inputs.iter().map(|input| input.as_ref().len());
         let Some(total) = InputBlock::packed_len(lens) else {
-            return self.place_apart(function, inputs, args);
+            return self.place_apart(function, inputs, 0, args);
         };
         let block = self.input_block(function, total)?;
         // One view of memory for every input: `input_block` was the last call into the guest.
@@ -479,34 +483,84 @@ impl<T: 'static> Guest<T> {
         Ok(ptr)
     }
 
-    /// Large inputs: a block each, all freed again if one cannot be had.
+    /// Large inputs, and the inputs of a call with owned arguments: a block each, all freed
+    /// again if one cannot be had. An owned input's block has 4 bytes of room in front of the
+    /// bytes, and its argument points past them (guestmem's `docs/ABI.md`, "Owned arguments").
     fn place_apart<I: AsRef<[u8]>>(
         &mut self,
         function: &str,
         inputs: &[I],
+        owned: u16,
         args: &mut [u32],
     ) -> Result<Placed, Error> {
         for (placed, (input, pair)) in inputs.iter().zip(args.chunks_exact_mut(2)).enumerate() {
             let input = input.as_ref();
-            match self.put_for(function, input) {
-                // `put_for` checked that the length fits in a u32.
+            let is_owned = owned & (1 << placed) != 0;
+            match self.put_owned(function, input, is_owned) {
+                // `put_owned` checked that the length fits in a u32.
                 Ok(ptr) => pair.copy_from_slice(&[ptr, input.len() as u32]),
                 Err(error) => {
                     if !error.is_trap() {
-                        self.release_inputs(Placed::Apart, &args[..placed * 2])?;
+                        // Not called yet: the owned blocks are still the host's to free.
+                        self.release_inputs(
+                            Placed::Apart { owned: 0 },
+                            &args[..placed * 2],
+                            owned,
+                        )?;
                     }
                     return Err(error);
                 }
             }
         }
-        Ok(Placed::Apart)
+        Ok(Placed::Apart { owned })
     }
 
-    /// Frees the inputs of a call made with [`Guest::place_inputs`]'s arguments `args`.
-    pub(crate) fn release_inputs(&mut self, placed: Placed, args: &[u32]) -> Result<(), Error> {
-        if placed == Placed::Apart {
-            for pair in args.chunks_exact(2) {
-                self.free(pair[0])?;
+    /// A block holding `bytes`, with 4 bytes of room in front when `owned`; returns where the
+    /// bytes start.
+    fn put_owned(&mut self, function: &str, bytes: &[u8], owned: bool) -> Result<u32, Error> {
+        if !owned {
+            return self.put_for(function, bytes);
+        }
+        let len = u32::try_from(bytes.len())
+            .ok()
+            .and_then(|len| len.checked_add(OWNED_ROOM))
+            .ok_or(Error::InputTooLong { len: bytes.len() })?;
+        let block = self.alloc(len)?;
+        if block == 0 {
+            return Err(Error::AllocFailed {
+                function: function.to_owned(),
+                len,
+            });
+        }
+        // `alloc` returned a block inside memory, or `write` says it did not.
+        let start = block.checked_add(OWNED_ROOM).ok_or(Error::OutOfBounds {
+            ptr: block,
+            len: u64::from(len),
+            memory: self.memory_size(),
+        })?;
+        self.write(start, bytes)?;
+        Ok(start)
+    }
+
+    /// Frees the inputs of a call made with [`Guest::place_inputs`]'s arguments `args`, but for
+    /// those the guest owns. `room` marks the inputs whose block starts 4 bytes in front of them.
+    pub(crate) fn release_inputs(
+        &mut self,
+        placed: Placed,
+        args: &[u32],
+        room: u16,
+    ) -> Result<(), Error> {
+        if let Placed::Apart { owned } = placed {
+            for (index, pair) in args.chunks_exact(2).enumerate() {
+                if owned & (1 << index) != 0 {
+                    continue;
+                }
+                let block = if room & (1 << index) != 0 {
+                    pair[0].wrapping_sub(OWNED_ROOM)
+                } else {
+                    pair[0]
+                };
+                self.free(block)?;
             }
         }
         Ok(())

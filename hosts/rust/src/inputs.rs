@@ -17,9 +17,16 @@ const KEPT_MIN: u32 = 256;
 pub(crate) enum Placed {
     /// In the kept block, or no inputs: nothing to free.
     Kept,
-    /// A block each: all freed after the call.
-    Apart,
+    /// A block each: freed after the call, but for the owned ones (bit `i` of the mask set for
+    /// input `i`), which the guest took.
+    Apart {
+        /// The inputs the guest owns.
+        owned: u16,
+    },
 }
+
+/// Bytes of room an owned input gets in front of it, for the result prefix.
+pub(crate) const OWNED_ROOM: u32 = 4;
 
 /// The kept block: its pointer (`0`: none yet) and capacity.
 #[derive(Debug, Default)]

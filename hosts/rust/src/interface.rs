@@ -8,6 +8,9 @@ use crate::Error;
 /// The custom section's name.
 pub const SECTION: &str = "guestmem.interface";
 
+/// The bit of an argument's kind byte that marks it owned.
+const OWNED: u8 = 0x80;
+
 /// The kind of an argument or a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -103,6 +106,25 @@ impl fmt::Display for Kind {
     }
 }
 
+/// One argument of a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Argument {
+    /// Its name in the guest's source.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Whether the guest takes its block (guestmem's `Owned`): the host allocates it with 4
+    /// bytes of room in front and does not free it.
+    pub owned: bool,
+}
+
+impl fmt::Display for Argument {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let owned = if self.owned { "owned " } else { "" };
+        write!(out, "{}: {owned}{}", self.name, self.kind)
+    }
+}
+
 /// One function of the interface: an export of the guest, or a host function it imports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
@@ -110,8 +132,8 @@ pub struct Function {
     pub module: Option<String>,
     /// Its name.
     pub name: String,
-    /// Its arguments, in order: name and kind.
-    pub args: Vec<(String, Kind)>,
+    /// Its arguments, in order.
+    pub args: Vec<Argument>,
     /// Its result's kind.
     pub result: Kind,
     /// Whether it can fail (`Result` in Rust): `0` and a message.
@@ -124,9 +146,9 @@ impl fmt::Display for Function {
             Some(module) => write!(out, "import {module}.{}(", self.name)?,
             None => write!(out, "export {}(", self.name)?,
         }
-        for (index, (name, kind)) in self.args.iter().enumerate() {
+        for (index, arg) in self.args.iter().enumerate() {
             let separator = if index == 0 { "" } else { ", " };
-            write!(out, "{separator}{name}: {kind}")?;
+            write!(out, "{separator}{arg}")?;
         }
         write!(out, ") -> {}", self.result)?;
         if self.fallible {
@@ -206,7 +228,7 @@ pub(crate) fn wasm_type(function: &Function) -> (Vec<wasmtime::ValType>, Vec<was
     let params = function
         .args
         .iter()
-        .flat_map(|&(_, kind)| match kind {
+        .flat_map(|arg| match arg.kind {
             kind if kind.is_bytes() => vec![ValType::I32, ValType::I32],
             kind => value(kind).into_iter().collect(),
         })
@@ -258,7 +280,15 @@ fn entry(bytes: &mut &[u8]) -> Result<Function, Error> {
     let name = text(bytes)?;
     let count = byte(bytes)?;
     let args = (0..count)
-        .map(|_| Ok((text(bytes)?, kind(byte(bytes)?)?)))
+        .map(|_| {
+            let name = text(bytes)?;
+            let byte = byte(bytes)?;
+            Ok(Argument {
+                name,
+                kind: kind(byte & !OWNED)?,
+                owned: byte & OWNED != 0,
+            })
+        })
         .collect::<Result<_, Error>>()?;
     let result = kind(byte(bytes)?)?;
     let flags = byte(bytes)?;
@@ -323,7 +353,7 @@ fn leb128(bytes: &mut &[u8]) -> Result<usize, Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Function, Interface, Kind};
+    use super::{Argument, Function, Interface, Kind};
 
     /// `upper`'s section as guestmem writes it, in a module of its own.
     const UPPER: &[u8] = b"\x01\x00\x00\x05upper\x01\x04text\x02\x02\x00";
@@ -348,7 +378,11 @@ mod tests {
         let upper = Function {
             module: None,
             name: "upper".into(),
-            args: vec![("text".into(), Kind::String)],
+            args: vec![Argument {
+                name: "text".into(),
+                kind: Kind::String,
+                owned: false,
+            }],
             result: Kind::String,
             fallible: false,
         };

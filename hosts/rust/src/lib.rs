@@ -15,7 +15,7 @@ pub use error::{Error, ResultProblem};
 pub use func::{GuestFunc, MAX_INPUTS};
 pub use guest::{DEFAULT_RESULT_CAP, Guest};
 pub use imports::{Bytes, HostArg, HostFunctions, HostResult, IntoHostFunc, Str};
-pub use interface::{Function, Interface, Kind};
+pub use interface::{Argument, Function, Interface, Kind};
 #[cfg(feature = "json")]
 pub use typed::to_json;
 #[cfg(feature = "postcard")]

@@ -61,4 +61,22 @@ guestmem::export! {
         let _ = text;
         Err(Misusing)
     }
+
+    /// Takes its argument's block and fails: the block is freed, once, by the guest.
+    pub fn owned_fails(data: guestmem::Owned) -> Result<guestmem::ResultBlock, &'static str> {
+        let _ = data;
+        Err("owned_fails: refused")
+    }
+
+    /// Takes its second argument's block; when the first is not UTF-8 the export fails before
+    /// running, and the owned block is freed all the same.
+    pub fn owned_after(text: &str, data: guestmem::Owned) -> guestmem::ResultBlock {
+        let _ = text;
+        data.into_result()
+    }
+
+    /// Takes its argument's block and panics: a trap, after which the instance is dropped.
+    pub fn owned_panics(data: guestmem::Owned) -> u32 {
+        panic!("owned_panics: {} bytes", data.len())
+    }
 }
