@@ -5,8 +5,8 @@
 //
 // A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
 
-import { ABI_VERSION, abiExportName, Guest, GuestError, REQUIRED_EXPORTS } from 'guestmem-host';
-import { BOOM_AT, GLOBALS, hostileGuest, i32, op, wasiGuest, withMemoryMax } from './hostile.mjs';
+import { ABI_VERSION, abiExportName, Guest, GuestError, hostFunction, REQUIRED_EXPORTS } from 'guestmem-host';
+import { BOOM_AT, call, GLOBALS, hostileGuest, i32, local, op, wasiGuest, withMemoryMax } from './hostile.mjs';
 
 /**
  * @typedef {{ name: string, run: () => Promise<void> }} Check
@@ -17,8 +17,9 @@ import { BOOM_AT, GLOBALS, hostileGuest, i32, op, wasiGuest, withMemoryMax } fro
  * The example guests, as built by `cargo build --profile guest --target wasm32-unknown-unknown`,
  * and what each is expected to export and answer. `sample` is one call with its answer, used by
  * the ownership and round-trip checks (of the export named after the guest, or `export`);
- * `compact` marks a guest built with guestmem's `compact` feature.
- * @type {Readonly<Record<string, { stats: boolean, compact?: boolean, sample?: { export?: string, args: (string | number[])[], returns: 'u32' | 'string', answer: number | string } }>>}
+ * `compact` marks a guest built with guestmem's `compact` feature; `functions` gives the host
+ * functions a guest that imports some needs to be instantiated at all.
+ * @type {Readonly<Record<string, { stats: boolean, compact?: boolean, functions?: () => import('guestmem-host').HostFunctions, sample?: { export?: string, args: (string | number[])[], returns: 'u32' | 'string', answer: number | string } }>>}
  */
 export const GUESTS = Object.freeze({
   array_sum: { stats: true, sample: { args: [[1, 2, 3, 4, 5]], returns: 'u32', answer: 15 } },
@@ -31,10 +32,22 @@ export const GUESTS = Object.freeze({
   word_count: { stats: true, sample: { args: ['b a b'], returns: 'string', answer: 'a: 1\nb: 2\n' } },
   // wasm32-wasip1 only: greets with GUESTMEM_GREETING, which WASI_ENV sets.
   wasi_env: { stats: true, sample: { export: 'greet', args: ['guestmem'], returns: 'string', answer: 'hello from the host, guestmem!' } },
+  // Host functions: env.salutation and env.log (see hostFunctionChecks).
+  greet: {
+    stats: true,
+    functions: () => greetFunctions(SALUTATION, () => {}),
+    sample: { args: ['guestmem'], returns: 'string', answer: 'Hello, guestmem!' },
+  },
 });
 
 /** The guests every allocator back end's build has, in GUEST_DIR. */
 export const EXAMPLES = Object.freeze(['array_sum', 'upper', 'replace', 'echo', 'minimal']);
+
+/**
+ * The guests that import host functions, built with the default back end only: the greet
+ * example and the test guest harness/guests/imports.
+ */
+export const HOST_FUNCTION_GUESTS = Object.freeze(['greet', 'imports']);
 
 /**
  * Guests as people write them, as the Rust harness builds them into target/guests: the module
@@ -48,6 +61,7 @@ export const VARIANTS = Object.freeze({
   'echo-wasip1': 'echo',
   'upper-wasip1': 'upper',
   'wasi_env-wasip1': 'wasi_env',
+  'greet-wasip1': 'greet',
 });
 
 /** The environment the WASI guests get (the Rust harness gives the same). */
@@ -652,6 +666,7 @@ const exampleChecks = {
     },
   ],
   wasi_env: () => [],
+  greet: () => [],
 };
 
 /**
@@ -857,6 +872,11 @@ function sampleChecks(guestName, fresh) {
  */
 export function guestChecks(name, bytes, base = () => ({})) {
   if (!(name in GUESTS)) throw new Error(`unknown guest ${name}`);
+  const functions = GUESTS[name].functions;
+  if (functions !== undefined) {
+    const outer = base;
+    base = () => ({ functions: functions(), ...outer() });
+  }
   const fresh = instances(bytes, base);
   return [...conformanceChecks(name, bytes, fresh, base), ...exampleChecks[name](fresh), ...sampleChecks(name, fresh)];
 }
@@ -1181,16 +1201,465 @@ export function libraryChecks() {
   ];
 }
 
+// ---- host functions ------------------------------------------------------------------------------
+
+// The host functions of the Rust conformance (harness/src/checks/imports.rs), mirrored: the same
+// answers, messages and hostile cases, so that both hosts are held to the same outcomes.
+
+/** The salutation the well-behaved host gives `greet`. */
+const SALUTATION = 'Hello';
+/** What `env.salutation` says when the host has none. */
+const NO_SALUTATION = 'the host has no salutation today';
+/** What `env.fetch` answers for key `fail`. */
+const FETCH_FAILURE = 'no record for this key';
+/** What `env.count` answers for `fail`. */
+const COUNT_FAILURE = 'cannot count that';
+/** The length of `env.grow`'s answer: enough to grow memory by 16 pages. */
+const GROWN = 1 << 20;
+
+/**
+ * The hostile answers, by case number: what the host returns, and words the guest's error must
+ * hold (harness/src/checks/imports.rs, HOSTILE).
+ * @type {readonly (readonly [what: string, words: string])[]}
+ */
+const HOSTILE = Object.freeze([
+  ['a misaligned pointer', 'not a live block'],
+  ['a pointer past the end of memory', 'not a live block'],
+  ['a pointer into the middle of a live block', 'not a live block'],
+  ['a live block whose prefix runs past it', 'bytes in a block with room for'],
+  ['a freed block', 'not a live block'],
+  ['0 and no message', 'returned 0 and no error message'],
+]);
+
+const utf8 = new TextEncoder();
+
+/**
+ * The `greet` host: a salutation (none: `env.salutation` fails), and a log.
+ * @param {string | null} salutation
+ * @param {(line: string) => void} log
+ * @returns {import('guestmem-host').HostFunctions}
+ */
+export function greetFunctions(salutation, log) {
+  return {
+    env: {
+      salutation: hostFunction({ result: 'string', fallible: true }, () => {
+        if (salutation === null) throw new Error(NO_SALUTATION);
+        return salutation;
+      }),
+      log: hostFunction({ params: ['string'] }, (line) => log(line)),
+    },
+  };
+}
+
+/**
+ * The well-behaved host functions of the `imports` guest; `fetch` and `grow` can be replaced.
+ * @param {{ fetch?: (key: string) => Uint8Array | string, grow?: (bytes: Uint8Array) => Uint8Array }} [replace]
+ * @returns {import('guestmem-host').HostFunctions}
+ */
+function importsFunctions(replace = {}) {
+  return {
+    env: {
+      fetch: hostFunction(
+        { params: ['string'], result: 'bytes', fallible: true },
+        replace.fetch ??
+          ((key) => {
+            if (key === 'fail') throw new Error(FETCH_FAILURE);
+            return utf8.encode(key.repeat(3));
+          }),
+      ),
+      count: hostFunction({ params: ['string'], result: 'u32', fallible: true }, (text) => {
+        if (text === 'fail') throw new Error(COUNT_FAILURE);
+        return utf8.encode(text).length;
+      }),
+      store: hostFunction({ params: ['string', 'bytes'], fallible: true }, (key, value) => {
+        if (key === '') throw new Error(`empty key for ${value.length} bytes`);
+      }),
+      grow: hostFunction(
+        { params: ['bytes'], result: 'bytes' },
+        replace.grow ??
+          ((bytes) => {
+            const answer = new Uint8Array(GROWN).fill(0x5a);
+            answer.set(bytes);
+            return answer;
+          }),
+      ),
+    },
+  };
+}
+
+/**
+ * A hostile host's answer number `answer` (0-based, as in HOSTILE), written against the raw
+ * exports, since the library cannot return a bad block; any other number gets a valid block
+ * of 3 bytes.
+ * @param {() => WebAssembly.Instance} instance
+ * @returns {(answer: number) => number}
+ */
+function hostileAnswer(instance) {
+  return (answer) => {
+    const exports = /** @type {Record<string, any>} */ (instance().exports);
+    const alloc = (/** @type {number} */ len) => exports.alloc(len) >>> 0;
+    const memory = /** @type {WebAssembly.Memory} */ (exports.memory);
+    switch (answer) {
+      case 0:
+        return 12;
+      case 1:
+        return Math.max(memory.buffer.byteLength - 8, 8) & ~7;
+      case 2:
+        return alloc(64) + 16;
+      case 3: {
+        const ptr = alloc(8);
+        new DataView(memory.buffer).setUint32(ptr, 1000, true);
+        return ptr;
+      }
+      case 4: {
+        const ptr = alloc(8);
+        exports[abiExportName(exports, 'free') ?? 'free'](ptr);
+        return ptr;
+      }
+      case 5:
+        return 0;
+      default: {
+        const ptr = alloc(7);
+        new Uint8Array(memory.buffer).set([3, 0, 0, 0, 0x61, 0x62, 0x63], ptr);
+        return ptr;
+      }
+    }
+  };
+}
+
+/**
+ * An `imports` guest under the well-behaved host functions, with hostile raw imports for
+ * `env.hostile` and `env.trusted`.
+ * @param {Uint8Array} bytes
+ * @param {Parameters<typeof importsFunctions>[0]} [replace]
+ * @param {import('guestmem-host').GuestOptions} [options]
+ * @returns {Promise<Guest>}
+ */
+async function importsGuest(bytes, replace, options) {
+  /** @type {Guest | undefined} */
+  let guest;
+  const hostile = hostileAnswer(() => /** @type {Guest} */ (guest).instance);
+  guest = await Guest.instantiate(bytes, {
+    ...options,
+    functions: importsFunctions(replace),
+    imports: { env: { hostile, trusted: hostile } },
+  });
+  return guest;
+}
+
+/**
+ * A `host` GuestError: a host function failed where the guest cannot be told, and the call trapped.
+ * @param {() => unknown} action
+ * @param {string} hostFunctionName `module.name`
+ * @param {RegExp} reason what its message must match
+ * @param {string} what
+ * @returns {GuestError}
+ */
+function throwsHost(action, hostFunctionName, reason, what) {
+  const error = throwsGuest(action, 'host', what);
+  equal(error.hostFunction, hostFunctionName, `${what}: the host function named`);
+  ok(reason.test(error.reason ?? ''), `${what}: the reason ${JSON.stringify(error.reason)} does not match ${reason}`);
+  ok(error.message.includes(`host function \`${hostFunctionName}\``), `${what}: the message ${JSON.stringify(error.message)} does not name ${hostFunctionName}`);
+  return error;
+}
+
+/**
+ * A small guest assembled by hand whose `pass(ptr, len)` hands any range to the import
+ * `env.take(ptr, len) -> i32`, and whose `host_error()` returns what `guestmem.last_error` gives:
+ * for what the Rust guests never do (ranges outside memory, bytes that are not UTF-8).
+ */
+function passingGuest(/** @type {{ allocFailsAt?: number }} */ options = {}) {
+  return hostileGuest({
+    ...options,
+    imports: [
+      { module: 'env', name: 'take', params: 2, results: 1 },
+      { module: 'guestmem', name: 'last_error', params: 0, results: 1 },
+    ],
+    extra: [
+      { name: 'pass', params: 2, results: 1, body: [...local(0), ...local(1), ...call(0)] },
+      { name: 'host_error', params: 0, results: 1, body: call(1) },
+    ],
+  });
+}
+
+/**
+ * The import direction (docs/ABI.md, "Host functions (imports)"): the greet example and the
+ * imports test guest under host functions given to `Guest.instantiate`, well-behaved and hostile.
+ * @param {Uint8Array} greetBytes
+ * @param {Uint8Array} importsBytes
+ * @returns {Check[]}
+ */
+export function hostFunctionChecks(greetBytes, importsBytes) {
+  /**
+   * @param {string | null} salutation
+   * @param {(line: string) => void} log
+   */
+  const greet = (salutation, log) => Guest.instantiate(greetBytes, { functions: greetFunctions(salutation, log) });
+  return [
+    {
+      name: 'greet: env.salutation and env.log make "Hello, guestmem!", and 101 greetings leave live_blocks where it was',
+      run: async () => {
+        /** @type {string[]} */
+        const logged = [];
+        const guest = await greet(SALUTATION, (line) => logged.push(line));
+        const before = guest.liveBlocks();
+        equal(guest.callString('greet', 'guestmem'), 'Hello, guestmem!', 'greet("guestmem")');
+        equal(logged.join('|'), 'Hello, guestmem!', 'what env.log received');
+        for (let i = 0; i < 100; i += 1) guest.callString('greet', 'guestmem');
+        equal(logged.length, 101, 'lines logged');
+        equal(guest.liveBlocks(), before, 'live_blocks after 101 greetings');
+      },
+    },
+    {
+      name: 'greet: a host without a salutation fails the call with its message; nothing is logged or leaked',
+      run: async () => {
+        /** @type {string[]} */
+        const logged = [];
+        const guest = await greet(null, (line) => logged.push(line));
+        const before = guest.liveBlocks();
+        const error = throwsGuest(() => guest.callString('greet', 'guestmem'), 'error', 'greet without a salutation');
+        equal(error.reason, NO_SALUTATION, 'the reason');
+        equal(logged.length, 0, 'lines logged');
+        equal(guest.liveBlocks(), before, 'live_blocks after the failed greeting');
+        equal(guest.lastError(), undefined, 'an error still pending in the guest');
+      },
+    },
+    {
+      name: 'greet: env.log, which cannot fail, throwing traps the call: a host error naming env.log, and the instance is dead',
+      run: async () => {
+        const thrown = new Error('the log is full');
+        const guest = await greet(SALUTATION, () => {
+          throw thrown;
+        });
+        const error = throwsHost(() => guest.callString('greet', 'guestmem'), 'env.log', /^the log is full$/, 'greet with a log that throws');
+        equal(error.export, 'greet', 'the export');
+        equal(error.cause, thrown, 'the cause');
+        ok(guest.trapped, 'the Guest knows it trapped');
+        throwsGuest(() => guest.callString('greet', 'guestmem'), 'dead', 'a call after the trap');
+      },
+    },
+    {
+      name: 'imports: host results, 0 B to 30,000 B, are read and freed by the guest',
+      run: async () => {
+        const guest = await importsGuest(importsBytes);
+        const before = guest.liveBlocks();
+        for (const key of ['', 'k', 'key of some length', 'x'.repeat(30_000)]) {
+          sameBytes(guest.callBytes('relay', key), utf8.encode(key.repeat(3)), `relay(${key.length} bytes)`);
+        }
+        equal(guest.liveBlocks(), before, 'live_blocks after the calls');
+      },
+    },
+    {
+      name: "imports: host failures reach the guest's last_error: bytes, a u32 (0 is an answer), none (1 or 0)",
+      run: async () => {
+        const guest = await importsGuest(importsBytes);
+        const before = guest.liveBlocks();
+        equal(throwsGuest(() => guest.callBytes('relay', 'fail'), 'error', 'relay("fail")').reason, FETCH_FAILURE, 'relay("fail")');
+        equal(guest.callU32('relay_count', ''), 0, 'relay_count(""): the answer 0');
+        equal(guest.callU32('relay_count', 'héllo'), 6, 'relay_count("héllo"): UTF-8 bytes');
+        equal(throwsGuest(() => guest.callU32('relay_count', 'fail'), 'error', 'relay_count("fail")').reason, COUNT_FAILURE, 'relay_count("fail")');
+        equal(guest.callU32('relay_store', 'key', 'value'), 1, 'relay_store("key", "value")');
+        equal(throwsGuest(() => guest.callU32('relay_store', '', 'value'), 'error', 'relay_store("", "value")').reason, 'empty key for 5 bytes', 'relay_store("", ..)');
+        equal(guest.liveBlocks(), before, 'live_blocks after the calls');
+      },
+    },
+    {
+      name: "imports: memory grows inside a host function (a 1 MiB answer); the guest's own bytes are unchanged",
+      run: async () => {
+        const guest = await importsGuest(importsBytes);
+        const before = guest.liveBlocks();
+        const size = guest.memory.buffer.byteLength;
+        // relay_grow fails if its own block changed or does not start the answer.
+        equal(guest.callU32('relay_grow', "the guest's own bytes"), GROWN, 'relay_grow');
+        ok(guest.memory.buffer.byteLength > size, `memory did not grow (${size} bytes)`);
+        equal(guest.liveBlocks(), before, 'live_blocks after the call');
+      },
+    },
+    {
+      name: 'imports: hostile results through a fallible import are errors naming env.hostile; a valid block is read',
+      run: async () => {
+        const guest = await importsGuest(importsBytes);
+        for (const [answer, [what, words]] of HOSTILE.entries()) {
+          const error = throwsGuest(() => guest.callU32('relay_hostile', String(answer)), 'error', `env.hostile returning ${what}`);
+          const reason = error.reason ?? '';
+          ok(reason.includes('host function `env.hostile`') && reason.includes(words), `env.hostile returning ${what}: ${JSON.stringify(reason)}, expected ${JSON.stringify(words)}`);
+        }
+        equal(guest.callU32('relay_hostile', '99'), 3, 'relay_hostile with a valid block');
+      },
+    },
+    {
+      name: 'imports: hostile results through an import that cannot fail trap, with a reason naming env.trusted',
+      run: async () => {
+        for (const [answer, [what, words]] of HOSTILE.entries()) {
+          const guest = await importsGuest(importsBytes);
+          const error = throwsGuest(() => guest.callU32('relay_trusted', String(answer)), 'trap', `env.trusted returning ${what}`);
+          const reason = error.reason ?? '';
+          ok(reason.includes('host function `env.trusted`') && reason.includes(words), `env.trusted returning ${what}: ${JSON.stringify(reason)}, expected ${JSON.stringify(words)}`);
+        }
+      },
+    },
+    {
+      name: 'imports: env.grow, which cannot fail, throwing traps the call: a host error naming env.grow',
+      run: async () => {
+        const guest = await importsGuest(importsBytes, {
+          grow: () => {
+            throw new TypeError('grow was told to throw');
+          },
+        });
+        throwsHost(() => guest.callU32('relay_grow', 'abc'), 'env.grow', /^grow was told to throw$/, 'relay_grow with a grow that throws');
+        throwsGuest(() => guest.callBytes('relay', 'k'), 'dead', 'a call after the trap');
+      },
+    },
+    {
+      name: 'imports: a host function returning what its signature does not allow traps, naming it',
+      run: async () => {
+        const guest = await importsGuest(importsBytes, { fetch: () => /** @type {any} */ (42) });
+        throwsHost(() => guest.callBytes('relay', 'k'), 'env.fetch', /number 42.*bytes/, 'env.fetch returning 42');
+      },
+    },
+    {
+      name: 'imports: inside a host function alloc and dealloc work; a call back into the guest is refused, and the call waiting for it fails with the refusal',
+      run: async () => {
+        /** @type {Guest | undefined} */
+        let guest;
+        /** @type {unknown[]} */
+        const refusals = [];
+        const scratch = await importsGuest(importsBytes, {
+          fetch: (key) => {
+            const self = /** @type {Guest} */ (guest);
+            // The contract allows these: a block of the guest's heap, written and freed.
+            const block = self.alloc('scratch');
+            sameBytes(self.read(block.ptr, block.len), utf8.encode('scratch'), 'the scratch block');
+            self.dealloc(block);
+            if (key === 'alloc only') return 'done';
+            for (const call of [() => self.callBytes('relay', 'again'), () => self.lastError(), () => self.liveBlocks()]) {
+              try {
+                call();
+                refusals.push(undefined);
+              } catch (error) {
+                refusals.push(error);
+              }
+            }
+            // Caught, and a result returned anyway: the guest call still fails.
+            return 'ignored';
+          },
+        });
+        guest = scratch;
+        const before = scratch.liveBlocks();
+        equal(new TextDecoder().decode(scratch.callBytes('relay', 'alloc only')), 'done', 'relay with alloc and dealloc inside');
+        equal(scratch.liveBlocks(), before, 'live_blocks after it');
+        const error = throwsHost(() => scratch.callBytes('relay', 'again'), 'env.fetch', /^relay: refused inside host function `env\.fetch`/, 'relay calling back');
+        equal(refusals.length, 3, 'calls tried');
+        for (const [index, refusal] of refusals.entries()) {
+          ok(refusal instanceof Error && /refused inside host function `env\.fetch`/.test(refusal.message), `call ${index} was not refused: ${refusal}`);
+        }
+        equal(error.cause, refusals[0], 'the cause: the first refusal');
+        ok(scratch.trapped, 'the Guest knows the call trapped');
+      },
+    },
+    {
+      name: 'imports: a trap of a call made inside a host function (a bad free) traps the call waiting for it',
+      run: async () => {
+        /** @type {Guest | undefined} */
+        let guest;
+        guest = await importsGuest(importsBytes, {
+          fetch: () => {
+            /** @type {Guest} */ (guest).free(8);
+            return 'unreachable';
+          },
+        });
+        const error = throwsHost(() => /** @type {Guest} */ (guest).callBytes('relay', 'k'), 'env.fetch', /^free trapped: guestmem: not a live block/, 'relay with a bad free inside');
+        ok(error.cause instanceof GuestError && error.cause.kind === 'trap', `the cause: ${error.cause}`);
+      },
+    },
+    {
+      name: 'host functions: an argument outside memory, or not UTF-8 for a string, or another wasm arity than declared traps, naming the function',
+      run: async () => {
+        const bytes = passingGuest();
+        /** @param {readonly import('guestmem-host').HostParam[]} params */
+        const taking = (params) =>
+          Guest.instantiate(bytes, { functions: { env: { take: hostFunction({ params, result: 'u32' }, () => 7) } } });
+        equal((await taking(['string'])).callU32('pass', 'fine'), 7, 'pass("fine")');
+        const notUtf8 = await taking(['string']);
+        const at = notUtf8.alloc(new Uint8Array([0x66, 0xff]));
+        throwsHost(() => notUtf8.callU32('pass', at.ptr, at.len), 'env.take', /^argument 1: .*not UTF-8/, 'a string argument that is not UTF-8');
+        const outside = await taking(['bytes']);
+        throwsHost(() => outside.callU32('pass', PAGE - 2, 8), 'env.take', /^argument 1: 8 bytes at 0xfffe are outside linear memory/, 'bytes past the end of memory');
+        const arity = await taking(['string', 'u32']);
+        throwsHost(() => arity.callU32('pass', 'x'), 'env.take', /passed 2 wasm arguments, its signature has 3/, 'a signature with another arity');
+      },
+    },
+    {
+      name: "host functions: a bytes result the guest's alloc cannot hold is a failure (fallible) or a trap; the message is cleared by the next host function call",
+      run: async () => {
+        /** @param {boolean} fallible @param {number} allocFailsAt */
+        const guest = (fallible, allocFailsAt) =>
+          Guest.instantiate(passingGuest({ allocFailsAt }), {
+            functions: { env: { take: hostFunction({ params: ['u32', 'u32'], result: 'bytes', fallible }, (n) => 'x'.repeat(n)) } },
+          });
+        // alloc fails on its 1st call: the result of the first host function call.
+        const failing = await guest(true, 1);
+        equal(raw(failing).call('pass', 3, 0), 0, 'pass(3) with alloc failing');
+        equal(new TextDecoder().decode(failing.callBytes('host_error')), "the guest's alloc(7) returned 0", 'guestmem.last_error');
+        equal(raw(failing).call('host_error'), 0, 'guestmem.last_error once taken');
+        const cleared = await guest(true, 1);
+        equal(raw(cleared).call('pass', 3, 0), 0, 'pass(3) with alloc failing');
+        ok(raw(cleared).call('pass', 2, 0) !== 0, 'pass(2) afterwards');
+        equal(raw(cleared).call('host_error'), 0, 'guestmem.last_error after a call that succeeded');
+        const trapping = await guest(false, 1);
+        throwsHost(() => trapping.callBytes('pass', 3, 0), 'env.take', /^the guest's alloc\(7\) returned 0$/, 'an infallible result without memory');
+      },
+    },
+    {
+      name: 'host functions: signatures are checked, guestmem is reserved, a function is given once',
+      run: async () => {
+        const bytes = passingGuest();
+        const take = hostFunction({ params: ['bytes'], result: 'u32' }, () => 1);
+        /** @type {[string, () => unknown][]} */
+        const wrong = [
+          ['a misspelt key', () => hostFunction(/** @type {any} */ ({ params: ['bytes'], falible: true }), () => 1)],
+          ['an unknown kind', () => hostFunction(/** @type {any} */ ({ params: ['str'] }), () => 1)],
+          ['an unknown result', () => hostFunction(/** @type {any} */ ({ result: 'u8' }), () => 1)],
+          ['no implementation', () => hostFunction({}, /** @type {any} */ (undefined))],
+        ];
+        for (const [what, make] of wrong) {
+          let thrown;
+          try {
+            make();
+          } catch (error) {
+            thrown = error;
+          }
+          ok(thrown instanceof TypeError, `hostFunction with ${what}: ${thrown}`);
+        }
+        /** @type {[string, import('guestmem-host').InstantiateOptions, RegExp][]} */
+        const refused = [
+          ['a plain function', { functions: { env: { take: /** @type {any} */ (() => 1) } } }, /env\.take is not a host function/],
+          ['a plain object with a misspelt key', { functions: { env: { take: /** @type {any} */ ({ signature: { reslt: 'u32' }, implementation: () => 1 }) } } }, /unknown signature keys reslt/],
+          ['functions.guestmem', { functions: { guestmem: { last_error: take } } }, /guestmem is reserved/],
+          ['imports.guestmem beside functions', { functions: { env: { take } }, imports: { guestmem: { last_error: () => 0 } } }, /guestmem is the library's/],
+          ['env.take in both', { functions: { env: { take } }, imports: { env: { take: () => 1 } } }, /env\.take is given both/],
+        ];
+        for (const [what, options, message] of refused) {
+          await rejects(() => Guest.instantiate(bytes, options), (e) => e instanceof TypeError && message.test(e.message), what);
+        }
+      },
+    },
+  ];
+}
+
 /**
  * Every check, grouped, for a driver that has the guests' bytes.
  * @param {Record<string, Uint8Array>} modules guest name -> module bytes, for every name of EXAMPLES
+ *   and HOST_FUNCTION_GUESTS
  * @returns {{ suite: string, checks: Check[] }[]}
  */
 export function allChecks(modules) {
   return [
     ...EXAMPLES.map((name) => ({ suite: name, checks: guestChecks(name, modules[name]) })),
+    { suite: 'greet', checks: guestChecks('greet', modules.greet) },
     { suite: 'loading', checks: sourceChecks(modules.echo) },
     { suite: 'hostile guests', checks: hostileChecks() },
     { suite: 'host library', checks: libraryChecks() },
+    { suite: 'host functions', checks: hostFunctionChecks(modules.greet, modules.imports) },
   ];
 }

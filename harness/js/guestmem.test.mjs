@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { WASI } from 'node:wasi';
 
 import { Guest } from 'guestmem-host';
-import { guestChecks, hostileChecks, libraryChecks, sourceChecks } from './checks.mjs';
+import { EXAMPLES, guestChecks, hostFunctionChecks, hostileChecks, libraryChecks, sourceChecks } from './checks.mjs';
 import { guestDir, guestPath, readGuests } from './guests.mjs';
 import { wasiGuest } from './hostile.mjs';
 
@@ -22,7 +22,8 @@ const TIMEOUT_MS = 120_000;
 const modules = await readGuests();
 console.log(`guests from ${guestDir}`);
 
-for (const [name, module] of Object.entries(modules)) {
+for (const name of [...EXAMPLES, 'greet']) {
+  const module = modules[name];
   describe(name, () => {
     if (module instanceof Error) {
       test('the guest is built', () => {
@@ -60,6 +61,20 @@ describe('hostile guests', () => {
 
 describe('host library', () => {
   for (const check of libraryChecks()) test(check.name, { timeout: TIMEOUT_MS }, check.run);
+});
+
+describe('host functions', () => {
+  const { greet, imports } = modules;
+  for (const module of [greet, imports]) {
+    if (module instanceof Error) {
+      test('the guests are built', () => {
+        throw module;
+      });
+      return;
+    }
+  }
+  const checks = hostFunctionChecks(/** @type {Uint8Array} */ (greet), /** @type {Uint8Array} */ (imports));
+  for (const check of checks) test(check.name, { timeout: TIMEOUT_MS }, check.run);
 });
 
 // Node only: node:wasi, with a reactor assembled by hand (hostile.mjs, wasiGuest).

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { EXAMPLES, GUEST_DIR } from './checks.mjs';
+import { EXAMPLES, GUEST_DIR, HOST_FUNCTION_GUESTS } from './checks.mjs';
 
 const workspace = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -21,18 +21,22 @@ export const guestDir = resolve(workspace, process.env.GUESTMEM_GUEST_DIR ?? GUE
 /** The suffix of the modules' names in {@link guestDir}, such as `-dlmalloc`. */
 const suffix = process.env.GUESTMEM_GUEST_SUFFIX ?? '';
 
-/** @param {string} name */
-export const guestPath = (name) => resolve(guestDir, `${name}${suffix}.wasm`);
+/**
+ * The module of guest `name`; only the guests of EXAMPLES are built with every back end, so only
+ * they take the suffix.
+ * @param {string} name
+ */
+export const guestPath = (name) => resolve(guestDir, `${name}${EXAMPLES.includes(name) ? suffix : ''}.wasm`);
 
 /**
- * Every guest of EXAMPLES, read from {@link guestDir}; a guest that is not there is an Error that
- * says how to build it.
+ * Every guest of EXAMPLES and HOST_FUNCTION_GUESTS, read from {@link guestDir}; a guest that is
+ * not there is an Error that says how to build it.
  * @returns {Promise<Record<string, Uint8Array | Error>>}
  */
 export async function readGuests() {
   /** @type {Record<string, Uint8Array | Error>} */
   const modules = {};
-  for (const name of EXAMPLES) {
+  for (const name of [...EXAMPLES, ...HOST_FUNCTION_GUESTS]) {
     try {
       modules[name] = await readFile(guestPath(name));
     } catch (error) {

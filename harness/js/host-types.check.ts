@@ -23,6 +23,7 @@ export type Checks = [
   Assert<Same<D['REQUIRED_EXPORTS'], I['REQUIRED_EXPORTS']>>,
   Assert<Same<D['DEFAULT_REUSE_INPUT_BYTES'], I['DEFAULT_REUSE_INPUT_BYTES']>>,
   Assert<Same<D['abiExportName'], I['abiExportName']>>,
+  Assert<Same<D['hostFunction'], I['hostFunction']>>,
   // The exported types.
   Assert<Same<declared.GuestErrorKind, implemented.GuestErrorKind>>,
   Assert<Same<declared.Block, implemented.Block>>,
@@ -32,6 +33,14 @@ export type Checks = [
   Assert<Same<declared.Wasi, implemented.Wasi>>,
   Assert<Same<declared.GuestOptions, implemented.GuestOptions>>,
   Assert<Same<declared.InstantiateOptions, implemented.InstantiateOptions>>,
+  Assert<Same<declared.HostParam, implemented.HostParam>>,
+  Assert<Same<declared.HostResult, implemented.HostResult>>,
+  Assert<Same<declared.HostSignature, implemented.HostSignature>>,
+  Assert<Same<declared.HostFunction, implemented.HostFunction>>,
+  Assert<Same<declared.HostFunctions, implemented.HostFunctions>>,
+  Assert<Same<declared.HostArgs<{ params: ['bytes', 'string', 'u32', 'i64'] }>, implemented.HostArgs<{ params: ['bytes', 'string', 'u32', 'i64'] }>>>,
+  Assert<Same<declared.HostReturn<{ result: 'u64' }>, implemented.HostReturn<{ result: 'u64' }>>>,
+  Assert<Same<declared.HostValue<'u64'>, implemented.HostValue<'u64'>>>,
   // GuestError: constructor and members.
   Assert<Same<ConstructorParameters<D['GuestError']>, ConstructorParameters<I['GuestError']>>>,
   Assert<SameMembers<declared.GuestError, implemented.GuestError>>,

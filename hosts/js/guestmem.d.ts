@@ -15,6 +15,10 @@ export declare const DEFAULT_REUSE_INPUT_BYTES: number;
  * What went wrong, as a word a program can branch on:
  * - `error`: the guest returned 0 (failure); `reason` is its `last_error` message, if any.
  * - `trap`: the guest trapped; `reason` is the reason it recorded, if any. The instance is dead.
+ * - `host`: a host function the guest called failed where the guest cannot be told (it threw
+ *   without being `fallible`, returned what its signature does not allow, or made a call the
+ *   contract refuses); `hostFunction` names it, `reason` is its message. The guest call trapped:
+ *   the instance is dead.
  * - `dead`: a call on an instance that trapped earlier.
  * - `alloc`: `alloc` (or `realloc`) returned 0 for an input.
  * - `bounds`: a pointer or length from the guest lies outside its memory; nothing was read or
@@ -22,16 +26,21 @@ export declare const DEFAULT_REUSE_INPUT_BYTES: number;
  * - `utf8`: a result asked for as a string is not valid UTF-8.
  * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`, a WASI command).
  */
-export type GuestErrorKind = 'error' | 'trap' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'abi';
+export type GuestErrorKind = 'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'abi';
 
 /** An error raised by a guest, or by this host on the guest's behalf. */
 export declare class GuestError extends Error {
-  constructor(message: string, details: { kind: GuestErrorKind; export?: string; reason?: string; cause?: unknown });
+  constructor(
+    message: string,
+    details: { kind: GuestErrorKind; export?: string; reason?: string; hostFunction?: string; cause?: unknown },
+  );
   readonly kind: GuestErrorKind;
   /** The guest export that was being called, when there was one. */
   readonly export: string | undefined;
-  /** The guest's own message (`last_error`), when it gave one. */
+  /** The guest's own message (`last_error`), or the host function's (`host`). */
   readonly reason: string | undefined;
+  /** The host function that failed (`host`), as `module.name`. */
+  readonly hostFunction: string | undefined;
 }
 
 /** A block of guest memory: the pointer and the length it was allocated with. */
@@ -60,6 +69,81 @@ export type Wasi = {
   wasiImport?: WebAssembly.ModuleImports;
 };
 
+/**
+ * The kind of one argument of a host function, as the guest declares it in `guestmem::import!`:
+ * `bytes` (`&[u8]`: the function gets a `Uint8Array`, a copy it may keep), `string` (`&str`:
+ * a string, decoded as UTF-8), `u32` and `i32` (`number`), `u64` and `i64` (`bigint`).
+ */
+export type HostParam = 'bytes' | 'string' | 'u32' | 'i32' | 'u64' | 'i64';
+
+/**
+ * What a host function returns, as the guest declares it: `bytes` (`Vec<u8>`: bytes or a string,
+ * written into a result block from the guest's `alloc`), `string` (`String`), an integer (a
+ * `number` or a `bigint`), or `none`.
+ */
+export type HostResult = HostParam | 'none';
+
+/**
+ * The shape of a host function (docs/ABI.md, "Host functions"): a plain object, the same one
+ * the guest's declaration describes.
+ */
+export type HostSignature = {
+  /** Its arguments, in order (default: none). */
+  params?: readonly HostParam[];
+  /** What it returns (default `none`). */
+  result?: HostResult;
+  /**
+   * Whether it can fail (a `Result` in the guest): a throw is then a failure whose message the
+   * guest reads, and `none` returns `1` or `0`. Without it a throw traps the guest call.
+   */
+  fallible?: boolean;
+};
+
+/** The value a host function receives for an argument of kind `K`. */
+export type HostValue<K> = K extends 'bytes' ? Uint8Array : K extends 'string' ? string : K extends 'u32' | 'i32' ? number : bigint;
+
+/** The arguments a host function of signature `S` receives. */
+export type HostArgs<S extends HostSignature> = S extends { readonly params: infer P extends readonly HostParam[] }
+  ? { -readonly [I in keyof P]: HostValue<P[I]> }
+  : [];
+
+/** What a host function of signature `S` may return. */
+export type HostReturn<S extends HostSignature> = S extends { readonly result: 'bytes' }
+  ? Input
+  : S extends { readonly result: 'string' }
+    ? string
+    : S extends { readonly result: 'u32' | 'i32' | 'u64' | 'i64' }
+      ? number | bigint
+      : void;
+
+/** A host function: its signature, and the JavaScript function that implements it. */
+export type HostFunction = { readonly signature: HostSignature; readonly implementation: (...args: any[]) => unknown };
+
+/** Host functions by import module and name: `{ env: { salutation: hostFunction(...) } }`. */
+export type HostFunctions = Record<string, Record<string, HostFunction>>;
+
+/**
+ * A host function: `implementation`, called with the arguments `signature` describes, for a
+ * guest that declares the same function in `guestmem::import!`. Pass it in
+ * `Guest.instantiate(source, { functions: { env: { NAME: ... } } })`.
+ *
+ * - Arguments: `bytes` arrive as a `Uint8Array` copy, `string` as a string (the guest's bytes
+ *   must be UTF-8), `u32` and `i32` as numbers, `u64` and `i64` as bigints.
+ * - Results: bytes or a string for `bytes`, a string for `string`, a number or a bigint for the
+ *   integers, nothing for `none`.
+ * - A `fallible` function fails by throwing: the guest gets `0` and reads the message (an Error's
+ *   `message`) through `guestmem.last_error`. Without `fallible`, a throw traps the guest call,
+ *   reported as a `host` GuestError naming the function. Either way a trap inside the function
+ *   (a WebAssembly.RuntimeError, or a GuestError of kind `trap`, `host` or `dead`) traps the call.
+ * - Inside it, only `alloc`, `realloc`, `free` and `dealloc` may be called on the Guest that
+ *   called it; any other call is refused, and the guest call fails with the refusal.
+ * @throws {TypeError} when the signature is not one
+ */
+export declare function hostFunction<const S extends HostSignature>(
+  signature: S,
+  implementation: (...args: HostArgs<S>) => HostReturn<S>,
+): HostFunction;
+
 export type GuestOptions = {
   /**
    * Inputs of a call that fit in this many bytes (default {@link DEFAULT_REUSE_INPUT_BYTES}) go
@@ -69,6 +153,11 @@ export type GuestOptions = {
 };
 
 export type InstantiateOptions = GuestOptions & {
+  /**
+   * Host functions the guest imports through `guestmem::import!`, each made with
+   * {@link hostFunction}; `guestmem.last_error` comes with them.
+   */
+  functions?: HostFunctions;
   /** What the guest imports; merged over the WASI imports, module by module (these win). */
   imports?: WebAssembly.Imports;
   /**
@@ -91,7 +180,8 @@ export declare class Guest {
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`, through
    * `options.wasi` when given), then checks it is a guestmem guest of ABI version 1.
    * @throws {GuestError} `abi` when it is not (a WASI command, which exports `_start`, is not)
-   * @throws {TypeError} for an option it does not know: imports go in `{ imports }`
+   * @throws {TypeError} for an option it does not know (imports go in `{ imports }`), or a host
+   *   function that is not one (see {@link hostFunction})
    */
   static instantiate(source: GuestSource | PromiseLike<GuestSource>, options?: InstantiateOptions): Promise<Guest>;
 
