@@ -97,22 +97,58 @@ describe('WASI (node:wasi)', () => {
   });
 });
 
-// example.mjs is the snippet hosts/js/README.md shows: it must be the same code, run, and print
-// what its comments say.
-test('the hosts/js README example is example.mjs', async () => {
+// example.mjs and example-host-functions.mjs are snippets hosts/js/README.md shows: each must be
+// the same code, run, and print what its comments say.
+/**
+ * The first js block of hosts/js/README.md after `heading` (from the top without one).
+ * @param {string} [heading]
+ */
+async function readmeSnippet(heading) {
   const readme = await readFile(new URL('../../hosts/js/README.md', import.meta.url), 'utf8');
-  const example = await readFile(new URL('example.mjs', import.meta.url), 'utf8');
-  const shown = /```js\n([^]*?)```/.exec(readme)?.[1];
-  assert.equal(example.split('\n').filter((line) => !line.startsWith('// ')).join('\n'), shown);
+  const from = heading === undefined ? 0 : readme.indexOf(`\n${heading}\n`);
+  assert.ok(from >= 0, `the README has no ${heading}`);
+  return /```js\n([^]*?)```/.exec(readme.slice(from))?.[1];
+}
+
+/** @param {string} file */
+async function exampleCode(file) {
+  const example = await readFile(new URL(file, import.meta.url), 'utf8');
+  return example.split('\n').filter((line) => !line.startsWith('// ')).join('\n');
+}
+
+/**
+ * Runs an example from the workspace root, as a user would, and returns what it printed.
+ * @param {string} file
+ */
+async function runExample(file) {
+  const { stdout } = await promisify(execFile)(process.execPath, [`harness/js/${file}`], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+  });
+  return stdout.trimEnd().split('\n');
+}
+
+test('the hosts/js README example is example.mjs', async () => {
+  assert.equal(await exampleCode('example.mjs'), await readmeSnippet());
 });
 
 // It reads target/wasm32-unknown-unknown/guest/upper.wasm, where a user's `cargo build` puts it.
 test('the README example runs', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['harness/js/example.mjs'], {
-    cwd: fileURLToPath(new URL('../../', import.meta.url)),
-  });
-  const lines = stdout.trimEnd().split('\n');
+  const lines = await runExample('example.mjs');
   if (lines.length !== 3 || lines[0] !== 'STRASSE' || !/^error .*UTF-8/.test(lines[1]) || lines[2] !== 'live blocks: 0') {
-    throw new Error(`example.mjs printed:\n${stdout}`);
+    throw new Error(`example.mjs printed:\n${lines.join('\n')}`);
   }
+});
+
+test('the hosts/js README host-functions example is example-host-functions.mjs', async () => {
+  assert.equal(await exampleCode('example-host-functions.mjs'), await readmeSnippet('## Host functions'));
+});
+
+// It reads target/wasm32-unknown-unknown/guest/greet.wasm (cargo build ... -p greet).
+test('the README host-functions example runs', async () => {
+  assert.deepEqual(await runExample('example-host-functions.mjs'), [
+    'guest: Hello, guestmem!',
+    'Hello, guestmem!',
+    'error no salutation today',
+    'live blocks: 0',
+  ]);
 });
