@@ -6,7 +6,7 @@
 // A check is `{ name, run }`; `run` resolves, or rejects with a `CheckFailed` saying what differed.
 
 import { ABI_VERSION, abiExportName, Guest, GuestError, hostFunction, REQUIRED_EXPORTS } from 'guestmem-host';
-import { BOOM_AT, call, GLOBALS, hostileGuest, i32, local, op, wasiGuest, withMemoryMax } from './hostile.mjs';
+import { BOOM_AT, call, GLOBALS, hostileGuest, I64, i32, local, op, wasiGuest, withMemoryMax } from './hostile.mjs';
 
 /**
  * @typedef {{ name: string, run: () => Promise<void> }} Check
@@ -1608,6 +1608,57 @@ export function hostFunctionChecks(greetBytes, importsBytes) {
         equal(raw(cleared).call('host_error'), 0, 'guestmem.last_error after a call that succeeded');
         const trapping = await guest(false, 1);
         throwsHost(() => trapping.callBytes('pass', 3, 0), 'env.take', /^the guest's alloc\(7\) returned 0$/, 'an infallible result without memory');
+      },
+    },
+    {
+      name: 'host functions: u64 and i64 arrive as bigints and go back as i64; a result out of its kind\'s range traps',
+      run: async () => {
+        // pass64(x: i64) -> i64 hands x to env.wide(x: i64) -> i64; called through the raw export.
+        const bytes = hostileGuest({
+          imports: [{ module: 'env', name: 'wide', params: 1, results: 1, valueType: I64 }],
+          extra: [{ name: 'pass64', params: 1, results: 1, valueType: I64, body: [...local(0), ...call(0)] }],
+        });
+        /** @type {unknown[]} */
+        const received = [];
+        /**
+         * @param {'u64' | 'i64'} kind
+         * @param {(x: bigint) => number | bigint} answer
+         */
+        const wide = async (kind, answer) => {
+          const guest = await Guest.instantiate(bytes, {
+            functions: {
+              env: {
+                wide: hostFunction({ params: [kind], result: kind }, (x) => {
+                  received.push(x);
+                  return answer(x);
+                }),
+              },
+            },
+          });
+          return /** @type {(x: bigint) => bigint} */ (guest.exports.pass64);
+        };
+        equal(/** @type {any} */ ((await wide('u64', (x) => x))(-1n)), -1n, 'u64 2^64 - 1 back in the i64 bits');
+        equal(received[0], 2n ** 64n - 1n, 'the u64 argument: -1 in the wasm i64 bits');
+        equal(/** @type {any} */ ((await wide('i64', () => 5))(0n)), 5n, 'a number returned for an i64');
+        equal(/** @type {any} */ ((await wide('i64', (x) => x - 1n))(-(2n ** 63n) + 1n)), -(2n ** 63n), 'i64 minimum');
+        equal(received[2], -(2n ** 63n) + 1n, 'the i64 argument, signed');
+        /** @type {[string, 'u64' | 'i64', () => number | bigint, RegExp][]} */
+        const outOfRange = [
+          ['2^64 for a u64', 'u64', () => 2n ** 64n, /bigint 18446744073709551616, not an integer in the range of u64/],
+          ['-1 for a u64', 'u64', () => -1n, /range of u64/],
+          ['2^63 for an i64', 'i64', () => 2n ** 63n, /range of i64/],
+          ['an unsafe number for an i64', 'i64', () => 2 ** 60, /range of i64/],
+        ];
+        for (const [what, kind, answer, message] of outOfRange) {
+          const pass64 = await wide(kind, answer);
+          let thrown;
+          try {
+            pass64(0n);
+          } catch (error) {
+            thrown = /** @type {{ hostFunction?: string, message?: string }} */ (error);
+          }
+          ok(thrown?.hostFunction === 'env.wide' && message.test(thrown.message ?? ''), `${what}: threw ${thrown?.message}`);
+        }
       },
     },
     {

@@ -77,15 +77,19 @@ const vec = (items) => [...uleb(items.length), ...items.flat()];
 /** @param {number} id @param {number[]} contents */
 const section = (id, contents) => [id, ...uleb(contents.length), ...contents];
 
+/** The value type i64, for {@link Func} and {@link Import} `valueType`. */
+export const I64 = 0x7e;
+
 /**
  * A function of the module: `params` i32 parameters, `results` i32 results (0 or 1), a body without its
- * final `end`, and `locals` extra i32 locals.
- * @typedef {{ name: string, params: number, results: number, body: number[], locals?: number }} Func
+ * final `end`, and `locals` extra i32 locals; `valueType: I64` makes the parameters and results i64.
+ * @typedef {{ name: string, params: number, results: number, body: number[], locals?: number, valueType?: number }} Func
  */
 
 /**
- * An imported function, `(import "module" "name" (func (param i32 ...) (result i32)?))`.
- * @typedef {{ module: string, name: string, params: number, results: number }} Import
+ * An imported function, `(import "module" "name" (func (param i32 ...) (result i32)?))`, or i64
+ * with `valueType: I64`.
+ * @typedef {{ module: string, name: string, params: number, results: number, valueType?: number }} Import
  */
 
 /**
@@ -95,8 +99,8 @@ const section = (id, contents) => [id, ...uleb(contents.length), ...contents];
  * @returns {Uint8Array<ArrayBuffer>}
  */
 export function assemble({ pages = 1, imports = [], funcs, globals = [], data = [] }) {
-  /** @param {{ params: number, results: number }} f */
-  const type = (f) => [0x60, ...vec(Array(f.params).fill([I32])), ...vec(Array(f.results).fill([I32]))];
+  /** @param {{ params: number, results: number, valueType?: number }} f */
+  const type = (f) => [0x60, ...vec(Array(f.params).fill([f.valueType ?? I32])), ...vec(Array(f.results).fill([f.valueType ?? I32]))];
   // One type per function: the module's own first, then the imports'.
   const types = [...funcs.map(type), ...imports.map(type)];
   const importEntries = imports.map((f, index) => [...name(f.module), ...name(f.name), 0x00, ...uleb(funcs.length + index)]);

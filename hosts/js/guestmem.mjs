@@ -1290,7 +1290,7 @@ function integerResult(label, kind, value) {
     const big = BigInt(value);
     if ((unsigned ? BigInt.asUintN(64, big) : BigInt.asIntN(64, big)) === big) return BigInt.asIntN(64, big);
   }
-  throw new HostTrap(label, `returned ${describe(value)}, not a ${kind}`);
+  throw new HostTrap(label, `returned ${describe(value)}, not an integer in the range of ${kind}`);
 }
 
 /** @param {number} len */
