@@ -21,7 +21,7 @@ echo "node $(node --version)"
 (cd harness/js && npx --no-install tsc -p . && npx --no-install tsc -p tsconfig.host.json)
 
 # Bounded: a hung guest or browser fails the run instead of stalling CI.
-timeout 600 node --test harness/js
+bash .ci/node-test.sh harness/js
 
 # What `npm publish` would ship: the library, its types, README.md and package.json, nothing else.
 expected='README.md guestmem.d.ts guestmem.mjs package.json'
