@@ -82,25 +82,13 @@ macro_rules! __import_fns {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __import_fn {
+    // `&str` and `&[u8]`: a (ptr, len) pair of the caller's slice.
     (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
         [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] $prelude:tt
-        $arg:ident : &str $(, $($rest:tt)*)?) => {
+        $arg:ident : & $slice:tt $(, $($rest:tt)*)?) => {
         $crate::__import_fn! {
             @munch $module $attrs $vis $name $ret
-            [$($params)* $arg: &str,]
-            [$($raw)* _: usize, _: usize,]
-            [$($pass)* $arg.as_ptr() as usize, $arg.len(),]
-            [$($native)* $arg.as_ptr() as usize as u64, $arg.len() as u64,]
-            $prelude
-            $($($rest)*)?
-        }
-    };
-    (@munch $module:literal $attrs:tt $vis:tt $name:ident $ret:tt
-        [$($params:tt)*] [$($raw:tt)*] [$($pass:tt)*] [$($native:tt)*] $prelude:tt
-        $arg:ident : &[u8] $(, $($rest:tt)*)?) => {
-        $crate::__import_fn! {
-            @munch $module $attrs $vis $name $ret
-            [$($params)* $arg: &[u8],]
+            [$($params)* $arg: &$slice,]
             [$($raw)* _: usize, _: usize,]
             [$($pass)* $arg.as_ptr() as usize, $arg.len(),]
             [$($native)* $arg.as_ptr() as usize as u64, $arg.len() as u64,]
