@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The Python host (hosts/python): installed from its directory into a fresh venv, mypy --strict,
-# pytest over every example guest and allocator back end and the guests that import host
-# functions (greet, imports), the benchmark in quick mode, and `python -m guestmem describe`. The
-# guests come from .ci/guests.sh, which .ci/run runs first; built here when any is missing.
+# pytest over every example guest and allocator back end, the guests that import host functions
+# (greet, imports), every guest's interface section (against `harness describe` when
+# target/debug/harness exists, as after .ci/harness.sh) and shapes' typed values, the benchmark
+# in quick mode, and `python -m guestmem describe`. The guests come from .ci/guests.sh, which
+# .ci/run runs first; built here when any is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 for guest in guests/echo-dlmalloc guests/wasi_env-wasip1 guests/imports guests/greet-wasip1 \
+  guests/shapes guests/shapes-json guests/shapes-postcard guests/shapes-none \
   wasm32-unknown-unknown/guest/upper wasm32-unknown-unknown/guest/greet; do
   if [[ ! -f target/$guest.wasm ]]; then
     bash .ci/guests.sh
@@ -26,3 +29,4 @@ python3 -m venv "$venv"
 (cd hosts/python && timeout 900 "../../$venv/bin/python" -m pytest -q)
 "$venv/bin/python" hosts/python/bench/echo.py --quick
 "$venv/bin/python" -m guestmem describe target/wasm32-unknown-unknown/guest/upper.wasm
+"$venv/bin/python" -m guestmem describe --abi target/wasm32-unknown-unknown/guest/upper.wasm

@@ -12,6 +12,7 @@ import pytest
 import wasmtime
 
 from conftest import REPO, WAT, guest_path, suffixes
+from guestmem.describe import NO_SECTION
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -19,24 +20,50 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
                           check=False, timeout=120)
 
 
-def test_describe_an_example() -> None:
+def test_describe_prints_the_interface_section() -> None:
     path = guest_path("replace", suffixes()[0])
     described = run("-m", "guestmem", "describe", str(path))
+    assert described.returncode == 0, described.stderr
+    assert described.stdout == (
+        "export replace(text: string, from: string, to: string) -> string, fallible\n"
+    )
+    minimal = run("-m", "guestmem", "describe", str(guest_path("minimal", suffixes()[0])))
+    assert minimal.stdout == NO_SECTION
+
+
+def test_describe_abi_reports_the_exports_and_the_abi() -> None:
+    path = guest_path("replace", suffixes()[0])
+    described = run("-m", "guestmem", "describe", "--abi", str(path))
     assert described.returncode == 0, described.stderr
     assert "abi_version: 1" in described.stdout
     assert "  free: free" in described.stdout
     assert "other functions: replace (3 inputs)" in described.stdout
-    assert "does not exist yet" in described.stdout
 
 
 def test_describe_a_wasi_guest(tmp_path: Path) -> None:
     path = tmp_path / "wasi.wasm"
     path.write_bytes(wasmtime.wat2wasm((WAT / "wasi.wat").read_text()))
-    described = run("-m", "guestmem", "describe", str(path))
+    described = run("-m", "guestmem", "describe", "--abi", str(path))
     assert described.returncode == 0, described.stderr
     assert "  free: guestmem_free" in described.stdout
     assert "wasi_snapshot_preview1.environ_sizes_get" in described.stdout
     assert "abi_version: 1" in described.stdout
+
+
+def test_describe_reads_text_modules_and_reports_a_malformed_section(tmp_path: Path) -> None:
+    upper = r'(@custom "guestmem.interface" "\01\00\00\05upper\01\04text\02\02\00")'
+    path = tmp_path / "upper.wat"
+    path.write_text(f"(module {upper})")
+    described = run("-m", "guestmem", "describe", str(path))
+    assert (described.returncode, described.stdout) == (0, "export upper(text: string) -> string\n")
+    bad_kind = upper.replace(r"\02\02", r"\63\02")
+    path.write_text(f"(module {bad_kind})")
+    described = run("-m", "guestmem", "describe", str(path))
+    assert described.returncode == 1
+    assert described.stdout == ""
+    assert described.stderr.strip() == (
+        f"python -m guestmem describe: {path}: `guestmem.interface`: malformed: unknown kind 99"
+    )
 
 
 def test_describe_a_missing_file_fails() -> None:

@@ -2,7 +2,9 @@
 
 The contract is guestmem's ``docs/ABI.md``; the engine, store, linker (WASI, host functions) and
 limits stay the user's, as in wasmtime's own examples. :class:`HostFunctions` defines Python
-functions on that linker for the guest to call.
+functions on that linker for the guest to call. :class:`Interface` reads what a module says of
+its functions (its ``guestmem.interface`` section), and :meth:`Guest.set_interface` holds calls to
+it; :meth:`GuestFunc.call_json` and :meth:`GuestFunc.call_postcard` pass typed values.
 """
 
 from .errors import (
@@ -10,6 +12,7 @@ from .errors import (
     AllocFailed,
     ArityError,
     BadResult,
+    CallRefused,
     ExportError,
     GuestError,
     GuestFailed,
@@ -17,16 +20,21 @@ from .errors import (
     HostFunctionError,
     HostTrap,
     InputTooLong,
+    InterfaceError,
     OutOfBounds,
     ReentrantCall,
     ResultProblem,
     RuntimeFailure,
+    TypedValueError,
 )
 from .func import GuestFunc
 from .guest import ABI_VERSION, DEFAULT_RESULT_CAP, Guest
 from .host_functions import Failures, HostFunctions
 from .host_types import I32, I64, U32, U64
 from .inputs import Input
+from .interface import SECTION, Function, Interface, Kind
+from .postcard import PostcardError
+from .typed import from_json, from_postcard, to_json, to_postcard
 
 __all__ = [
     "ABI_VERSION",
@@ -35,8 +43,10 @@ __all__ = [
     "AllocFailed",
     "ArityError",
     "BadResult",
+    "CallRefused",
     "ExportError",
     "Failures",
+    "Function",
     "Guest",
     "GuestError",
     "GuestFailed",
@@ -49,10 +59,20 @@ __all__ = [
     "I64",
     "Input",
     "InputTooLong",
+    "Interface",
+    "InterfaceError",
+    "Kind",
     "OutOfBounds",
+    "PostcardError",
     "ReentrantCall",
     "ResultProblem",
     "RuntimeFailure",
+    "SECTION",
+    "TypedValueError",
     "U32",
     "U64",
+    "from_json",
+    "from_postcard",
+    "to_json",
+    "to_postcard",
 ]

@@ -1,17 +1,39 @@
-"""``python -m guestmem describe FILE.wasm``: what a module exports, which ABI names it uses, and
-the ``abi_version`` it reports."""
+"""``python -m guestmem describe FILE.wasm``: what a module's ``guestmem.interface`` section says
+it exports and imports, one line per function, as ``harness describe`` prints it; with
+``--abi``, what the module exports, which ABI names it uses, and the ``abi_version`` it
+reports."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import wasmtime
 
 from .errors import GuestError
 from .exports import OPTIONAL, SIGNATURES, export_name
 from .guest import Guest
+from .interface import Interface
+
+#: What ``describe`` prints for a module without the section, as ``harness describe`` does.
+NO_SECTION = "no guestmem.interface section (a guest built without guestmem's macros)\n"
+
+
+def module_bytes(path: str) -> bytes | bytearray:
+    """The module at ``path`` in binary form; a ``.wat`` file is translated first."""
+    data = Path(path).read_bytes()
+    if data.startswith(b"\0asm"):
+        return data
+    return wasmtime.wat2wasm(data.decode())
+
+
+def interface_text(path: str) -> str:
+    """The interface of the module at ``path``: one line per function, exports first, each in
+    section order. :class:`InterfaceError` if the section is malformed."""
+    interface = Interface.read(module_bytes(path))
+    return NO_SECTION if interface is None else interface.text()
 
 
 def _type(ty: object) -> str:
@@ -24,8 +46,8 @@ def _type(ty: object) -> str:
     return type(ty).__name__.removesuffix("Type").lower()
 
 
-def describe(path: str) -> str:
-    """The description of the module at ``path``, as printed by the command."""
+def describe_abi(path: str) -> str:
+    """The ABI report of the module at ``path``, as ``describe --abi`` prints it."""
     engine = wasmtime.Engine()
     module = wasmtime.Module.from_file(engine, path)
     lines = [f"module {path}", "exports:"]
@@ -60,23 +82,27 @@ def describe(path: str) -> str:
             lines.append(f"live_blocks after instantiation: {blocks}")
     except GuestError as error:
         lines.append(f"not a guest this host can call: {error}")
-    lines.append(
-        "interface: none (the interface custom section that would list the guest's functions and "
-        "their types does not exist yet)"
-    )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The command line: ``describe FILE.wasm``."""
+    """The command line: ``describe [--abi] FILE.wasm``."""
     parser = argparse.ArgumentParser(prog="python -m guestmem")
     commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("describe", help="print a module's exports and ABI")
+    command = commands.add_parser(
+        "describe", help="print a module's interface section (--abi: its exports and ABI)"
+    )
     command.add_argument("file", help="a .wasm (or .wat) module")
+    command.add_argument(
+        "--abi", action="store_true", help="the exports, ABI names and abi_version instead"
+    )
     arguments = parser.parse_args(argv)
     try:
-        print(describe(arguments.file))
-    except (OSError, wasmtime.WasmtimeError) as error:
-        print(f"cannot load {arguments.file}: {error}", file=sys.stderr)
+        if arguments.abi:
+            print(describe_abi(arguments.file))
+        else:
+            print(interface_text(arguments.file), end="")
+    except (OSError, ValueError, wasmtime.WasmtimeError, GuestError) as error:
+        print(f"python -m guestmem describe: {arguments.file}: {error}", file=sys.stderr)
         return 1
     return 0

@@ -113,6 +113,35 @@ class ArityError(GuestError):
         self.given = given
 
 
+class InterfaceError(GuestError):
+    """A module's ``guestmem.interface`` section is malformed (``function`` is the section's
+    name), or describes an export the instance does not have with that wasm type (``function``
+    is the export). See "Interface section" in ``docs/ABI.md``."""
+
+
+class CallRefused(GuestError):
+    """A call the export's interface rules out, refused before the guest ran: a result read as
+    something it is not (``call_int`` of a ``string`` result), or an argument the export cannot
+    take (text that is not UTF-8 for a ``string`` or ``json`` argument, a value ``call_json``
+    would encode for an argument that is not ``json``)."""
+
+    def __init__(self, function: str, message: str) -> None:
+        super().__init__(function, f"call refused: {message}")
+        self.message = message
+
+
+class TypedValueError(GuestError):
+    """A typed value did not encode or decode ("Typed values" in ``docs/ABI.md``): an argument
+    of :meth:`~guestmem.GuestFunc.call_json` or :meth:`~guestmem.GuestFunc.call_postcard` (the
+    guest did not run), or the result it returned (its block was freed). ``format`` is
+    ``"JSON"`` or ``"postcard"``; the original exception is ``__cause__``."""
+
+    def __init__(self, function: str, format: str, message: str) -> None:
+        super().__init__(function, f"{format}: {message}")
+        self.format = format
+        self.message = message
+
+
 class HostFunctionError(GuestError):
     """A host function the guest called failed where it cannot report a failure: it raised an
     exception it was not declared to fail with, the guest passed it an argument that is not one

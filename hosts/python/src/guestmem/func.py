@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import wasmtime
 
-from .errors import ArityError, BadResult, ExportError, GuestFailed, ResultProblem
+from .errors import (
+    ArityError,
+    BadResult,
+    CallRefused,
+    ExportError,
+    GuestFailed,
+    ResultProblem,
+    TypedValueError,
+)
+from .interface import Function, Kind
+from .typed import from_json, from_postcard, to_json, to_postcard
 
 if TYPE_CHECKING:
     from .guest import Guest
     from .inputs import Input
+
+T = TypeVar("T")
+
+#: Results that are result blocks.
+_BLOCKS = frozenset({Kind.BYTES, Kind.STRING, Kind.JSON, Kind.POSTCARD})
+#: Results that are text.
+_TEXT = frozenset({Kind.STRING, Kind.JSON})
+#: The formats' names, by kind.
+_FORMATS = {Kind.JSON: "JSON", Kind.POSTCARD: "postcard"}
+#: Results that are integers an i32 holds.
+_INTEGERS = frozenset({Kind.U8, Kind.U16, Kind.U32, Kind.I8, Kind.I16, Kind.I32})
 
 
 class GuestFunc:
@@ -41,6 +63,16 @@ class GuestFunc:
         self.name = name
         #: How many byte inputs it takes.
         self.inputs = params // 2
+        interface = guest.interface
+        #: What the module's interface section says of it, if the guest was given one
+        #: (:meth:`Guest.set_interface`) when it was looked up.
+        self.signature: Function | None = None if interface is None else interface.export(name)
+        signature = self.signature
+        self._result = None if signature is None else signature.result
+        # The inputs that must be UTF-8, by the interface: checked before every call.
+        self._text_inputs = () if signature is None else tuple(
+            (index, arg, kind) for index, (arg, kind) in enumerate(signature.args) if kind in _TEXT
+        )
 
     def __repr__(self) -> str:
         return f"GuestFunc({self.name!r}, inputs={self.inputs})"
@@ -49,13 +81,18 @@ class GuestFunc:
         """Calls it and returns a copy of the result block's bytes; the block is freed.
 
         Raises :class:`GuestFailed` if it returned ``0`` (with ``last_error``'s message),
-        :class:`BadResult` if the block cannot be trusted, :class:`GuestTrap` if it trapped.
+        :class:`BadResult` if the block cannot be trusted, :class:`GuestTrap` if it trapped;
+        :class:`CallRefused`, before the guest runs, if its interface says it returns no block.
         """
+        self._expect(_BLOCKS, "call_bytes")
         ptr = self._call(inputs)
         return self._guest._take(self.name, ptr) if ptr else self._fail()
 
     def call_str(self, *inputs: Input) -> str:
-        """Calls it and returns the result block's text; :class:`BadResult` if not UTF-8."""
+        """Calls it and returns the result block's text; :class:`BadResult` if not UTF-8,
+        :class:`CallRefused` if its interface gives a result that is not text (``string``,
+        ``json``)."""
+        self._expect(_TEXT, "call_str")
         data = self.call_bytes(*inputs)
         try:
             return data.decode()
@@ -70,13 +107,16 @@ class GuestFunc:
         block is freed. Slices of the view are not released with it: copy (``bytes(view)``)
         whatever must outlive the next call.
         """
+        self._expect(_BLOCKS, "call_view")
         ptr = self._call(inputs)
         return self._guest._lend(self.name, ptr)
 
     def call_int(self, *inputs: Input) -> int:
         """Calls a function that returns an integer (a u32). ``0`` is an answer unless the call
         left an error pending: then it is :class:`GuestFailed`. An error pending from an earlier
-        call is cleared first, so it is never reported as this call's."""
+        call is cleared first, so it is never reported as this call's. :class:`CallRefused` if
+        its interface gives a result that is not such an integer."""
+        self._expect(_INTEGERS, "call_int")
         value = self._call(inputs)
         if value == 0:
             message = self._guest.last_error()
@@ -87,13 +127,88 @@ class GuestFunc:
     def call_raw(self, *inputs: Input) -> int:
         """Calls it and returns its raw i32 result as a u32: a result block's pointer is the
         caller's to take (:meth:`Guest.take_result`)."""
-        if len(inputs) != self.inputs:
-            raise ArityError(self.name, self.inputs, len(inputs))
+        self._check_inputs(inputs)
         return self._guest._call(self.name, self._func, inputs)
 
-    def _call(self, inputs: tuple[Input, ...]) -> int:
+    @overload
+    def call_json(self, *values: object) -> Any: ...
+    @overload
+    def call_json(self, *values: object, into: type[T]) -> T: ...
+    def call_json(self, *values: object, into: type[T] | None = None) -> Any:
+        """Calls an export that takes and returns ``Json<T>``: every argument is a value encoded
+        as JSON (:func:`~guestmem.to_json`), and the result is decoded (:func:`~guestmem.from_json`,
+        built as ``into`` when given). :class:`TypedValueError` if an argument does not encode
+        (the guest does not run) or the result does not decode; :class:`CallRefused` if the
+        interface gives an argument or the result another kind; the errors of
+        :meth:`call_bytes`."""
+        self._expect({Kind.JSON}, "call_json")
+        data = self.call_bytes(*self._encode(values, Kind.JSON, to_json))
+        try:
+            return from_json(data) if into is None else from_json(data, into)
+        except (ValueError, TypeError) as error:
+            raise TypedValueError(self.name, "JSON", f"the result: {error}") from error
+
+    def call_postcard(self, *values: object, into: type[T]) -> T:
+        """Calls an export that takes and returns ``Postcard<T>``: every argument is a value
+        encoded as its type says (:func:`~guestmem.to_postcard`: a dataclass, ``str``, ``bytes``,
+        ``bool``, ``float``), and the result is decoded as ``into``. Errors as
+        :meth:`call_json`."""
+        self._expect({Kind.POSTCARD}, "call_postcard")
+        data = self.call_bytes(*self._encode(values, Kind.POSTCARD, to_postcard))
+        try:
+            return from_postcard(data, into)
+        except (ValueError, TypeError) as error:
+            raise TypedValueError(self.name, "postcard", f"the result: {error}") from error
+
+    def _encode(
+        self, values: tuple[object, ...], kind: Kind, encode: Callable[[object], bytes]
+    ) -> list[bytes]:
+        """``values`` encoded as ``kind``, each; refused if the interface gives an argument
+        another kind."""
+        if len(values) != self.inputs:
+            raise ArityError(self.name, self.inputs, len(values))
+        args = self.signature.args if self.signature is not None else ()
+        encoded: list[bytes] = []
+        for index, value in enumerate(values):
+            label = f"argument `{args[index][0]}`" if args else f"argument {index + 1}"
+            if args and args[index][1] is not kind:
+                raise CallRefused(
+                    self.name,
+                    f"{label} is {args[index][1]} (its interface says): `call_{kind}` encodes "
+                    f"every argument as {_FORMATS[kind]}",
+                )
+            try:
+                encoded.append(encode(value))
+            except (ValueError, TypeError) as error:
+                raise TypedValueError(self.name, _FORMATS[kind], f"{label}: {error}") from error
+        return encoded
+
+    def _expect(self, kinds: frozenset[Kind] | set[Kind], method: str) -> None:
+        """Refuses a call ``method`` whose result is not one of ``kinds``, when the interface
+        says what the result is."""
+        if self._result is not None and self._result not in kinds:
+            raise CallRefused(
+                self.name,
+                f"returns {self._result} (its interface says), which `{method}` does not read",
+            )
+
+    def _check_inputs(self, inputs: tuple[Input, ...]) -> None:
+        """The arity, and text the interface says must be UTF-8: refused before the guest runs."""
         if len(inputs) != self.inputs:
             raise ArityError(self.name, self.inputs, len(inputs))
+        for index, arg, kind in self._text_inputs:
+            value = inputs[index]
+            if isinstance(value, str):
+                continue
+            try:
+                str(value, "utf-8")
+            except UnicodeDecodeError as error:
+                raise CallRefused(
+                    self.name, f"argument `{arg}` ({kind}) is not UTF-8: {error}"
+                ) from None
+
+    def _call(self, inputs: tuple[Input, ...]) -> int:
+        self._check_inputs(inputs)
         guest = self._guest
         guest._refuse_call_back(self.name)
         # Whatever a result or an integer call reports as its failure must be its own.

@@ -24,6 +24,7 @@ from .errors import (
     HostFunctionError,
     HostTrap,
     InputTooLong,
+    InterfaceError,
     OutOfBounds,
     ReentrantCall,
     ResultProblem,
@@ -32,6 +33,7 @@ from .errors import (
 from .exports import AbiExports, is_i32_func
 from .func import GuestFunc
 from .inputs import Input, InputBlock, packed_len, stride
+from .interface import Interface
 from .result_block import locate
 
 #: The version of guestmem's ABI this host speaks: a guest's ``abi_version()`` must return it.
@@ -131,16 +133,24 @@ class Guest:
         # The export running now, while a host function it called runs: calls back are refused
         # but for _CALLS_BACK.
         self._running: str | None = None
+        self._interface: Interface | None = None
         found = self.abi_version()
         if found != ABI_VERSION:
             raise AbiMismatch(found, ABI_VERSION)
 
     @classmethod
     def instantiate(
-        cls, store: wasmtime.Store, linker: wasmtime.Linker, module: wasmtime.Module
+        cls,
+        store: wasmtime.Store,
+        linker: wasmtime.Linker,
+        module: wasmtime.Module,
+        *,
+        interface: Interface | None = None,
     ) -> Guest:
         """Instantiates ``module`` with the imports of ``linker`` (WASI, host functions: the
-        user's to add) in ``store``, and checks it as the constructor does."""
+        user's to add) in ``store``, checks it as the constructor does, and gives it
+        ``interface`` (:meth:`set_interface`): ``Interface.read(wasm)`` of the module's bytes,
+        which wasmtime does not keep."""
         try:
             instance = linker.instantiate(store, module)
         except HostTrap as trap:
@@ -151,7 +161,9 @@ class Guest:
             raise GuestTrap("(start)", trap, None) from trap
         except wasmtime.WasmtimeError as error:
             raise RuntimeFailure("(instantiate)", error) from error
-        return cls(store, instance)
+        guest = cls(store, instance)
+        guest.set_interface(interface)
+        return guest
 
     @property
     def store(self) -> wasmtime.Store:
@@ -173,6 +185,34 @@ class Guest:
         once, for repeated calls. Raises :class:`ExportError` if it is missing or has another
         type."""
         return GuestFunc(self, name)
+
+    def set_interface(self, interface: Interface | None) -> None:
+        """Gives the guest the interface its module describes (:meth:`Interface.read` of the
+        module's bytes; ``None``: none, as for a module without the section). Exports looked up
+        with :meth:`func` from then on refuse, before the guest runs, a call whose result method
+        does not read the result the interface gives, and text that is not UTF-8 for a
+        ``string`` or ``json`` argument (:class:`CallRefused`).
+
+        :class:`InterfaceError` if an export the interface describes is missing, or its wasm
+        type is not the one its kinds make; the guest keeps its interface then."""
+        for function in () if interface is None else interface.exports:
+            func = self._exports.get(function.name)
+            if not isinstance(func, wasmtime.Func):
+                raise InterfaceError(function.name, f"`{function}` is described but not exported")
+            ty = func.type(self._store)
+            if (list(ty.params), list(ty.results)) != function.wasm_type():
+                params = ", ".join(str(value) for value in ty.params)
+                results = ", ".join(str(value) for value in ty.results)
+                raise InterfaceError(
+                    function.name,
+                    f"`{function}` does not match the export's wasm type ({params}) -> ({results})",
+                )
+        self._interface = interface
+
+    @property
+    def interface(self) -> Interface | None:
+        """The interface given with :meth:`set_interface`, if any."""
+        return self._interface
 
     def export(self, name: str) -> object | None:
         """The export ``name`` of the instance, or ``None``."""

@@ -1,0 +1,344 @@
+"""Self-describing modules ("Interface section" in docs/ABI.md): the reader against hand-made
+sections and modules, every guest's section against what the module really exports and imports
+(the checks of harness/src/checks/interface.rs), ``describe`` against ``harness describe``, and
+calls the section rules out refused before the guest runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import wasmtime
+
+from conftest import ENGINE, EXAMPLES, GUEST_DIR, REPO, suffixes
+from guestmem import (
+    SECTION,
+    ArityError,
+    CallRefused,
+    Function,
+    Guest,
+    GuestFailed,
+    Interface,
+    InterfaceError,
+    Kind,
+)
+from guestmem.describe import NO_SECTION, interface_text
+
+# ---- the reader ---------------------------------------------------------------------------------
+
+#: ``upper``'s entry as guestmem writes it (hosts/rust/src/interface.rs has the same bytes).
+UPPER = b"\x01\x00\x00\x05upper\x01\x04text\x02\x02\x00"
+#: ``greet``'s host function ``env.salutation() -> Result<String, String>``.
+SALUTATION = b"\x01\x01\x03env\x0asalutation\x00\x02\x01"
+HEADER = b"\0asm\x01\0\0\0"
+
+
+def leb128(value: int) -> bytes:
+    out = bytearray()
+    while value >= 0x80:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def custom(name: str, contents: bytes) -> bytes:
+    """A custom section (id 0): its size, its name, its contents."""
+    body = leb128(len(name.encode())) + name.encode() + contents
+    return b"\x00" + leb128(len(body)) + body
+
+
+def module_with(*sections: bytes) -> bytes:
+    return HEADER + b"".join(sections)
+
+
+def upper_function() -> Function:
+    return Function(None, "upper", (("text", Kind.STRING),), Kind.STRING, fallible=False)
+
+
+def test_an_entry_reads_back_as_written() -> None:
+    interface = Interface.read(module_with(custom(SECTION, UPPER)))
+    assert interface == Interface(exports=(upper_function(),))
+    assert str(interface.exports[0]) == "export upper(text: string) -> string"
+    assert interface.export("upper") == upper_function()
+    assert interface.export("lower") is None
+
+
+def test_an_import_reads_back_with_its_module_and_failure() -> None:
+    interface = Interface.read(module_with(custom(SECTION, SALUTATION)))
+    assert interface is not None and interface.exports == ()
+    (salutation,) = interface.imports
+    assert salutation == Function("env", "salutation", (), Kind.STRING, fallible=True)
+    assert str(salutation) == "import env.salutation() -> string, fallible"
+
+
+def test_sections_of_the_name_are_concatenated_in_order_among_other_sections() -> None:
+    # A type section before, a custom section of another name between, an entry split over two
+    # sections (the linker keeps one per object file: any cut is allowed), a size in 2 bytes.
+    type_section = b"\x01\x04\x01\x60\x00\x00"
+    padding = custom("name", b"x" * 200)
+    wasm = module_with(
+        type_section,
+        custom(SECTION, SALUTATION + UPPER[:5]),
+        padding,
+        custom(SECTION, UPPER[5:]),
+    )
+    interface = Interface.read(wasm)
+    assert interface is not None
+    assert [str(function) for function in (*interface.exports, *interface.imports)] == [
+        "export upper(text: string) -> string",
+        "import env.salutation() -> string, fallible",
+    ]
+    assert interface.text() == (
+        "export upper(text: string) -> string\nimport env.salutation() -> string, fallible\n"
+    )
+
+
+def test_every_kind_has_its_byte_and_name() -> None:
+    names = "none bytes string u8 u16 u32 u64 i8 i16 i32 i64 f32 f64".split()
+    for byte, name in enumerate(names):
+        assert str(Kind(byte)) == name
+    assert (str(Kind(16)), str(Kind(17))) == ("json", "postcard")
+    every = bytes([1, 0, 0, 1, ord("f"), 14]) + b"".join(
+        bytes([1, ord("a") + byte, byte]) for byte in [*range(1, 13), 16, 17]
+    ) + b"\x00\x00"
+    (function,) = Interface.parse(every).exports
+    assert [kind for _, kind in function.args] == [Kind(byte) for byte in [*range(1, 13), 16, 17]]
+
+
+def test_no_section_is_none_and_every_cut_is_an_error() -> None:
+    assert Interface.read(HEADER) is None
+    assert Interface.read(module_with(custom("name", b"\x00"))) is None
+    assert Interface.parse(b"") == Interface()
+    for length in range(1, len(UPPER)):
+        with pytest.raises(InterfaceError, match="cut short"):
+            Interface.parse(UPPER[:length])
+
+
+@pytest.mark.parametrize(
+    ("wasm", "problem"),
+    [
+        (b"not wasm", "not a WebAssembly module"),
+        (b"\0asm\x02\0\0\0", "not a WebAssembly module"),
+        (module_with(custom(SECTION, b"\x02\x00\x00\x00\x00\x00\x00")), "entry version 2"),
+        (module_with(custom(SECTION, b"\x01\x00\x00\x00\x01\x00\x63\x00\x00")), "unknown kind 99"),
+        (module_with(custom(SECTION, b"\x01\x00\x00\x00\x00\x63\x00")), "unknown kind 99"),
+        (module_with(custom(SECTION, b"\x01\x02\x00\x00\x00\x00\x00")), "unknown direction 2"),
+        (module_with(custom(SECTION, b"\x01\x00\x00\x01\xff\x00\x00\x00")), "not UTF-8"),
+        (module_with(b"\x00\x05\x02ab"), "cut short"),
+        (module_with(b"\x01\x80\x80\x80\x80\x80\x01"), "longer than 5 bytes"),
+        (module_with(b"\x00\x03\x02\xff\xfe"), "section name is not UTF-8"),
+    ],
+    ids=["not-wasm", "version-2", "entry-2", "arg-kind", "result-kind", "direction", "name-utf8",
+         "section-past-end", "leb128-6-bytes", "section-name-utf8"],
+)
+def test_a_malformed_module_or_section_is_an_error(wasm: bytes, problem: str) -> None:
+    with pytest.raises(InterfaceError, match=problem) as caught:
+        Interface.read(wasm)
+    assert caught.value.function == SECTION
+
+
+def test_the_wasm_type_follows_the_kinds() -> None:
+    i32, i64, f64 = wasmtime.ValType.i32(), wasmtime.ValType.i64(), wasmtime.ValType.f64()
+    measure = Function(None, "m", (("a", Kind.JSON), ("b", Kind.U64)), Kind.F64, fallible=True)
+    assert measure.wasm_type() == ([i32, i32, i64], [f64])
+    # A fallible import without a result returns 1 or 0; one that cannot fail returns nothing.
+    store = Function("env", "store", (("key", Kind.STRING),), Kind.NONE, fallible=True)
+    assert store.wasm_type() == ([i32, i32], [i32])
+    log = Function("env", "log", (("line", Kind.STRING),), Kind.NONE, fallible=False)
+    assert log.wasm_type() == ([i32, i32], [])
+
+
+# ---- every guest's section ----------------------------------------------------------------------
+
+#: The guests whose section is checked (harness/src/checks/interface.rs: the examples, the
+#: variants, the guests that import host functions, shapes), each build of the examples, and the
+#: shapes builds with one format or none.
+DESCRIBED = sorted(
+    {f"{example}{suffix}" for example in EXAMPLES for suffix in [*suffixes(), ""]}
+    | {"word_count", "word_count-wasip1", "wasi_env-wasip1", "own_allocator", "bare_talc"}
+    | {"greet", "greet-wasip1", "imports"}
+    | {"shapes", "shapes-json", "shapes-postcard", "shapes-none"}
+)
+
+
+def undescribed(name: str) -> bool:
+    """Built without the macros, so without a section: every build of minimal, bare_talc, and
+    shapes with neither format."""
+    return name.startswith("minimal") or name in ("bare_talc", "shapes-none")
+
+
+#: What ``describe`` prints for some of them (the linker decides the order: compared as sets).
+EXPECTED = {
+    "upper": "export upper(text: string) -> string\n",
+    "greet": "export greet(name: string) -> string, fallible\n"
+    "import env.salutation() -> string, fallible\n"
+    "import env.log(line: string) -> none\n",
+    "shapes": "export measure_compact(rect: postcard) -> postcard, fallible\n"
+    "export measure(rect: json) -> json, fallible\n",
+}
+
+#: Exports every guest has that are the ABI's, not the author's.
+ABI_EXPORTS = frozenset(
+    "alloc dealloc free realloc guestmem_free guestmem_realloc last_error abi_version live_blocks "
+    "heap_bytes _initialize".split()
+)
+
+
+def path_of(name: str) -> Path:
+    path = GUEST_DIR / f"{name}.wasm"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: build the guests with `cargo run -p harness -- guests`")
+    return path
+
+
+def described(name: str) -> Interface | None:
+    return Interface.read(path_of(name).read_bytes())
+
+
+def instance_of(module: wasmtime.Module) -> Guest:
+    """An instance whose host functions trap if called: enough to look at its exports."""
+    linker = wasmtime.Linker(ENGINE)
+    linker.define_wasi()
+    linker.define_unknown_imports_as_traps(module)
+    store = wasmtime.Store(ENGINE)
+    store.set_wasi(wasmtime.WasiConfig())
+    return Guest.instantiate(store, linker, module)
+
+
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_the_section_is_what_the_module_exports_and_imports(name: str) -> None:
+    interface = described(name)
+    if undescribed(name):
+        assert interface is None, f"{name} has a section but declares no functions"
+        return
+    assert interface is not None, f"{name}: no section, but it declares functions"
+    module = wasmtime.Module.from_file(ENGINE, str(path_of(name)))
+    exported = {
+        export.name
+        for export in module.exports
+        if isinstance(export.type, wasmtime.FuncType) and export.name not in ABI_EXPORTS
+    }
+    assert exported == {function.name for function in interface.exports}
+    imported = {
+        (item.module, item.name or ""): item.type
+        for item in module.imports
+        if item.module not in ("guestmem", "wasi_snapshot_preview1")
+    }
+    in_section = {(function.module or "", function.name) for function in interface.imports}
+    assert set(imported) == in_section
+    # The wasm types agree with the kinds: the imports' here, the exports' in set_interface.
+    for function in interface.imports:
+        ty = imported[function.module or "", function.name]
+        assert isinstance(ty, wasmtime.FuncType)
+        assert (list(ty.params), list(ty.results)) == function.wasm_type(), str(function)
+    instance_of(module).set_interface(interface)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_describe_prints_the_expected_text(name: str) -> None:
+    lines = interface_text(str(path_of(name))).splitlines()
+    assert len(lines) == len(set(lines))
+    assert set(lines) == set(EXPECTED[name].splitlines())
+
+
+HARNESS = Path(os.environ.get("GUESTMEM_HARNESS", REPO / "target" / "debug" / "harness"))
+
+
+@pytest.mark.skipif(not HARNESS.is_file(), reason=f"no harness binary at {HARNESS}")
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_describe_prints_what_harness_describe_prints(name: str) -> None:
+    path = str(path_of(name))
+    harness = subprocess.run(
+        [str(HARNESS), "describe", path], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert interface_text(path) == harness.stdout
+    if undescribed(name):
+        assert harness.stdout == NO_SECTION
+
+
+# ---- calls the section rules out ----------------------------------------------------------------
+
+
+def upper_guest(*, interface: bool = True) -> Guest:
+    path = path_of("upper")
+    module = wasmtime.Module.from_file(ENGINE, str(path))
+    guest = Guest.instantiate(
+        wasmtime.Store(ENGINE),
+        wasmtime.Linker(ENGINE),
+        module,
+        interface=Interface.read_file(path) if interface else None,
+    )
+    assert guest.interface is not None or not interface
+    return guest
+
+
+def test_upper_refuses_calls_its_section_rules_out_before_it_runs() -> None:
+    guest = upper_guest()
+    upper = guest.func("upper")
+    assert upper.signature == upper_function()
+    before = guest.live_blocks()
+    with pytest.raises(CallRefused, match="returns string .* which `call_int` does not read"):
+        upper.call_int("abc")
+    for not_utf8 in (b"\xff", bytearray(b"ok\xc3"), memoryview(b"\xed\xa0\x80")):
+        for call in (upper.call_str, upper.call_bytes, upper.call_view, upper.call_raw):
+            with pytest.raises(CallRefused, match=r"argument `text` \(string\) is not UTF-8"):
+                call(not_utf8)
+    with pytest.raises(ArityError):
+        upper.call_str("a", "b")
+    with pytest.raises(CallRefused, match="`call_json` does not read"):
+        upper.call_json("abc")
+    with pytest.raises(CallRefused, match="`call_postcard` does not read"):
+        upper.call_postcard("abc", into=str)
+    # Refused before the guest ran: it recorded no error and allocated nothing.
+    assert guest.last_error() is None
+    assert guest.live_blocks() == before
+    assert upper.call_str("ok") == "OK"
+    assert upper.call_str(b"stra\xc3\x9fe") == "STRASSE"
+    assert guest.live_blocks() == before
+
+
+def test_without_an_interface_the_guest_decides() -> None:
+    guest = upper_guest(interface=False)
+    upper = guest.func("upper")
+    assert upper.signature is None
+    with pytest.raises(GuestFailed, match="UTF-8"):
+        upper.call_str(b"\xff")  # the guest ran and failed
+    ptr = upper.call_int("abc")  # a result block's pointer, read as an integer
+    assert ptr != 0
+    guest.free(ptr)
+
+
+def test_set_interface_applies_to_functions_looked_up_after_it() -> None:
+    guest = upper_guest(interface=False)
+    before = guest.func("upper")
+    interface = Interface.read_file(path_of("upper"))
+    guest.set_interface(interface)
+    assert guest.interface == interface
+    with pytest.raises(CallRefused):
+        guest.func("upper").call_int("a")
+    assert before.signature is None
+    guest.set_interface(None)
+    assert guest.func("upper").signature is None
+
+
+@pytest.mark.parametrize(
+    ("function", "problem"),
+    [
+        (Function(None, "lower", (), Kind.STRING, False), "described but not exported"),
+        (Function(None, "upper", (("text", Kind.STRING),), Kind.U64, False), "wasm type"),
+        (Function(None, "upper", (), Kind.STRING, False), "wasm type"),
+        (Function(None, "memory", (), Kind.NONE, False), "described but not exported"),
+    ],
+    ids=["missing", "result", "arguments", "not-a-function"],
+)
+def test_an_interface_that_does_not_match_the_instance_is_refused(
+    function: Function, problem: str
+) -> None:
+    guest = upper_guest(interface=False)
+    with pytest.raises(InterfaceError, match=problem) as caught:
+        guest.set_interface(Interface(exports=(function,)))
+    assert caught.value.function == function.name
+    assert guest.interface is None
