@@ -6,6 +6,7 @@ cleared by the next host function."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 import wasmtime
@@ -21,6 +22,10 @@ from guestmem import (
     HostFunctionError,
     HostFunctions,
     HostTrap,
+    Json,
+    Postcard,
+    to_json,
+    to_postcard,
 )
 from guestmem.host_types import HostSignature, WasmInt
 
@@ -283,3 +288,68 @@ def test_the_pending_message_is_per_instance_and_cleared_by_the_next_host_functi
     assert first.call_raw("fail") == 0
     assert first.call_raw("succeed") == 1
     assert host_error(first) is None  # cleared: a host function succeeded since
+
+
+# ---- typed values --------------------------------------------------------------------------------
+
+
+@dataclass
+class Rect:
+    name: str
+    width: U32
+    height: U32
+
+
+def test_typed_values_cross_as_their_format() -> None:
+    received: list[Rect] = []
+
+    def text(rect: Json[Rect]) -> U32:  # the guest's `fn text(rect: Json<Rect>) -> u32`
+        received.append(rect)
+        return rect.width
+
+    def big() -> Postcard[Rect]:  # `fn big() -> Result<Postcard<Rect>, String>`
+        return Rect("door", 80, 200)
+
+    def big_trusted() -> Json[list[Rect]]:
+        return [Rect("a", 1, 2)]
+
+    guest = host_calls(Host(), text=text, big=big, big_trusted=big_trusted)
+    data = to_json(Rect("door", 80, 200))
+    assert guest.call_raw("text", guest.put(data), len(data)) == 80
+    assert received == [Rect("door", 80, 200)]
+    assert guest.take_result("big", guest.call_raw("big")) == to_postcard(Rect("door", 80, 200))
+    assert guest.take_result("big_trusted", guest.call_raw("big_trusted")) == (
+        b'[{"name":"a","width":1,"height":2}]'
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b'{"name":"door","width":-1,"height":2}', "argument 1: not valid JSON: field `width`: -1"),
+        (b'{"name":"door"}', "argument 1: not valid JSON: missing field `width`"),
+        (b"\x04door", "argument 1: not valid JSON: Expecting value"),
+    ],
+    ids=["range", "missing", "not JSON"],
+)
+def test_typed_arguments_that_do_not_decode_trap(data: bytes, words: str) -> None:
+    def text(rect: Json[Rect]) -> U32:
+        raise AssertionError("not called")
+
+    guest = host_calls(Host(), text=text)
+    with pytest.raises(HostFunctionError) as caught:
+        guest.call_raw("text", guest.put(data), len(data))
+    assert caught.value.host_function == "env.text"
+    assert words in caught.value.message
+
+
+def test_typed_results_that_do_not_encode_trap() -> None:
+    def big() -> Postcard[Rect]:
+        return Rect("door", -1, 2)
+
+    guest = host_calls(Host(), big=big)
+    with pytest.raises(HostFunctionError) as caught:
+        guest.call_raw("big")
+    assert caught.value.message == (
+        "returned a value that is not postcard: field `width`: -1 is out of range for u32"
+    )

@@ -30,7 +30,7 @@ from .errors import (
 from .func import GuestFunc
 from .guest import ABI_VERSION, DEFAULT_RESULT_CAP, Guest
 from .host_functions import Failures, HostFunctions
-from .host_types import I32, I64, U32, U64
+from .host_types import I32, I64, U32, U64, Json, Postcard
 from .inputs import Input
 from .interface import SECTION, Function, Interface, Kind
 from .postcard import PostcardError
@@ -61,8 +61,10 @@ __all__ = [
     "InputTooLong",
     "Interface",
     "InterfaceError",
+    "Json",
     "Kind",
     "OutOfBounds",
+    "Postcard",
     "PostcardError",
     "ReentrantCall",
     "ResultProblem",

@@ -19,8 +19,9 @@ import wasmtime
 
 from .errors import HostTrap, ReentrantCall
 from .exports import is_i32_func
-from .host_types import U32_WASM, Arg, HostSignature, WasmInt
+from .host_types import U32_WASM, Arg, HostSignature, TypedValue, WasmInt
 from .result_block import PREFIX_LEN
+from .typed import decode, encode
 
 #: The exception types a fallible host function fails with: one, or a tuple of them.
 Failures: TypeAlias = Union[type[Exception], tuple[type[Exception], ...]]
@@ -77,7 +78,7 @@ class _Calling:
     def read_args(self, signature: HostSignature, params: Sequence[int]) -> list[Arg]:
         """The values the host function receives, read from the wasm parameters and, for bytes and
         text, out of guest memory. :class:`HostTrap` for a range outside memory or text that is
-        not UTF-8."""
+        not UTF-8, or a typed value that does not decode."""
         args: list[Arg] = []
         index = 0
         for number, kind in enumerate(signature.params, 1):
@@ -93,6 +94,13 @@ class _Calling:
                     args.append(data.decode())
                 except UnicodeDecodeError as error:
                     raise HostTrap(self._label, f"argument {number}: not UTF-8: {error}") from None
+            elif isinstance(kind, TypedValue):
+                try:
+                    args.append(decode(kind.format.name, data, kind.hint))
+                except (ValueError, TypeError) as error:
+                    raise HostTrap(
+                        self._label, f"argument {number}: not valid {kind.format.name}: {error}"
+                    ) from None
             else:
                 args.append(data)
         return args
@@ -148,6 +156,8 @@ class HostFunctions:
     the wasm type the guest imports, so mypy checks the function against what the guest receives.
     ``bytes`` and ``str`` arguments are copies out of guest memory (``str`` decoded strictly);
     ``bytes`` and ``str`` results are written into a block from the guest's own ``alloc``.
+    :data:`~guestmem.Json` and :data:`~guestmem.Postcard` of a type (``Json[Rect]``) are the
+    guest's typed values: decoded as that type on the way in, encoded on the way out.
 
     A function registered with ``fails_with`` can fail: an exception of those types is the failure
     the guest sees (``0``, and ``str(exception)`` through ``guestmem.last_error``). Any other
@@ -249,7 +259,14 @@ def _deliver(
             return kind.to_wasm(value)
         except ValueError:
             raise HostTrap(label, f"returned {value}, out of range for {kind.name}") from None
-    if kind is str:
+    if isinstance(kind, TypedValue):
+        try:
+            data = encode(kind.format.name, value, kind.hint)
+        except (ValueError, TypeError) as error:
+            raise HostTrap(
+                label, f"returned a value that is not {kind.format.name}: {error}", error
+            ) from error
+    elif kind is str:
         if not isinstance(value, str):
             raise mistyped("str")
         try:
@@ -268,3 +285,4 @@ def _deliver(
         raise HostTrap(label, message)
     pending.set(calling.key(), message)
     return 0
+

@@ -4,7 +4,9 @@
 ``bytes`` and ``str`` arguments are ``(ptr: i32, len: i32)`` pairs; ``bytes`` and ``str`` results
 are result blocks (an ``i32``); ``None`` is no result. A Python ``int`` does not say how wide it
 is, so integers are annotated with :data:`U32`, :data:`I32`, :data:`U64` or :data:`I64`, which are
-``int`` to a type checker.
+``int`` to a type checker. A typed value (the guest's ``Json<T>``, ``Postcard<T>``) is annotated
+:data:`Json` or :data:`Postcard` of its Python type (``Json[Rect]``: ``Rect`` to a type checker)
+and travels as bytes do.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, TypeAlias, Union, get_args, get_origin
+from typing import Annotated, TypeAlias, TypeVar, Union, get_args, get_origin
 
 import wasmtime
 
@@ -56,11 +58,32 @@ U64: TypeAlias = Annotated[int, WasmInt("u64", 64, signed=False)]
 #: An ``int`` the guest declares ``i64``.
 I64: TypeAlias = Annotated[int, WasmInt("i64", 64, signed=True)]
 
+@dataclass(frozen=True)
+class Format:
+    """The format of a typed value: ``JSON`` or ``postcard``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class TypedValue:
+    """A typed value as it crosses to the guest: its format and its Python type."""
+
+    format: Format
+    hint: object
+
+
+T = TypeVar("T")
+#: A value the guest declares ``Json<T>``: ``T`` to a type checker, JSON text on the way.
+Json: TypeAlias = Annotated[T, Format("JSON")]
+#: A value the guest declares ``Postcard<T>``: ``T`` to a type checker, postcard on the way.
+Postcard: TypeAlias = Annotated[T, Format("postcard")]
+
 #: What a host function may take and return (``None``: no result).
-Kind: TypeAlias = Union[type[bytes], type[str], WasmInt, None]
+Kind: TypeAlias = Union[type[bytes], type[str], WasmInt, TypedValue, None]
 
 #: A value a host function receives.
-Arg: TypeAlias = Union[bytes, str, int]
+Arg: TypeAlias = Union[bytes, str, int, object]
 
 
 def _kind(annotation: object) -> Kind | str:
@@ -78,9 +101,12 @@ def _kind(annotation: object) -> Kind | str:
         widths = [item for item in metadata if isinstance(item, WasmInt)]
         if base is int and len(widths) == 1:
             return widths[0]
+        formats = [item for item in metadata if isinstance(item, Format)]
+        if len(formats) == 1:
+            return TypedValue(formats[0], base)
     if annotation is int:
         return "`int` without a width: annotate it U32, I32, U64 or I64 (from guestmem)"
-    return f"`{annotation}` is not bytes, str, U32, I32, U64, I64 or None"
+    return f"`{annotation}` is not bytes, str, U32, I32, U64, I64, Json[T], Postcard[T] or None"
 
 
 @dataclass(frozen=True)

@@ -116,3 +116,16 @@ def from_postcard(data: bytes | bytearray | memoryview, into: type[T]) -> T:
     :class:`~guestmem.postcard.PostcardError` (a ``ValueError``) if it does not decode."""
     value: T = postcard.decode(data, into)
     return value
+
+
+def encode(format: str, value: object, hint: Hint) -> bytes:
+    """``value`` as the type ``hint`` in ``format``, ``"JSON"`` or ``"postcard"``."""
+    return to_json(value) if format == "JSON" else postcard.encode(value, hint)
+
+
+def decode(format: str, data: bytes | bytearray | memoryview, hint: Hint) -> Any:
+    """The value of type ``hint`` that ``data`` holds in ``format``, ``"JSON"`` or
+    ``"postcard"``."""
+    if format == "JSON":
+        return _build(json.loads(str(data, "utf-8")), hint, "")
+    return postcard.decode(data, hint)
