@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 for guest in guests/echo-dlmalloc guests/wasi_env-wasip1 guests/imports guests/greet-wasip1 \
   guests/shapes guests/shapes-json guests/shapes-postcard guests/shapes-none \
-  wasm32-unknown-unknown/guest/upper wasm32-unknown-unknown/guest/greet; do
+  wasm32-unknown-unknown/guest/upper wasm32-unknown-unknown/guest/greet \
+  wasm32-unknown-unknown/guest/shapes; do
   if [[ ! -f target/$guest.wasm ]]; then
     bash .ci/guests.sh
     break

@@ -79,6 +79,16 @@ HOST_README = REPO / "hosts" / "python" / "README.md"
 ROOT_README = REPO / "README.md"
 UPPER_OUTPUT = ["STRASSE", "UTF-8", "live blocks: 0"]
 GREET_OUTPUT = ["log: Hello, Ada!", "Hello, Ada!", "no salutation today"]
+SHAPES_OUTPUT = [
+    "Measured(name='door', area=16000, square=False)",
+    "Measured(name='tile', area=900, square=True)",
+]
+TYPED_OUTPUT = [
+    "export measure(rect: json) -> json, fallible",
+    SHAPES_OUTPUT[0],
+    "True",
+    "`measure_compact`: call refused: returns postcard (its interface says), which `call_int`",
+]
 
 
 def runs_with(source: str, expected: list[str]) -> None:
@@ -104,16 +114,25 @@ def test_the_readme_host_functions_example_runs() -> None:
 
 
 @pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_readme_typed_values_example_runs() -> None:
+    (example,) = [block for block in python_blocks(HOST_README) if "call_postcard" in block]
+    runs_with(example, TYPED_OUTPUT)
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
 def test_the_repository_readme_python_examples_run() -> None:
-    """README.md's Python host: the call, then host functions, which goes on from it."""
-    call, host_functions = python_blocks(ROOT_README)
+    """README.md's Python host: the call, then host functions and typed values, which go on from
+    it."""
+    call, host_functions, typed = python_blocks(ROOT_README)
     runs_with(call, UPPER_OUTPUT)
     runs_with(call + host_functions, UPPER_OUTPUT + GREET_OUTPUT)
+    runs_with(call + host_functions + typed, UPPER_OUTPUT + GREET_OUTPUT + SHAPES_OUTPUT)
 
 
-def test_the_host_functions_examples_pass_mypy_strict() -> None:
+def test_the_readme_examples_pass_mypy_strict() -> None:
     (example,) = [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
-    call, host_functions = python_blocks(ROOT_README)
-    for source in (example, call + host_functions):
+    (typed,) = [block for block in python_blocks(HOST_README) if "call_postcard" in block]
+    call, host_functions, typed_here = python_blocks(ROOT_README)
+    for source in (example, typed, call + host_functions + typed_here):
         checked = run("-m", "mypy", "--strict", "--no-incremental", "-c", source)
         assert checked.returncode == 0, checked.stdout
