@@ -20,9 +20,11 @@ from guestmem import (
     U32,
     U64,
     CallRefused,
+    Function,
     Guest,
     GuestFailed,
     Interface,
+    Kind,
     PostcardError,
     TypedValueError,
     from_json,
@@ -312,6 +314,13 @@ def test_typed_calls_the_section_rules_out_are_refused() -> None:
         measure.call_postcard(DOOR, into=Measured)
     with pytest.raises(CallRefused, match="returns json .* `call_int` does not read"):
         measure.call_int(to_json(DOOR))
+    with pytest.raises(CallRefused, match=r"argument `rect` \(json\) is not UTF-8"):
+        measure.call_bytes(to_postcard(DOOR))  # c8 01: not UTF-8
+    # Described with a string argument (the same wasm type), measure takes no JSON value.
+    text_rect = Function(None, "measure", (("rect", Kind.STRING),), Kind.JSON, fallible=True)
+    guest.set_interface(Interface(exports=(text_rect,)))
+    with pytest.raises(CallRefused, match="argument `rect` is string .* encodes every argument"):
+        guest.func("measure").call_json(DOOR)
     assert guest.last_error() is None
     assert guest.live_blocks() == before
 
@@ -328,6 +337,19 @@ def test_values_that_do_not_encode_are_refused_before_the_guest_runs() -> None:
         measure.call_json(float("nan"))
     assert guest.last_error() is None
     assert guest.live_blocks() == before
+
+
+def test_typed_calls_work_without_an_interface() -> None:
+    guest = shapes("shapes")
+    guest.set_interface(None)
+    compact = guest.func("measure_compact")
+    assert compact.signature is None
+    assert compact.call_postcard(DOOR, into=Measured) == measured(DOOR)
+    with pytest.raises(TypedValueError, match="postcard: argument 1: field `height`"):
+        compact.call_postcard(Rect("a", 1, -1), into=Measured)
+    # Nothing tells the host that measure_compact takes no JSON: the guest says so.
+    with pytest.raises(GuestFailed, match="argument `rect`: not valid postcard"):
+        compact.call_json(DOOR)
 
 
 def test_results_that_do_not_decode_are_errors_and_freed() -> None:

@@ -27,12 +27,14 @@ T = TypeVar("T")
 
 #: Results that are result blocks.
 _BLOCKS = frozenset({Kind.BYTES, Kind.STRING, Kind.JSON, Kind.POSTCARD})
-#: Results that are text.
+#: Results that are text, and arguments that must be.
 _TEXT = frozenset({Kind.STRING, Kind.JSON})
-#: The formats' names, by kind.
-_FORMATS = {Kind.JSON: "JSON", Kind.POSTCARD: "postcard"}
 #: Results that are integers an i32 holds.
 _INTEGERS = frozenset({Kind.U8, Kind.U16, Kind.U32, Kind.I8, Kind.I16, Kind.I32})
+_JSON = frozenset({Kind.JSON})
+_POSTCARD = frozenset({Kind.POSTCARD})
+#: The formats' names, by kind.
+_FORMATS = {Kind.JSON: "JSON", Kind.POSTCARD: "postcard"}
 
 
 class GuestFunc:
@@ -141,7 +143,7 @@ class GuestFunc:
         (the guest does not run) or the result does not decode; :class:`CallRefused` if the
         interface gives an argument or the result another kind; the errors of
         :meth:`call_bytes`."""
-        self._expect({Kind.JSON}, "call_json")
+        self._expect(_JSON, "call_json")
         data = self.call_bytes(*self._encode(values, Kind.JSON, to_json))
         try:
             return from_json(data) if into is None else from_json(data, into)
@@ -153,7 +155,7 @@ class GuestFunc:
         encoded as its type says (:func:`~guestmem.to_postcard`: a dataclass, ``str``, ``bytes``,
         ``bool``, ``float``), and the result is decoded as ``into``. Errors as
         :meth:`call_json`."""
-        self._expect({Kind.POSTCARD}, "call_postcard")
+        self._expect(_POSTCARD, "call_postcard")
         data = self.call_bytes(*self._encode(values, Kind.POSTCARD, to_postcard))
         try:
             return from_postcard(data, into)
@@ -183,7 +185,7 @@ class GuestFunc:
                 raise TypedValueError(self.name, _FORMATS[kind], f"{label}: {error}") from error
         return encoded
 
-    def _expect(self, kinds: frozenset[Kind] | set[Kind], method: str) -> None:
+    def _expect(self, kinds: frozenset[Kind], method: str) -> None:
         """Refuses a call ``method`` whose result is not one of ``kinds``, when the interface
         says what the result is."""
         if self._result is not None and self._result not in kinds:
