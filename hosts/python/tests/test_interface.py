@@ -15,7 +15,9 @@ import wasmtime
 from conftest import ENGINE, EXAMPLES, GUEST_DIR, REPO, suffixes
 from guestmem import (
     SECTION,
+    Argument,
     ArityError,
+    Argument,
     CallRefused,
     Function,
     Guest,
@@ -55,7 +57,7 @@ def module_with(*sections: bytes) -> bytes:
 
 
 def upper_function() -> Function:
-    return Function(None, "upper", (("text", Kind.STRING),), Kind.STRING, fallible=False)
+    return Function(None, "upper", (Argument("text", Kind.STRING),), Kind.STRING, fallible=False)
 
 
 def test_an_entry_reads_back_as_written() -> None:
@@ -105,7 +107,20 @@ def test_every_kind_has_its_byte_and_name() -> None:
         bytes([1, ord("a") + byte, byte]) for byte in [*range(1, 13), 16, 17]
     ) + b"\x00\x00"
     (function,) = Interface.parse(every).exports
-    assert [kind for _, kind in function.args] == [Kind(byte) for byte in [*range(1, 13), 16, 17]]
+    assert [arg.kind for arg in function.args] == [Kind(byte) for byte in [*range(1, 13), 16, 17]]
+    assert not any(arg.owned for arg in function.args)
+
+
+def test_bit_7_of_an_arguments_kind_marks_it_owned() -> None:
+    # faults' `owned_after(text: &str, data: Owned) -> ResultBlock`
+    entry = b"\x01\x00\x00\x0bowned_after\x02\x04text\x02\x04data\x81\x01\x00"
+    (function,) = Interface.parse(entry).exports
+    assert function.args == (Argument("text", Kind.STRING), Argument("data", Kind.BYTES, True))
+    assert str(function) == "export owned_after(text: string, data: owned bytes) -> bytes"
+    with pytest.raises(InterfaceError, match="unknown kind 129"):  # a result is never owned
+        Interface.parse(entry[:-2] + b"\x81\x00")
+    with pytest.raises(InterfaceError, match="unknown kind 99"):
+        Interface.parse(entry.replace(b"\x81", b"\xe3"))
 
 
 def test_no_section_is_none_and_every_cut_is_an_error() -> None:
@@ -142,24 +157,25 @@ def test_a_malformed_module_or_section_is_an_error(wasm: bytes, problem: str) ->
 
 def test_the_wasm_type_follows_the_kinds() -> None:
     i32, i64, f64 = wasmtime.ValType.i32(), wasmtime.ValType.i64(), wasmtime.ValType.f64()
-    measure = Function(None, "m", (("a", Kind.JSON), ("b", Kind.U64)), Kind.F64, fallible=True)
-    assert measure.wasm_type() == ([i32, i32, i64], [f64])
+    args = (Argument("a", Kind.JSON), Argument("b", Kind.U64), Argument("c", Kind.BYTES, True))
+    measure = Function(None, "m", args, Kind.F64, fallible=True)
+    assert measure.wasm_type() == ([i32, i32, i64, i32, i32], [f64])
     # A fallible import without a result returns 1 or 0; one that cannot fail returns nothing.
-    store = Function("env", "store", (("key", Kind.STRING),), Kind.NONE, fallible=True)
+    store = Function("env", "store", (Argument("key", Kind.STRING),), Kind.NONE, fallible=True)
     assert store.wasm_type() == ([i32, i32], [i32])
-    log = Function("env", "log", (("line", Kind.STRING),), Kind.NONE, fallible=False)
+    log = Function("env", "log", (Argument("line", Kind.STRING),), Kind.NONE, fallible=False)
     assert log.wasm_type() == ([i32, i32], [])
 
 
 # ---- every guest's section ----------------------------------------------------------------------
 
 #: The guests whose section is checked (harness/src/checks/interface.rs: the examples, the
-#: variants, the guests that import host functions, shapes), each build of the examples, and the
-#: shapes builds with one format or none.
+#: variants, the guests that import host functions, shapes, the guests with owned arguments),
+#: each build of the examples, and the shapes builds with one format or none.
 DESCRIBED = sorted(
     {f"{example}{suffix}" for example in EXAMPLES for suffix in [*suffixes(), ""]}
     | {"word_count", "word_count-wasip1", "wasi_env-wasip1", "own_allocator", "bare_talc"}
-    | {"greet", "greet-wasip1", "imports"}
+    | {"greet", "greet-wasip1", "imports", "in_place", "faults"}
     | {"shapes", "shapes-json", "shapes-postcard", "shapes-none"}
 )
 
@@ -328,7 +344,7 @@ def test_set_interface_applies_to_functions_looked_up_after_it() -> None:
     ("function", "problem"),
     [
         (Function(None, "lower", (), Kind.STRING, False), "described but not exported"),
-        (Function(None, "upper", (("text", Kind.STRING),), Kind.U64, False), "wasm type"),
+        (Function(None, "upper", (Argument("text", Kind.STRING),), Kind.U64, False), "wasm type"),
         (Function(None, "upper", (), Kind.STRING, False), "wasm type"),
         (Function(None, "memory", (), Kind.NONE, False), "described but not exported"),
     ],

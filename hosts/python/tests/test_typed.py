@@ -19,6 +19,7 @@ from guestmem import (
     I64,
     U32,
     U64,
+    Argument,
     CallRefused,
     Function,
     Guest,
@@ -317,7 +318,7 @@ def test_typed_calls_the_section_rules_out_are_refused() -> None:
     with pytest.raises(CallRefused, match=r"argument `rect` \(json\) is not UTF-8"):
         measure.call_bytes(to_postcard(DOOR))  # c8 01: not UTF-8
     # Described with a string argument (the same wasm type), measure takes no JSON value.
-    text_rect = Function(None, "measure", (("rect", Kind.STRING),), Kind.JSON, fallible=True)
+    text_rect = Function(None, "measure", (Argument("rect", Kind.STRING),), Kind.JSON, True)
     guest.set_interface(Interface(exports=(text_rect,)))
     with pytest.raises(CallRefused, match="argument `rect` is string .* encodes every argument"):
         guest.func("measure").call_json(DOOR)

@@ -32,7 +32,7 @@ from .guest import ABI_VERSION, DEFAULT_RESULT_CAP, Guest
 from .host_functions import Failures, HostFunctions
 from .host_types import I32, I64, U32, U64, Json, Postcard
 from .inputs import Input
-from .interface import SECTION, Function, Interface, Kind
+from .interface import SECTION, Argument, Function, Interface, Kind
 from .postcard import PostcardError
 from .typed import from_json, from_postcard, to_json, to_postcard
 
@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_RESULT_CAP",
     "AbiMismatch",
     "AllocFailed",
+    "Argument",
     "ArityError",
     "BadResult",
     "CallRefused",

@@ -71,10 +71,13 @@ class GuestFunc:
         self.signature: Function | None = None if interface is None else interface.export(name)
         signature = self.signature
         self._result = None if signature is None else signature.result
+        args = () if signature is None else signature.args
         # The inputs that must be UTF-8, by the interface: checked before every call.
-        self._text_inputs = () if signature is None else tuple(
-            (index, arg, kind) for index, (arg, kind) in enumerate(signature.args) if kind in _TEXT
+        self._text_inputs = tuple(
+            (index, arg.name, arg.kind) for index, arg in enumerate(args) if arg.kind in _TEXT
         )
+        # The inputs the guest takes: passed in blocks of their own, never freed by the host.
+        self._owned = frozenset(index for index, arg in enumerate(args) if arg.owned)
 
     def __repr__(self) -> str:
         return f"GuestFunc({self.name!r}, inputs={self.inputs})"
@@ -130,7 +133,7 @@ class GuestFunc:
         """Calls it and returns its raw i32 result as a u32: a result block's pointer is the
         caller's to take (:meth:`Guest.take_result`)."""
         self._check_inputs(inputs)
-        return self._guest._call(self.name, self._func, inputs)
+        return self._guest._call(self.name, self._func, inputs, self._owned)
 
     @overload
     def call_json(self, *values: object) -> Any: ...
@@ -172,11 +175,11 @@ class GuestFunc:
         args = self.signature.args if self.signature is not None else ()
         encoded: list[bytes] = []
         for index, value in enumerate(values):
-            label = f"argument `{args[index][0]}`" if args else f"argument {index + 1}"
-            if args and args[index][1] is not kind:
+            label = f"argument `{args[index].name}`" if args else f"argument {index + 1}"
+            if args and args[index].kind is not kind:
                 raise CallRefused(
                     self.name,
-                    f"{label} is {args[index][1]} (its interface says): `call_{kind}` encodes "
+                    f"{label} is {args[index].kind} (its interface says): `call_{kind}` encodes "
                     f"every argument as {_FORMATS[kind]}",
                 )
             try:
@@ -215,7 +218,7 @@ class GuestFunc:
         guest._refuse_call_back(self.name)
         # Whatever a result or an integer call reports as its failure must be its own.
         guest._clear_pending_error()
-        return guest._call(self.name, self._func, inputs)
+        return guest._call(self.name, self._func, inputs, self._owned)
 
     def _fail(self) -> bytes:
         raise self._guest._failure(self.name)

@@ -9,7 +9,7 @@ the size of memory before anything is read, a ``0`` result becomes :class:`Guest
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 
 import wasmtime
 
@@ -32,7 +32,7 @@ from .errors import (
 )
 from .exports import AbiExports, is_i32_func
 from .func import GuestFunc
-from .inputs import Input, InputBlock, packed_len, stride
+from .inputs import OWNED_ROOM, Input, InputBlock, packed_len, stride
 from .interface import Interface
 from .result_block import locate
 
@@ -440,22 +440,28 @@ class Guest:
         if self._error_pending:
             self.last_error()
 
-    def _put(self, function: str, data: bytes | bytearray | memoryview) -> int:
+    def _put(self, function: str, data: bytes | bytearray | memoryview, room: int = 0) -> int:
+        """A new block holding ``data`` after ``room`` bytes; returns where ``data`` starts."""
         length = len(data)
-        if length > _U32_MAX:
+        if length + room > _U32_MAX:
             raise InputTooLong(function, length)
-        ptr = self.alloc(length)
+        ptr = self.alloc(length + room)
         if ptr == 0:
-            raise AllocFailed(function, length)
+            raise AllocFailed(function, length + room)
         # A pointer outside memory is not a block: reported, never freed (that would trap).
-        self._check_range(function, ptr, length)
-        _copy_in(self._address() + ptr, data)
-        return ptr
+        self._check_range(function, ptr, length + room)
+        if ptr + room > _U32_MAX:  # a block of `room` bytes ending at 4 GiB: no pointer past it
+            raise OutOfBounds(function, ptr, length + room, self.memory_size())
+        _copy_in(self._address() + ptr + room, data)
+        return ptr + room
 
-    def _place(self, function: str, inputs: Sequence[Input]) -> tuple[list[int], bool]:
+    def _place(
+        self, function: str, inputs: Sequence[Input], owned: Set[int]
+    ) -> tuple[list[int], bool]:
         """Copies ``inputs`` into guest memory; returns their ``(ptr, len)`` arguments and whether
-        they have blocks of their own (freed by :meth:`_release_apart`) rather than the kept one.
-        On an error nothing stays allocated but the kept block."""
+        they have blocks of their own (freed by :meth:`_release_apart`) rather than the kept one:
+        large inputs, and every input of a call with ``owned`` ones (their indices). On an error
+        nothing stays allocated but the kept block."""
         if not inputs:
             return [], False
         data = [_as_bytes(value) for value in inputs]
@@ -463,9 +469,9 @@ class Guest:
             # A slice of the lent view may be among the inputs: it is not released with the
             # view, and its block is freed (and memory may move) before the inputs are copied.
             data = [bytes(value) if isinstance(value, memoryview) else value for value in data]
-        total = packed_len(len(value) for value in data)
+        total = None if owned else packed_len(len(value) for value in data)
         if total is None:
-            return self._place_apart(function, data), True
+            return self._place_apart(function, data, owned), True
         block = self._input_block(function, total)
         self._check_range(function, block, total)
         address = self._address()
@@ -490,38 +496,58 @@ class Guest:
         self._inputs.ptr, self._inputs.capacity = ptr, capacity
         return ptr
 
-    def _place_apart(self, function: str, data: list[bytes | bytearray | memoryview]) -> list[int]:
-        """Large inputs: a block each, all freed again if one cannot be had."""
+    def _place_apart(
+        self, function: str, data: list[bytes | bytearray | memoryview], owned: Set[int]
+    ) -> list[int]:
+        """A block each, all freed again if one cannot be had. An owned input's block has
+        :data:`OWNED_ROOM` bytes of room in front, and its argument points past them ("Owned
+        arguments" in ``docs/ABI.md``)."""
         args: list[int] = []
         try:
-            for value in data:
-                args += (_i32(self._put(function, value)), len(value))
+            for index, value in enumerate(data):
+                room = OWNED_ROOM if index in owned else 0
+                args += (_i32(self._put(function, value, room)), len(value))
         except GuestTrap:
             raise
         except GuestError:
-            self._release_apart(args)
+            # Not called yet: the owned blocks are still the host's to free.
+            self._release_apart(args, room=owned)
             raise
         return args
 
-    def _release_apart(self, args: list[int]) -> None:
-        for ptr in args[::2]:
-            self._invoke("free", self._abi.free, ptr)
+    def _release_apart(
+        self, args: list[int], *, taken: Set[int] = frozenset(), room: Set[int] = frozenset()
+    ) -> None:
+        """Frees the blocks of ``args`` placed apart, but for those the guest ``taken``;
+        ``room`` marks those that start :data:`OWNED_ROOM` bytes before their argument."""
+        for index, ptr in enumerate(args[::2]):
+            if index in taken:
+                continue
+            block = (ptr & _U32_MAX) - OWNED_ROOM if index in room else ptr & _U32_MAX
+            self._invoke("free", self._abi.free, _i32(block))
 
-    def _call(self, function: str, func: wasmtime.Func, inputs: Sequence[Input]) -> int:
-        """Places ``inputs``, calls ``func`` and frees what was placed apart; after a trap the
-        inputs are left to the instance, which is to be dropped."""
+    def _call(
+        self,
+        function: str,
+        func: wasmtime.Func,
+        inputs: Sequence[Input],
+        owned: Set[int] = frozenset(),
+    ) -> int:
+        """Places ``inputs``, calls ``func`` and frees what was placed apart but the ``owned``
+        inputs (their indices), which the guest took; after a trap the inputs are left to the
+        instance, which is to be dropped."""
         self._refuse_call_back(function)
-        args, apart = self._place(function, inputs)
+        args, apart = self._place(function, inputs, owned)
         try:
             value = self._invoke(function, func, *args)
         except (GuestTrap, HostFunctionError):
             raise
         except GuestError:
             if apart:
-                self._release_apart(args)
+                self._release_apart(args, taken=owned)
             raise
         if apart:
-            self._release_apart(args)
+            self._release_apart(args, taken=owned)
         if value == 0:
             self._error_pending = True
         return value

@@ -19,6 +19,9 @@ Input: TypeAlias = Union[bytes, bytearray, memoryview, str]
 KEPT_MAX = 64 << 10
 #: The size of a new kept block, so that the first calls do not each grow it.
 KEPT_MIN = 256
+#: The room an owned input's block has in front of the bytes, for the result's length prefix
+#: ("Owned arguments" in ``docs/ABI.md``).
+OWNED_ROOM = 4
 
 
 def stride(length: int) -> int:

@@ -23,6 +23,8 @@ SECTION = "guestmem.interface"
 
 _HEADER = b"\0asm\x01\0\0\0"
 _ENTRY_VERSION = 1
+#: The bit of an argument's kind byte that marks it owned ("Owned arguments" in docs/ABI.md).
+_OWNED = 0x80
 
 
 class Kind(enum.Enum):
@@ -71,14 +73,30 @@ _BYTES = frozenset({Kind.BYTES, Kind.STRING, Kind.JSON, Kind.POSTCARD})
 
 
 @dataclass(frozen=True)
+class Argument:
+    """One argument of a function."""
+
+    #: Its name in the guest's source.
+    name: str
+    kind: Kind
+    #: Whether the guest takes its block (guestmem's ``Owned``): the host allocates it with 4
+    #: bytes of room in front and does not free it.
+    owned: bool = False
+
+    def __str__(self) -> str:
+        """``text: string``, ``data: owned bytes``."""
+        return f"{self.name}: {'owned ' if self.owned else ''}{self.kind}"
+
+
+@dataclass(frozen=True)
 class Function:
     """One function of the interface: an export of the guest, or a host function it imports."""
 
     #: The import module (``env``, ...), or ``None`` for an export.
     module: str | None
     name: str
-    #: Its arguments in order, as ``(name, kind)``.
-    args: tuple[tuple[str, Kind], ...]
+    #: Its arguments, in order.
+    args: tuple[Argument, ...]
     result: Kind
     #: Whether it can fail (``Result`` in Rust): ``0`` and a message.
     fallible: bool
@@ -87,7 +105,7 @@ class Function:
         """As ``harness describe`` prints it: ``export upper(text: string) -> string``,
         ``import env.log(line: string) -> none``, ``..., fallible``."""
         head = f"export {self.name}" if self.module is None else f"import {self.module}.{self.name}"
-        args = ", ".join(f"{name}: {kind}" for name, kind in self.args)
+        args = ", ".join(str(arg) for arg in self.args)
         fallible = ", fallible" if self.fallible else ""
         return f"{head}({args}) -> {self.result}{fallible}"
 
@@ -95,9 +113,9 @@ class Function:
         """The wasm params and results its kinds make."""
         i32 = wasmtime.ValType.i32()
         params: list[wasmtime.ValType] = []
-        for _, kind in self.args:
-            valtype = kind.valtype()
-            params += [i32, i32] if kind.is_bytes else [] if valtype is None else [valtype]
+        for arg in self.args:
+            valtype = arg.kind.valtype()
+            params += [i32, i32] if arg.kind.is_bytes else [] if valtype is None else [valtype]
         if self.result.is_bytes:
             result: wasmtime.ValType | None = i32
         elif self.result is Kind.NONE and self.fallible and self.module is not None:
@@ -227,7 +245,8 @@ def _entry(reader: _Reader) -> Function:
     args = []
     for _ in range(reader.byte()):
         arg = reader.text(reader.byte(), "a name")
-        args.append((arg, _kind(reader.byte())))
+        kind = reader.byte()
+        args.append(Argument(arg, _kind(kind & ~_OWNED), owned=bool(kind & _OWNED)))
     result = _kind(reader.byte())
     flags = reader.byte()
     if direction not in (0, 1):
