@@ -108,7 +108,9 @@ macro_rules! __export_fn {
         /// # Safety
         ///
         /// Each `(ptr, len)` pair is `len` initialised bytes inside a block the host allocated,
-        /// live and unchanged for the call (docs/ABI.md, "Ownership").
+        /// live and unchanged for the call; for an `Owned` argument, `ptr - 4` is the start of a
+        /// block of `len + 4` bytes that the host gives up with the call (docs/ABI.md,
+        /// "Ownership", "Owned arguments").
         #[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
         $vis unsafe extern "C-unwind" fn $name $($generics)* ($($params)*) -> <$ret as $crate::Output>::Abi {
             fn body $($generics)* ($($arg: $ty),*) -> $ret $body

@@ -81,6 +81,9 @@ pub trait Input<'a>: Sized {
     ///   `len` is 0: on wasm32, a range inside a block the host allocated and does not free or
     ///   write to during the call (docs/ABI.md, "Ownership"). Ranges outside linear memory are
     ///   caught; a range over memory the guest itself uses (a freed block, its stack) is not.
+    /// - For [`Owned`](crate::Owned), natively: `ptr - 4` is the start of a block from `alloc`
+    ///   of `len + 4` bytes, which the caller gives up with the call (on wasm32 any value is
+    ///   checked).
     unsafe fn from_abi(ptr: *const u8, len: usize) -> Result<Self, InputError>;
 }
 

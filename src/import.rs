@@ -47,10 +47,10 @@ use crate::typed::Typed;
 ///     Ok(text)
 /// }
 /// # use guestmem::native;
-/// # native::register("env", "salutation", |_| native::result(b"Hello"));
-/// # native::register("env", "log", |_| 0);
+/// # unsafe { native::register("env", "salutation", |_| native::result(b"Hello")) };
+/// # unsafe { native::register("env", "log", |_| 0) };
 /// # assert_eq!(greet("Ada").as_deref(), Ok("Hello, Ada!"));
-/// # native::register("env", "salutation", |_| native::fail("closed today"));
+/// # unsafe { native::register("env", "salutation", |_| native::fail("closed today")) };
 /// # assert_eq!(greet("Ada"), Err("closed today".into()));
 /// ```
 #[macro_export]
@@ -90,8 +90,14 @@ macro_rules! __import_fn {
             @munch $module $attrs $vis $name $ret
             [$($params)* $arg: &$slice,]
             [$($raw)* _: usize, _: usize,]
-            [$($pass)* $arg.as_ptr() as usize, $arg.len(),]
-            [$($native)* $arg.as_ptr() as usize as u64, $arg.len() as u64,]
+            [$($pass)*
+                $crate::__import_bytes($arg).as_ptr() as usize,
+                $crate::__import_bytes($arg).len(),
+            ]
+            [$($native)*
+                $crate::__import_bytes($arg).as_ptr() as usize as u64,
+                $crate::__import_bytes($arg).len() as u64,
+            ]
             $prelude
             $($($rest)*)?
         }
@@ -103,7 +109,7 @@ macro_rules! __import_fn {
             @munch $module $attrs $vis $name $ret
             [$($params)* $arg: $int,]
             [$($raw)* _: $int,]
-            [$($pass)* $arg,]
+            [$($pass)* $crate::__ImportInt::pass($arg),]
             [$($native)* $crate::__ImportInt::into_native($arg),]
             $prelude
             $($($rest)*)?
@@ -186,9 +192,20 @@ impl HostFunction {
     }
 }
 
-/// An integer argument of a host function: passed as it is, natively as a `u64`.
+/// The bytes of a `&str` or `&[u8]` argument of a host function; other slices do not compile.
+#[doc(hidden)]
+pub fn import_bytes<T: AsRef<[u8]> + ?Sized>(value: &T) -> &[u8] {
+    value.as_ref()
+}
+
+/// An integer argument of a host function: passed as it is, natively as a `u64`. Only `u32`,
+/// `i32`, `u64` and `i64` implement it, so any other type is a compile error on every target.
 #[doc(hidden)]
 pub trait ImportInt: Copy {
+    /// The value as the wasm import takes it.
+    fn pass(self) -> Self {
+        self
+    }
     /// The value as the native host receives it: `i32` and `u32` zero-extended.
     fn into_native(self) -> u64;
 }
@@ -265,7 +282,8 @@ impl Problem {
                 .push(" returned a result of ")
                 .push_dec(len)
                 .push(" bytes in a block with room for ")
-                .push_dec(room),
+                .push_dec(room)
+                .push(" (a result block is its length plus 4)"),
             Self::NotUtf8 { valid_up_to } => message
                 .push(" returned text that is not UTF-8 (invalid byte at offset ")
                 .push_dec(valid_up_to)

@@ -42,7 +42,7 @@ pub use export::dispatch as __dispatch;
 pub use guest::{Input, InputError, Output};
 pub use import::FromHost;
 #[doc(hidden)]
-pub use import::{HostFunction, ImportInt as __ImportInt};
+pub use import::{HostFunction, ImportInt as __ImportInt, import_bytes as __import_bytes};
 pub use owned::Owned;
 #[doc(hidden)]
 pub use panic::enter as __enter;

@@ -29,7 +29,15 @@ std::thread_local! {
 
 /// Registers `function` as the host function `module.name` on this thread, replacing any
 /// earlier one.
-pub fn register(module: &str, name: &str, function: impl Fn(&[u64]) -> u64 + 'static) {
+///
+/// # Safety
+///
+/// Whatever the function answers is what the import's wrapper reads. Where the import returns a
+/// block, the answer is `0` or the address of a live block of this heap: one from [`result`], or
+/// from [`abi::alloc`](crate::abi::alloc) with its bytes written. On wasm32 any address is
+/// checked against linear memory; natively there is no such bound, and another address is read
+/// as a block header, which is undefined behaviour.
+pub unsafe fn register(module: &str, name: &str, function: impl Fn(&[u64]) -> u64 + 'static) {
     HOST.with_borrow_mut(|host| {
         host.functions
             .insert((module.into(), name.into()), Rc::new(function))
@@ -111,9 +119,11 @@ pub(crate) fn take_error() -> usize {
         return 0;
     };
     let ptr = result(message.as_bytes()) as usize;
-    // Out of memory for the message: `result` failed and keeps its own message, which is lost.
-    if ptr == 0 {
-        HOST.with_borrow_mut(|host| host.error = None);
-    }
+    // No memory for the message: a trap (natively, a panic), as a wasm host does, rather than 0,
+    // which a fallible integer would read as an answer.
+    assert!(
+        ptr != 0,
+        "guestmem native host: no memory for the message: {message}"
+    );
     ptr
 }

@@ -12,7 +12,7 @@ use crate::result::ResultBlock;
 /// Bytes of the result prefix the host leaves in front of an owned argument.
 const ROOM: usize = 4;
 
-/// An argument the guest owns: the host allocated a block of `len + 4` bytes, wrote the bytes at
+/// An argument the guest owns: the host allocated a block of exactly `len + 4` bytes, wrote the bytes at
 /// `block + 4`, passed `(block + 4, len)`, and gave the block up with the call. Dropping it frees
 /// the block; [`Owned::into_result`] makes it the result block in place.
 ///
@@ -49,17 +49,14 @@ pub struct Owned {
 }
 
 impl Owned {
-    /// Shortens it to `len` bytes; a longer `len` does nothing.
-    pub fn truncate(&mut self, len: usize) {
-        self.len = self.len.min(len);
-    }
-
     /// Makes the block the result block, in place: the length prefix goes into the 4 bytes in
     /// front of the bytes.
     #[must_use]
     pub fn into_result(self) -> ResultBlock {
         let this = core::mem::ManuallyDrop::new(self);
-        ResultBlock::in_place(this.block, this.len)
+        // SAFETY: the block is exactly 4 + `len` bytes long (checked in `from_abi`), owned by
+        // this value, which is consumed.
+        unsafe { ResultBlock::in_place(this.block, this.len) }
     }
 
     fn bytes(&self) -> NonNull<u8> {
@@ -92,9 +89,9 @@ impl Drop for Owned {
 }
 
 impl Input<'_> for Owned {
-    /// Takes the block in front of `ptr`: it must be a live block with room for 4 + `len` bytes,
-    /// which a host that passes a borrowed input instead does not give (its input starts a
-    /// block, or lies in one at an offset that is a multiple of 8).
+    /// Takes the block in front of `ptr`: it must be a live block of exactly 4 + `len` bytes. A
+    /// borrowed input is never taken for one: it starts at a multiple of 8 (docs/ABI.md,
+    /// "Ownership"), where `ptr - 4` is not a block.
     unsafe fn from_abi(ptr: *const u8, len: usize) -> Result<Self, InputError> {
         let block = ptr.cast_mut().wrapping_sub(ROOM);
         if ptr.addr() < ROOM {

@@ -75,7 +75,7 @@ impl ResultBlock {
     }
 
     /// Takes the result block a host function returned at `ptr`: a live block of this heap
-    /// whose length prefix fits inside it (docs/ABI.md, "Host functions"). Anything else is
+    /// whose length is its prefix plus 4 (docs/ABI.md, "Host functions"). Anything else is
     /// refused before a byte of its payload is read; a live block with a wrong prefix is freed,
     /// anything else left alone, as it is not a block.
     ///
@@ -92,7 +92,9 @@ impl ResultBlock {
                 // SAFETY: a live block of at least PREFIX bytes, aligned to 8.
                 let len = unsafe { ptr.cast::<[u8; PREFIX]>().read() };
                 let len = u32::from_le_bytes(len) as usize;
-                if len <= room {
+                // Exactly: the guest may pass the block on as its own result, which a host frees
+                // with `dealloc(p, n + 4)`.
+                if len == room {
                     // SAFETY: `ptr` is the start of a live block, so non-null.
                     let start = unsafe { NonNull::new_unchecked(ptr) };
                     return Ok(Self::from_start(start, len));
@@ -108,10 +110,14 @@ impl ResultBlock {
 
     /// The block at `start`, whose `len` bytes after the prefix are already in place: writes the
     /// prefix (an owned argument becoming the result).
-    pub(crate) fn in_place(start: NonNull<u8>, len: usize) -> Self {
+    ///
+    /// # Safety
+    ///
+    /// `start` is a live block of exactly `PREFIX + len` bytes, which the caller owns and gives up.
+    pub(crate) unsafe fn in_place(start: NonNull<u8>, len: usize) -> Self {
         // A block's length fits in a u32, and `len` is 4 less than one.
         let prefix = len as u32;
-        // SAFETY: a live block of at least PREFIX + len bytes, aligned to 8, owned by the caller.
+        // SAFETY: a live block of PREFIX + len bytes, aligned to 8 (the caller's promise).
         unsafe { start.cast::<[u8; PREFIX]>().write(prefix.to_le_bytes()) };
         Self::from_start(start, len)
     }
@@ -170,7 +176,7 @@ pub(crate) enum HostBlockProblem {
     NotABlock,
     /// A live block too short for the length prefix.
     Short,
-    /// The prefix claims `len` bytes; the block has `room` after the prefix.
+    /// The prefix claims `len` bytes; the block has `room` after the prefix, and they differ.
     PastTheEnd { len: usize, room: usize },
 }
 

@@ -27,18 +27,25 @@ fn host(answer: impl Fn() -> u64 + 'static) {
     native::clear();
     let answer = std::rc::Rc::new(answer);
     let for_block = std::rc::Rc::clone(&answer);
-    native::register("env", "text", move |_| answer());
-    native::register("env", "block", move |_| for_block());
-    native::register("env", "bytes", |args| {
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "text", move |_| answer()) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "block", move |_| for_block()) };
+    let bytes = |args: &[u64]| {
         // SAFETY: the wrapper's (ptr, len) pair, live for the call.
         let data = unsafe { native::bytes(args[0], args[1]) };
         native::result(&data.repeat(usize::try_from(args[2]).unwrap_or(0)))
-    });
-    native::register("env", "number", |args| match args[0].cast_signed() {
-        -1 => native::fail("no such number"),
-        wide => wide.unsigned_abs(),
-    });
-    native::register("env", "note", |args| {
+    };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "bytes", bytes) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe {
+        native::register("env", "number", |args| match args[0].cast_signed() {
+            -1 => native::fail("no such number"),
+            wide => wide.unsigned_abs(),
+        })
+    };
+    let note = |args: &[u64]| {
         // SAFETY: as above.
         let line = unsafe { native::bytes(args[0], args[1]) };
         if line.is_empty() {
@@ -46,9 +53,13 @@ fn host(answer: impl Fn() -> u64 + 'static) {
         } else {
             1
         }
-    });
-    native::register("env", "plain", |_| 7);
-    native::register("other", "text", |_| native::result(b"from another module"));
+    };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "note", note) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "plain", |_| 7) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("other", "text", |_| native::result(b"from another module")) };
 }
 
 #[test]
@@ -136,7 +147,8 @@ fn hostile_answers_are_errors_and_leak_nothing() {
 fn an_import_that_cannot_fail_traps_with_the_reason() {
     let _serial = serial();
     host(|| native::result(b"unused"));
-    native::register("env", "bytes", |_| 12);
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "bytes", |_| 12) };
     let reason = std::panic::catch_unwind(|| bytes(b"x", 1)).expect_err("a trap");
     let reason = reason.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(

@@ -102,19 +102,24 @@ fn bad_bytes_are_errors_naming_the_argument() {
 
 #[test]
 fn typed_imports_encode_arguments_and_decode_results() {
-    native::register("env", "lookup", |args| {
+    let lookup_host = |args: &[u64]| {
         // SAFETY: the wrapper's (ptr, len) pair, live for the call.
         let key: Point =
             serde_json::from_slice(unsafe { native::bytes(args[0], args[1]) }).expect("JSON");
         native::result(&postcard::to_allocvec(&moved(key)).expect("encodes"))
-    });
+    };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "lookup", lookup_host) };
     assert_eq!(
         lookup(Json(point())).map(|found| found.0),
         Ok(moved(point()))
     );
-    native::register("env", "lookup", |_| {
-        native::result(b"\xFF\xFF\xFF\xFF\xFF\xFF")
-    });
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe {
+        native::register("env", "lookup", |_| {
+            native::result(b"\xFF\xFF\xFF\xFF\xFF\xFF")
+        })
+    };
     let bad = lookup(Json(point())).expect_err("not postcard");
     assert!(
         bad.contains("host function `env.lookup` returned a result that is not valid postcard"),

@@ -55,18 +55,22 @@ mod tests {
     fn the_host_salutation_and_log_make_the_greeting() {
         let logged = Rc::new(RefCell::new(Vec::new()));
         let log = Rc::clone(&logged);
-        native::register("env", "salutation", |_| native::result(b"Hello"));
-        native::register("env", "log", move |args| {
+        // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+        unsafe { native::register("env", "salutation", |_| native::result(b"Hello")) };
+        let log_line = move |args: &[u64]| {
             // SAFETY: the wrapper's (ptr, len) pair, live for the call.
             let line = unsafe { native::bytes(args[0], args[1]) };
             log.borrow_mut()
                 .push(String::from_utf8_lossy(line).into_owned());
             0
-        });
+        };
+        // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+        unsafe { native::register("env", "log", log_line) };
         assert_eq!(call("Ada").as_deref(), Some("Hello, Ada!"));
         assert_eq!(*logged.borrow(), ["Hello, Ada!"]);
 
-        native::register("env", "salutation", |_| native::fail("no salutation today"));
+        // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+        unsafe { native::register("env", "salutation", |_| native::fail("no salutation today")) };
         assert_eq!(call("Ada"), None);
         let message = guestmem::abi::last_error();
         // SAFETY: a result block, read and freed once.

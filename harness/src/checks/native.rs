@@ -380,16 +380,20 @@ const FETCH_FAILS: (&[u8], &str) = (b"fail", "no record for this key");
 /// with a wrong prefix is a real block): a freed block would be an invalid read here, as for
 /// `free`. The wasm checks give every hostile answer (`imports`).
 fn register_host_functions() {
-    native::register("env", "salutation", |_| native::result(b"Hello"));
-    native::register("env", "log", |_| 0);
-    native::register("env", "fetch", |args| {
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "salutation", |_| native::result(b"Hello")) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "log", |_| 0) };
+    let fetch = |args: &[u64]| {
         // SAFETY: the wrapper's (ptr, len) pair, live for the call.
         let key = unsafe { native::bytes(args[0], args[1]) };
         if key == FETCH_FAILS.0 {
             return native::fail(FETCH_FAILS.1);
         }
         native::result(&key.repeat(3))
-    });
+    };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "fetch", fetch) };
     let hostile = |args: &[u64]| match args[0] {
         0 => 12,
         3 => {
@@ -401,8 +405,10 @@ fn register_host_functions() {
         5 => 0,
         _ => native::result(b"abc"),
     };
-    native::register("env", "hostile", hostile);
-    native::register("env", "trusted", hostile);
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "hostile", hostile) };
+    // SAFETY: it answers with blocks of this heap (`native::result`, `abi::alloc`), 0 or integers.
+    unsafe { native::register("env", "trusted", hostile) };
 }
 
 /// Calls a guest function taking two string inputs and returning an integer.

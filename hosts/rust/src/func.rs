@@ -119,7 +119,13 @@ impl GuestFunc {
                 .iter()
                 .enumerate()
                 .filter(|(_, arg)| arg.owned)
-                .fold(0, |mask, (index, _)| mask | (1 << index))
+                .fold(0, |mask, (index, _)| {
+                    // At most MAX_INPUTS (8) inputs reach a call: a longer list does not shift out.
+                    mask | u32::try_from(index)
+                        .ok()
+                        .and_then(|index| 1_u16.checked_shl(index))
+                        .unwrap_or(0)
+                })
         })
     }
 

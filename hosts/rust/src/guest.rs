@@ -168,6 +168,13 @@ impl<T: 'static> Guest<T> {
     /// not the one its kinds make.
     pub fn set_interface(&mut self, interface: Interface) -> Result<(), Error> {
         for function in &interface.exports {
+            // Exports take (ptr, len) pairs only: any other argument would shift every input.
+            if let Some(arg) = function.args.iter().find(|arg| !arg.kind.is_bytes()) {
+                return Err(Error::Interface(format!(
+                    "`{}`: argument `{}` is {}, but exports take bytes only",
+                    function.name, arg.name, arg.kind
+                )));
+            }
             let ty = self
                 .instance
                 .get_func(&mut self.store, &function.name)

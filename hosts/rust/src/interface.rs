@@ -283,11 +283,13 @@ fn entry(bytes: &mut &[u8]) -> Result<Function, Error> {
         .map(|_| {
             let name = text(bytes)?;
             let byte = byte(bytes)?;
-            Ok(Argument {
-                name,
-                kind: kind(byte & !OWNED)?,
-                owned: byte & OWNED != 0,
-            })
+            let (kind, owned) = (kind(byte & !OWNED)?, byte & OWNED != 0);
+            if kind == Kind::None || (owned && kind != Kind::Bytes) {
+                return Err(malformed(format!(
+                    "argument `{name}` cannot be of kind {byte:#x}"
+                )));
+            }
+            Ok(Argument { name, kind, owned })
         })
         .collect::<Result<_, Error>>()?;
     let result = kind(byte(bytes)?)?;

@@ -67,8 +67,16 @@ impl<'l, T: 'static> HostFunctions<'l, T> {
             let Some(message) = pending::take(memory.data_ptr(&caller)) else {
                 return Ok(0);
             };
-            // No memory for the message: 0, as a guest's own `last_error` does; it is lost.
-            Ok(results::write_block(&mut caller, message.as_bytes())?.unwrap_or(0))
+            // No memory for the message: a trap, not 0, which a fallible integer would read as
+            // an answer (docs/ABI.md, "Failure").
+            match results::write_block(&mut caller, message.as_bytes())? {
+                Some(ptr) => Ok(ptr),
+                None => Err(HostTrap::new(
+                    "guestmem.last_error",
+                    format!("the guest's alloc returned 0 for the message: {message}"),
+                )
+                .into()),
+            }
         })?;
         Ok(Self { linker })
     }
@@ -106,7 +114,15 @@ impl<'l, T: 'static> HostFunctions<'l, T> {
                         return Err(HostTrap::new(&label, panic_message(&*payload)).into());
                     }
                 };
-                let value = results::deliver(&mut caller, &label, returned)?;
+                let value = results::deliver(&mut caller, &label, returned).map_err(|error| {
+                    // A trap of the guest's `alloc` stays what it is; anything else is this host
+                    // function's failure.
+                    if error.is::<wasmtime::Trap>() || error.is::<HostTrap>() {
+                        error
+                    } else {
+                        HostTrap::new(&label, format!("{error:#}")).into()
+                    }
+                })?;
                 if let (Some(slot), Some(value)) = (results.first_mut(), value) {
                     *slot = value;
                 }
