@@ -1,8 +1,9 @@
 //! Builds every benchmark guest, one cargo invocation per guest and feature set (features unify
 //! across the packages of one build), and copies each module to `target/bench/guests` under a
 //! name that says how it was built: `EXAMPLE-ALLOCATOR.wasm`, `manual-EXAMPLE.wasm`,
-//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`; the round trip's three guests again
-//! with `opt-level = 3`, as `NAME-o3.wasm`.
+//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`, `pull.wasm`, `pull_component.wasm`;
+//! the round trip's and the host-function benchmark's guests again with `opt-level = 3`, as
+//! `NAME-o3.wasm`.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,12 @@ pub fn workload_file(allocator: &str) -> String {
 
 /// The Component Model echo.
 pub const COMPONENT_FILE: &str = "echo_component.wasm";
+
+/// The guest that calls a host function (`harness/guests/pull`).
+pub const PULL_FILE: &str = "pull.wasm";
+
+/// The Component Model guest that calls an imported function (`harness/guests/pull_component`).
+pub const PULL_COMPONENT_FILE: &str = "pull_component.wasm";
 
 /// How the round-trip guests are built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +170,15 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
         copy(
             &build.dir(COMPONENT_TARGET).join(COMPONENT_FILE),
             &out.join(build.file(COMPONENT_FILE)),
+        )?;
+        // The host-function benchmark's two guests, each built alone (guestmem's default
+        // features for `pull`).
+        cargo(build, WASM_TARGET, &["-p", "pull"])?;
+        copy(&built.join(PULL_FILE), &out.join(build.file(PULL_FILE)))?;
+        cargo(build, COMPONENT_TARGET, &["-p", "pull_component"])?;
+        copy(
+            &build.dir(COMPONENT_TARGET).join(PULL_COMPONENT_FILE),
+            &out.join(build.file(PULL_COMPONENT_FILE)),
         )?;
     }
     // The round trip's guestmem echo tuned for speed (the others were built above).

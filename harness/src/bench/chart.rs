@@ -1,8 +1,9 @@
-//! `chart.svg`: the report's ratios as two panels of grouped bars.
+//! `chart.svg`: the report's ratios as three panels of grouped bars.
 
 use std::fmt::Write as _;
 
 use super::format::bytes;
+use super::imports;
 use super::report::Results;
 use super::roundtrip;
 use super::workload::Route;
@@ -11,8 +12,9 @@ use crate::guests::ALLOCATORS;
 /// Colours of the chart's series.
 const COLOURS: [&str; 5] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"];
 
-/// Two panels of grouped bars on log scales: round-trip calls/s relative to the Component Model,
-/// and workload speed relative to raw talc.
+/// Three panels of grouped bars on log scales: round-trip calls/s relative to the Component Model,
+/// workload speed relative to raw talc, and host-function calls/s relative to the Component
+/// Model.
 #[must_use]
 pub fn render(results: &Results) -> String {
     let roundtrip_groups: Vec<(String, Vec<f64>)> = results
@@ -50,8 +52,25 @@ pub fn render(results: &Results) -> String {
         }
         workload_groups.push((allocator.to_owned(), values));
     }
+    let host_call_groups: Vec<(String, Vec<f64>)> = results
+        .imports
+        .payloads
+        .iter()
+        .zip(&results.imports_speed.payloads)
+        .map(|(result, speed)| {
+            let values = [result, speed]
+                .into_iter()
+                .flat_map(|result| {
+                    let component = &result.samples[imports::COMPONENT];
+                    [imports::BLOCK, imports::VEC]
+                        .map(|index| component.ratio_to(&result.samples[index]).median)
+                })
+                .collect();
+            (bytes(result.len), values)
+        })
+        .collect();
     let mut svg = String::new();
-    let (width, height) = (1000.0, 450.0);
+    let (width, height) = (1500.0, 450.0);
     let _ = writeln!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
@@ -81,6 +100,18 @@ pub fn render(results: &Results) -> String {
             "with realloc, ABI",
         ],
         &workload_groups,
+    );
+    panel(
+        &mut svg,
+        (1000.0, 10.0, 470.0, 430.0),
+        "Host function: calls/s ÷ Component Model's",
+        &[
+            "guestmem, ResultBlock",
+            "guestmem, Vec<u8>",
+            "ResultBlock, both built with opt-level 3",
+            "Vec<u8>, both built with opt-level 3",
+        ],
+        &host_call_groups,
     );
     let _ = writeln!(svg, "</svg>");
     svg

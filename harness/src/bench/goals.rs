@@ -2,6 +2,7 @@
 //! medians.
 
 use super::format::{bytes, iqr, mode_name, times};
+use super::imports;
 use super::report::Results;
 use super::roundtrip;
 use super::workload::Route;
@@ -87,6 +88,21 @@ pub fn evaluate(results: &Results) -> Vec<Goal> {
                     met: cost.median <= 4.0,
                 });
             }
+        }
+    }
+    for calls in [&results.imports, &results.imports_speed] {
+        let build = calls.build.label();
+        for result in &calls.payloads {
+            let speedup =
+                result.samples[imports::COMPONENT].ratio_to(&result.samples[imports::BLOCK]);
+            goals.push(Goal {
+                goal: format!(
+                    "host function answering {}, {build}: guestmem ≥ 1 × the Component Model's calls/s",
+                    bytes(result.len)
+                ),
+                figure: format!("{} × {}", times(speedup), iqr(speedup)),
+                met: speedup.median >= 1.0,
+            });
         }
     }
     goals

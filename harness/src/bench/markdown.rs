@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use super::format::{bytes, iqr, rate, times};
 use super::goals;
+use super::imports::{self, HostCalls};
 use super::leak::ROUNDS;
 use super::machine::Machine;
 use super::measure::Plan;
@@ -26,6 +27,7 @@ pub fn render(results: &Results) -> String {
     workload(&mut md, results);
     roundtrips(&mut md, results);
     leaks(&mut md, results);
+    host_calls(&mut md, results);
     let _ = writeln!(md, "\n![ratios](chart.svg)");
     md
 }
@@ -53,7 +55,8 @@ fn header(md: &mut String, results: &Results) {
     );
     let _ = writeln!(
         md,
-        "{rounds} rounds; the round trips in {passes} passes of {per_pass}. Figures are medians \
+        "{rounds} rounds; the round trips and the host-function calls in {passes} passes of \
+         {per_pass}. Figures are medians \
          over rounds, ratios medians of per-round ratios with the interquartile range in \
          brackets. What is measured and how to read it: `{DOCS}`.\n",
         passes = plan.passes,
@@ -303,4 +306,59 @@ fn leaks(md: &mut String, results: &Results) {
             row.allocator, row.raw.first, row.raw.last, row.abi.first, row.abi.last
         );
     }
+}
+
+fn host_calls(md: &mut String, results: &Results) {
+    let _ = writeln!(md, "\n## 5. Host functions\n");
+    let _ = writeln!(
+        md,
+        "The host calls the guest's `pull(n)`, which calls the host function `payload(n)` for \
+         an answer of `n` bytes; GB/s counts the answer once per call.\n"
+    );
+    host_call_tables(md, &results.imports);
+    host_call_tables(md, &results.imports_speed);
+}
+
+/// The host-function tables for one build of the guests.
+fn host_call_tables(md: &mut String, calls: &HostCalls) {
+    let _ = writeln!(md, "### {}\n", calls.build.label());
+    let _ = write!(md, "| answer |");
+    for name in imports::CONTENDERS {
+        let _ = write!(md, " {name} |");
+    }
+    let _ = writeln!(md, "\n|---|{}", "---:|".repeat(imports::CONTENDERS.len()));
+    for result in &calls.payloads {
+        let _ = write!(md, "| {} |", bytes(result.len));
+        for samples in &result.samples {
+            let ns = samples.median();
+            let _ = write!(
+                md,
+                " {}calls/s, {:.2} GB/s |",
+                rate(1e9 / ns),
+                result.len as f64 / ns
+            );
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(
+        md,
+        "\nguestmem's calls/s as a multiple of the Component Model's (higher is better for \
+         guestmem):\n"
+    );
+    let compared = [imports::BLOCK, imports::VEC];
+    let _ = write!(md, "| answer |");
+    for index in compared {
+        let _ = write!(md, " {} |", imports::CONTENDERS[index]);
+    }
+    let _ = writeln!(md, "\n|---|{}", "---:|".repeat(compared.len()));
+    for result in &calls.payloads {
+        let component = &result.samples[imports::COMPONENT];
+        let _ = write!(md, "| {} |", bytes(result.len));
+        for index in compared {
+            let ratio = component.ratio_to(&result.samples[index]);
+            let _ = write!(md, " {} {} |", times(ratio), iqr(ratio));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md);
 }

@@ -7,9 +7,10 @@
 //! cargo run --release -p harness -- bench --quick    # fewer rounds: a smoke test
 //! ```
 //!
-//! Four benchmarks, one module each: module sizes ([`size`]), allocator speed inside the guest
+//! Five benchmarks, one module each: module sizes ([`size`]), allocator speed inside the guest
 //! ([`workload`]), the host's round trip against the Component Model and the articles'
-//! convention ([`roundtrip`]), and the leak pattern of wee_alloc issue 106 ([`leak`]). The
+//! convention ([`roundtrip`]), the leak pattern of wee_alloc issue 106 ([`leak`]), and a guest
+//! calling a host function against the Component Model's import ([`imports`]). The
 //! report ([`report`]) is `target/bench/report.md` ([`markdown`]: the goals of [`goals`], the
 //! machine of [`machine`], every table) and `target/bench/chart.svg` ([`chart`]). What is measured
 //! and what the figures have shown is in `docs/BENCHMARKS.md`.
@@ -18,6 +19,7 @@ pub mod build;
 pub mod chart;
 pub mod format;
 pub mod goals;
+pub mod imports;
 pub mod leak;
 pub mod machine;
 pub mod markdown;
@@ -108,8 +110,10 @@ usage: harness bench [--no-build] [--quick] [--out DIR] [--candidate ECHO.wasm]
                contender: a fix measured side by side with the current build
 
   profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, owned,
-               component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), untimed, for
-               `valgrind --tool=callgrind`; uses the guests already built";
+               component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), or CALLS
+               calls of a guest whose host function answers BYTES (pull, pull-vec or
+               pull-component), untimed, for `valgrind --tool=callgrind`; uses the guests
+               already built";
 
 /// `harness bench ARGS`: parses the arguments, runs every benchmark, prints the report.
 #[must_use]
@@ -177,7 +181,13 @@ fn run_profile(options: &Options, args: &[String]) -> ExitCode {
     };
     let outcome = crate::engine::new_engine()
         .map_err(BenchError::from)
-        .and_then(|engine| roundtrip::profile(&engine, &options.guests(), contender, len, calls));
+        .and_then(|engine| {
+            if contender.starts_with("pull") {
+                imports::profile(&engine, &options.guests(), contender, len, calls)
+            } else {
+                roundtrip::profile(&engine, &options.guests(), contender, len, calls)
+            }
+        });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -218,12 +228,17 @@ pub fn run(options: &Options) -> Result<String, BenchError> {
     let roundtrip_speed = roundtrip::measure(&engine, &guests, &plan, build::Build::Speed, None)?;
     eprintln!("harness bench: wee_alloc issue 106's leak pattern");
     let leaks = leak::measure(&engine, &guests)?;
+    eprintln!("harness bench: host functions");
+    let imports = imports::measure(&engine, &guests, &plan, build::Build::Guest)?;
+    let imports_speed = imports::measure(&engine, &guests, &plan, build::Build::Speed)?;
     let results = report::Results {
         sizes,
         workload,
         roundtrip,
         roundtrip_speed,
         leaks,
+        imports,
+        imports_speed,
         quick: options.quick,
     };
     report::write(&options.out, &results)

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use super::BenchError;
+use super::imports::HostCalls;
 use super::leak::LeakRow;
 use super::roundtrip::RoundTrips;
 use super::size::Sizes;
@@ -26,6 +27,10 @@ pub struct Results {
     pub roundtrip_speed: RoundTrips,
     /// wee_alloc issue 106's leak pattern.
     pub leaks: Vec<LeakRow>,
+    /// A guest calling a host function, guests built with the `guest` profile.
+    pub imports: HostCalls,
+    /// The same calls, guests built with `opt-level = 3`.
+    pub imports_speed: HostCalls,
     /// Whether `--quick` shortened the run.
     pub quick: bool,
 }

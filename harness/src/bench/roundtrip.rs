@@ -84,12 +84,14 @@ pub const CANDIDATE: usize = 7;
 /// The owned-input sketch's module.
 pub const OWNED_FILE: &str = "echo_owned.wasm";
 
-/// The results for one payload size.
+/// The results for one payload size (here and in the host-function benchmark,
+/// [`super::imports`]).
 #[derive(Debug, Clone)]
 pub struct PayloadResult {
     /// Bytes sent (and received).
     pub len: usize,
-    /// Nanoseconds per round trip, per round, one entry per [`CONTENDERS`] (and the candidate).
+    /// Nanoseconds per call, per round, one entry per contender: [`CONTENDERS`] (and the
+    /// candidate) here.
     pub samples: Vec<Samples>,
 }
 
@@ -119,10 +121,30 @@ pub fn measure(
     build: Build,
     candidate: Option<&Path>,
 ) -> Result<RoundTrips, BenchError> {
+    let payloads = in_passes(plan, |pass| {
+        measure_pass(engine, guests, pass, build, candidate)
+    })?;
+    Ok(RoundTrips {
+        payloads,
+        candidate: candidate.map(Path::to_owned),
+        build,
+    })
+}
+
+/// Runs `pass` in the [`Plan::passes`] passes of `plan`, each with the plan of one pass, and
+/// merges their rounds: each contender's samples, per payload, in pass order.
+///
+/// # Errors
+///
+/// The first error a pass returns.
+pub fn in_passes<E>(
+    plan: &Plan,
+    mut pass: impl FnMut(&Plan) -> Result<Vec<PayloadResult>, E>,
+) -> Result<Vec<PayloadResult>, E> {
     let mut payloads: Vec<PayloadResult> = Vec::new();
-    for pass in 0..plan.passes.max(1) {
-        let results = measure_pass(engine, guests, &plan.pass(), build, candidate)?;
-        if pass == 0 {
+    for index in 0..plan.passes.max(1) {
+        let results = pass(&plan.pass())?;
+        if index == 0 {
             payloads = results;
             continue;
         }
@@ -132,11 +154,7 @@ pub fn measure(
             }
         }
     }
-    Ok(RoundTrips {
-        payloads,
-        candidate: candidate.map(Path::to_owned),
-        build,
-    })
+    Ok(payloads)
 }
 
 /// One pass: every contender compiled and instantiated anew, every payload size measured.
@@ -287,7 +305,7 @@ impl HandWrittenHost {
 
 /// Prints where each compiled function of `module` lies in memory, so that a profile of JIT code
 /// (callgrind names it by address) can be read function by function.
-fn print_code_map(module: &Module) {
+pub(super) fn print_code_map(module: &Module) {
     let text = module.text().as_ptr().addr();
     for function in module.functions() {
         eprintln!(
@@ -479,4 +497,35 @@ pub fn profile(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passes_are_merged_round_by_round_in_pass_order() {
+        let plan = Plan {
+            rounds: 4,
+            passes: 2,
+            ..Plan::new(true)
+        };
+        let mut pass = 0.0;
+        let merged = in_passes(&plan, |pass_plan| -> Result<_, ()> {
+            assert_eq!(pass_plan.rounds, 2);
+            pass += 1.0;
+            Ok([16, 1024]
+                .map(|len| PayloadResult {
+                    len,
+                    samples: vec![Samples {
+                        per_round: vec![pass, pass * 10.0],
+                    }],
+                })
+                .to_vec())
+        })
+        .unwrap();
+        assert_eq!(merged.len(), 2);
+        assert_eq!(merged[1].len, 1024);
+        assert_eq!(merged[1].samples[0].per_round, [1.0, 10.0, 2.0, 20.0]);
+    }
 }
