@@ -1254,14 +1254,17 @@ class HostCalls {
 
   /**
    * `guestmem.last_error`: the pending message in a result block, cleared; 0 when none is
-   * pending, or when no memory can be had for it (the message is then lost, as in the Rust host).
+   * pending. With no memory for the block it traps rather than return 0, which a fallible integer
+   * would read as an answer (docs/ABI.md, "Failure").
    * @returns {number}
    */
   #lastError() {
     const message = this.pending;
     if (message === undefined) return 0;
     this.pending = undefined;
-    return this.writeBlock('guestmem.last_error', encoder.encode(message));
+    const ptr = this.writeBlock('guestmem.last_error', encoder.encode(message));
+    if (ptr === 0) throw new HostTrap('guestmem.last_error', `the guest's alloc returned 0 for the message: ${message}`);
+    return ptr;
   }
 
   /** @param {string} label */

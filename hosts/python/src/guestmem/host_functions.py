@@ -231,12 +231,18 @@ class HostFunctions:
 
     def _last_error(self, caller: wasmtime.Caller) -> int:
         """``guestmem.last_error``: the pending message of this instance as a result block, or
-        ``0``; with no memory for the block, ``0`` too, and the message is lost."""
+        ``0`` when none is pending. With no memory for the block it traps rather than return
+        ``0``, which a fallible integer would read as an answer (docs/ABI.md, "Failure")."""
         calling = _Calling(caller, "guestmem.last_error")
         message = self._pending.take(calling.key())
         if message is None:
             return 0
-        return U32_WASM.to_wasm(calling.write_block(message.encode(errors="replace")))
+        block = calling.write_block(message.encode(errors="replace"))
+        if block == 0:
+            raise HostTrap(
+                "guestmem.last_error", f"the guest's alloc returned 0 for the message: {message}"
+            )
+        return U32_WASM.to_wasm(block)
 
 
 def _deliver(
