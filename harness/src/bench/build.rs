@@ -1,7 +1,7 @@
 //! Builds every benchmark guest, one cargo invocation per guest and feature set (features unify
 //! across the packages of one build), and copies each module to `target/bench/guests` under a
 //! name that says how it was built: `EXAMPLE-ALLOCATOR.wasm`, `manual-EXAMPLE.wasm`,
-//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`, `pull.wasm`, `pull_component.wasm`;
+//! `bench_workload-ALLOCATOR.wasm`, `echo_component.wasm`, `in_place.wasm`, `pull.wasm`, `pull_component.wasm`;
 //! the round trip's and the host-function benchmark's guests again with `opt-level = 3`, as
 //! `NAME-o3.wasm`.
 
@@ -161,10 +161,21 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
                 &out.join(build.file(&manual_file(example))),
             )?;
         }
-        cargo(build, WASM_TARGET, &["-p", "echo_owned"])?;
+        // Owned arguments: the `in_place` example with talc, built alone (as `echo-talc`).
+        cargo(
+            build,
+            WASM_TARGET,
+            &[
+                "-p",
+                "in_place",
+                "--no-default-features",
+                "--features",
+                "talc",
+            ],
+        )?;
         copy(
-            &built.join(super::roundtrip::OWNED_FILE),
-            &out.join(build.file(super::roundtrip::OWNED_FILE)),
+            &built.join(super::roundtrip::IN_PLACE_FILE),
+            &out.join(build.file(super::roundtrip::IN_PLACE_FILE)),
         )?;
         cargo(build, COMPONENT_TARGET, &["-p", "echo_component"])?;
         copy(

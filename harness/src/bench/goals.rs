@@ -50,6 +50,7 @@ pub fn evaluate(results: &Results) -> Vec<Goal> {
     for roundtrips in [&results.roundtrip, &results.roundtrip_speed] {
         let build = roundtrips.build.label();
         for result in &roundtrips.payloads {
+            owned_goals(&mut goals, build, result);
             let speedup =
                 result.samples[roundtrip::COMPONENT].ratio_to(&result.samples[roundtrip::GUESTMEM]);
             let target = match result.len {
@@ -106,4 +107,38 @@ pub fn evaluate(results: &Results) -> Vec<Goal> {
         }
     }
     goals
+}
+
+/// Owned arguments (issue 13): `in_place`'s `echo_owned` read with `call_with`, at 16 B against
+/// the borrowed `echo` read the same way, at 1 MiB and 16 MiB against the Component Model and one
+/// memcpy of the payload.
+fn owned_goals(goals: &mut Vec<Goal>, build: &str, result: &roundtrip::PayloadResult) {
+    let owned = &result.samples[roundtrip::OWNED];
+    let size = bytes(result.len);
+    if result.len == 16 {
+        let against = result.samples[roundtrip::BORROWED].ratio_to(owned);
+        goals.push(Goal {
+            goal: format!(
+                "round trip, 16 B, {build}: owned echo ≥ 1 × the borrowed echo's calls/s (both read with call_with)"
+            ),
+            figure: format!("{} × {}", times(against), iqr(against)),
+            met: against.median >= 1.0,
+        });
+    }
+    if result.len == 1 << 20 || result.len == 16 << 20 {
+        let speedup = result.samples[roundtrip::COMPONENT].ratio_to(owned);
+        goals.push(Goal {
+            goal: format!(
+                "round trip, {size}, {build}: owned echo ≥ 1.3 × the Component Model's calls/s"
+            ),
+            figure: format!("{} × {}", times(speedup), iqr(speedup)),
+            met: speedup.median >= 1.3,
+        });
+        let cost = owned.ratio_to(&result.samples[roundtrip::MEMCPY_ONCE]);
+        goals.push(Goal {
+            goal: format!("round trip, {size}, {build}: owned echo within 1.5 × one memcpy's time"),
+            figure: format!("{} × {}", times(cost), iqr(cost)),
+            met: cost.median <= 1.5,
+        });
+    }
 }

@@ -110,7 +110,7 @@ usage: harness bench [--no-build] [--quick] [--out DIR] [--candidate ECHO.wasm]
                contender: a fix measured side by side with the current build
 
   profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, owned,
-               component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), or CALLS
+               borrowed, component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), or CALLS
                calls of a guest whose host function answers BYTES (pull, pull-vec or
                pull-component), untimed, for `valgrind --tool=callgrind`; uses the guests
                already built";

@@ -9,15 +9,21 @@
 //!   header), `dealloc` both.
 //! - the Component Model: a wit-bindgen guest exporting `echo: func(data: list<u8>) -> list<u8>`,
 //!   called through `wasmtime::component` with `&[u8]` in and `Vec<u8>` out.
-//! - a sketch of owned inputs (`echo_owned`, not ABI v1): the host gives its input block up and
-//!   gets it back as the result, so the guest copies nothing, as a Component Model callee;
-//! - a baseline: the host copying the same bytes three times (`copy_from_slice`, a memcpy), the
-//!   copies a round trip cannot avoid: in, across, out.
+//! - owned arguments (docs/ABI.md, "Owned arguments"): the `in_place` example's
+//!   `echo_owned(bytes: Owned) -> ResultBlock` through `guestmem-host` with the module's interface
+//!   set, so the host gives its input block up and gets it back as the result (the guest copies
+//!   nothing, as a Component Model callee), read in place with `GuestFunc::call_with`; and, read
+//!   the same way, the borrowed `echo`, its counterpart;
+//! - baselines: the host copying the same bytes three times (`copy_from_slice`, a memcpy), the
+//!   copies a round trip cannot avoid: in, across, out; and once, the copy in alone.
+//!
+//! Every contender reads its answer the same way ([`digest`]: the length and the first and last
+//! bytes), so that none is optimised away and none reads more than another.
 
 use std::hint::black_box;
 use std::path::Path;
 
-use guestmem_host::GuestFunc;
+use guestmem_host::{GuestFunc, Interface};
 use wasmtime::component::{Component, Linker, TypedFunc as ComponentFunc};
 use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
 
@@ -25,9 +31,8 @@ use super::BenchError;
 use super::build::{Build, COMPONENT_FILE, example_file, manual_file};
 use super::measure::{self, Operation, Plan, Samples};
 use crate::guest::GuestModule;
-use guestmem_host::result_block;
 
-/// A guest called through `guestmem-host`, and its `echo` looked up once.
+/// A guest called through `guestmem-host`, and its echo looked up once.
 struct HostEcho {
     guest: crate::Guest,
     echo: GuestFunc,
@@ -44,9 +49,38 @@ impl HostEcho {
         Ok(Self { guest, echo })
     }
 
+    /// The `in_place` example's `echo_owned`, with the module's interface set, so that the host
+    /// passes its argument owned, as users do.
+    fn owned(engine: &Engine, path: &Path) -> Result<Self, BenchError> {
+        let wasm = std::fs::read(path).map_err(|source| BenchError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let interface = Interface::read(&wasm)?.ok_or_else(|| {
+            BenchError::Wrong(format!("{}: no interface section", path.display()))
+        })?;
+        let mut guest = GuestModule::from_file(engine, path)?.instantiate()?;
+        guest.set_interface(interface)?;
+        let echo = guest.func("echo_owned")?;
+        Ok(Self { guest, echo })
+    }
+
     fn echo(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
         Ok(self.echo.call_bytes(&mut self.guest, &[payload])?)
     }
+
+    /// The echo read in place ([`GuestFunc::call_with`]), no copy out: its [`digest`].
+    fn read(&mut self, payload: &[u8]) -> Result<usize, BenchError> {
+        Ok(self.echo.call_with(&mut self.guest, &[payload], digest)?)
+    }
+}
+
+/// How every contender reads its answer: the length and the first and last bytes, enough that the
+/// answer cannot be optimised away, the same for every contender.
+fn digest(bytes: &[u8]) -> usize {
+    bytes.len()
+        + usize::from(bytes.first().copied().unwrap_or(0))
+        + usize::from(bytes.last().copied().unwrap_or(0))
 }
 
 /// The payload sizes, as issue 4 sets them.
@@ -54,14 +88,16 @@ pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
 
 /// The contenders, in report order; a candidate build of guestmem's `echo` (`--candidate`) comes
 /// last when there is one.
-pub const CONTENDERS: [&str; 7] = [
+pub const CONTENDERS: [&str; 9] = [
     "guestmem-host",
     "guestmem-host, by name",
     "articles' convention",
     "Component Model",
     "Component Model, echo-copy",
     "3 × memcpy",
-    "guestmem, owned input (sketch)",
+    "guestmem-host, owned (call_with)",
+    "guestmem-host, borrowed (call_with)",
+    "1 × memcpy",
 ];
 
 /// Index of guestmem through `guestmem-host`'s `GuestFunc::call_bytes` in [`CONTENDERS`].
@@ -76,13 +112,17 @@ pub const COMPONENT: usize = 3;
 pub const COMPONENT_COPY: usize = 4;
 /// Index of the three-memcpy baseline.
 pub const MEMCPY: usize = 5;
-/// Index of the owned-input sketch (`harness/guests/echo_owned`, not ABI v1).
+/// Index of the `in_place` example's `echo_owned`, its argument passed owned.
 pub const OWNED: usize = 6;
+/// Index of guestmem's borrowed `echo` read as [`OWNED`] is, with `call_with`.
+pub const BORROWED: usize = 7;
+/// Index of the one-memcpy baseline.
+pub const MEMCPY_ONCE: usize = 8;
 /// Index of the candidate build, when there is one.
-pub const CANDIDATE: usize = 7;
+pub const CANDIDATE: usize = CONTENDERS.len();
 
-/// The owned-input sketch's module.
-pub const OWNED_FILE: &str = "echo_owned.wasm";
+/// The `in_place` example (talc, guestmem's `stats`, as `echo-talc`).
+pub const IN_PLACE_FILE: &str = "in_place.wasm";
 
 /// The results for one payload size (here and in the host-function benchmark,
 /// [`super::imports`]).
@@ -168,18 +208,13 @@ fn measure_pass(
     let echo = guests.join(build.file(&example_file("echo", "talc")));
     let component_file = guests.join(build.file(COMPONENT_FILE));
     let mut guestmem = HostEcho::new(engine, &echo)?;
-    let mut owned = HandWrittenHost::new(
-        engine,
-        &guests.join(build.file(OWNED_FILE)),
-        "echo_owned",
-        "free",
-    )?;
+    let mut owned = HostEcho::owned(engine, &guests.join(build.file(IN_PLACE_FILE)))?;
+    let mut borrowed = HostEcho::new(engine, &echo)?;
     let mut generic = GuestModule::from_file(engine, &echo)?.instantiate()?;
     let mut manual = HandWrittenHost::new(
         engine,
         &guests.join(build.file(&manual_file("echo"))),
         "echo",
-        "dealloc",
     )?;
     let mut component = ComponentEcho::new(engine, &component_file)?;
     let mut component_copy = ComponentEcho::new(engine, &component_file)?;
@@ -190,6 +225,7 @@ fn measure_pass(
     for len in PAYLOADS {
         let payload: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
         let mut copies = [vec![0u8; len], vec![0u8; len], vec![0u8; len]];
+        let mut copy = vec![0u8; len];
         let payload = &payload;
         let echo = component.func("echo")?;
         let echo_copy = component_copy.func("echo-copy")?;
@@ -200,7 +236,9 @@ fn measure_pass(
             &generic.call_result("echo", &[payload])?,
         )?;
         check(payload, "manual", &manual.manual(payload)?)?;
-        check(payload, "owned input", &owned.owned(payload)?)?;
+        check(payload, "owned", &owned.echo(payload)?)?;
+        check_digest(payload, "owned", owned.read(payload)?)?;
+        check_digest(payload, "borrowed", borrowed.read(payload)?)?;
         check(payload, "component", &component.echo(&echo, payload)?)?;
         check(
             payload,
@@ -208,29 +246,39 @@ fn measure_pass(
             &component_copy.echo(&echo_copy, payload)?,
         )?;
         let mut operations: Vec<Operation<'_, BenchError>> = vec![
-            Box::new(|| guestmem.echo(payload).map(drop)),
+            Box::new(|| guestmem.echo(payload).map(|bytes| keep(&bytes))),
             Box::new(|| {
                 generic
                     .call_result("echo", &[payload])
-                    .map(drop)
+                    .map(|bytes| keep(&bytes))
                     .map_err(BenchError::from)
             }),
-            Box::new(|| manual.manual(payload).map(drop)),
-            Box::new(|| component.echo(&echo, payload).map(drop)),
-            Box::new(|| component_copy.echo(&echo_copy, payload).map(drop)),
+            Box::new(|| manual.manual(payload).map(|bytes| keep(&bytes))),
+            Box::new(|| component.echo(&echo, payload).map(|bytes| keep(&bytes))),
+            Box::new(|| {
+                component_copy
+                    .echo(&echo_copy, payload)
+                    .map(|bytes| keep(&bytes))
+            }),
             Box::new(|| {
                 let [first, second, third] = &mut copies;
                 first.copy_from_slice(black_box(payload));
                 second.copy_from_slice(black_box(first));
                 third.copy_from_slice(black_box(second));
-                black_box(third);
+                keep(third);
                 Ok(())
             }),
-            Box::new(|| owned.owned(payload).map(drop)),
+            Box::new(|| owned.read(payload).map(drop_digest)),
+            Box::new(|| borrowed.read(payload).map(drop_digest)),
+            Box::new(|| {
+                copy.copy_from_slice(black_box(payload));
+                keep(&copy);
+                Ok(())
+            }),
         ];
         if let Some(host) = candidate_echo.as_mut() {
             check(payload, "candidate", &host.echo(payload)?)?;
-            operations.push(Box::new(|| host.echo(payload).map(drop)));
+            operations.push(Box::new(|| host.echo(payload).map(|bytes| keep(&bytes))));
         }
         eprintln!(
             "harness bench: round trips of {len} bytes, {}",
@@ -240,6 +288,27 @@ fn measure_pass(
         payloads.push(PayloadResult { len, samples });
     }
     Ok(payloads)
+}
+
+/// Reads `bytes` as every contender does ([`digest`]) and keeps the answer from the optimiser.
+fn keep(bytes: &[u8]) {
+    black_box(digest(bytes));
+}
+
+fn drop_digest(digest: usize) {
+    black_box(digest);
+}
+
+fn check_digest(payload: &[u8], who: &str, read: usize) -> Result<(), BenchError> {
+    if read == digest(payload) {
+        Ok(())
+    } else {
+        Err(BenchError::Wrong(format!(
+            "{who}: echo of {} bytes read as {read}, not {}",
+            payload.len(),
+            digest(payload)
+        )))
+    }
 }
 
 fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
@@ -255,25 +324,19 @@ fn check(payload: &[u8], who: &str, echoed: &[u8]) -> Result<(), BenchError> {
 }
 
 /// A core module called through wasmtime's typed exports by hand, as the articles' hosts do:
-/// `alloc`, an echo, and `free` or `dealloc`. For the articles' convention and the owned-input
-/// sketch, which `guestmem-host` does not speak.
+/// `alloc`, an echo, and `dealloc`. For the articles' convention, which `guestmem-host` does
+/// not speak.
 struct HandWrittenHost {
     module: Module,
     store: Store<()>,
     memory: Memory,
     alloc: TypedFunc<u32, u32>,
     echo: TypedFunc<(u32, u32), u32>,
-    free: Option<TypedFunc<u32, ()>>,
-    dealloc: Option<TypedFunc<(u32, u32), ()>>,
+    dealloc: TypedFunc<(u32, u32), ()>,
 }
 
 impl HandWrittenHost {
-    fn new(
-        engine: &Engine,
-        path: &Path,
-        function: &str,
-        release: &str,
-    ) -> Result<Self, BenchError> {
+    fn new(engine: &Engine, path: &Path, function: &str) -> Result<Self, BenchError> {
         let module = Module::from_file(engine, path)?;
         let mut store = Store::new(engine, ());
         let instance = Instance::new(&mut store, &module, &[])?;
@@ -282,18 +345,13 @@ impl HandWrittenHost {
             .ok_or_else(|| BenchError::Wrong(format!("{}: no memory", path.display())))?;
         let alloc = instance.get_typed_func(&mut store, "alloc")?;
         let echo = instance.get_typed_func(&mut store, function)?;
-        let (free, dealloc) = if release == "free" {
-            (Some(instance.get_typed_func(&mut store, "free")?), None)
-        } else {
-            (None, Some(instance.get_typed_func(&mut store, "dealloc")?))
-        };
+        let dealloc = instance.get_typed_func(&mut store, "dealloc")?;
         Ok(Self {
             module,
             store,
             memory,
             alloc,
             echo,
-            free,
             dealloc,
         })
     }
@@ -336,33 +394,6 @@ impl HandWrittenHost {
         Ok((ptr, len))
     }
 
-    /// The owned-input sketch's round trip: the host writes its input after a 4-byte gap and
-    /// gives the block up; the result is that same block, length-prefixed, freed once.
-    fn owned(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
-        let len = u32::try_from(payload.len())
-            .map_err(|_| BenchError::Wrong("payload too long".to_owned()))?;
-        let block = self.alloc.call(&mut self.store, len + 4)?;
-        if block == 0 {
-            return Err(BenchError::Wrong(format!("alloc({}) returned 0", len + 4)));
-        }
-        let start = block as usize + 4;
-        self.memory
-            .data_mut(&mut self.store)
-            .get_mut(start..start + payload.len())
-            .ok_or_else(|| BenchError::Wrong("alloc returned a block outside memory".to_owned()))?
-            .copy_from_slice(payload);
-        let result = self.echo.call(&mut self.store, (block, len))?;
-        let bytes = result_block::payload(self.memory.data(&self.store), result, u32::MAX)
-            .map_err(|problem| BenchError::Wrong(format!("echo_owned's result: {problem}")))?
-            .to_vec();
-        let free = self
-            .free
-            .as_ref()
-            .expect("the sketch's host frees with `free`");
-        free.call(&mut self.store, result)?;
-        Ok(bytes)
-    }
-
     /// The articles' round trip: the host reads back as many bytes as it sent, and frees both
     /// blocks with their lengths.
     fn manual(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
@@ -375,12 +406,8 @@ impl HandWrittenHost {
             .get(start..start + payload.len())
             .ok_or_else(|| BenchError::Wrong("echo returned a block outside memory".to_owned()))?
             .to_vec();
-        let dealloc = self
-            .dealloc
-            .as_ref()
-            .expect("the articles' host frees with `dealloc`");
-        dealloc.call(&mut self.store, (result, len))?;
-        dealloc.call(&mut self.store, (input, len))?;
+        self.dealloc.call(&mut self.store, (result, len))?;
+        self.dealloc.call(&mut self.store, (input, len))?;
         Ok(bytes)
     }
 }
@@ -416,7 +443,7 @@ impl ComponentEcho {
 }
 
 /// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
-/// `manual`, `owned`, `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
+/// `manual`, `owned` or `borrowed` (read with `call_with`), `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
 /// `echo-dlmalloc.wasm`, and `component-NAME` runs `echo_component-NAME.wasm`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/harness bench profile CONTENDER LEN CALLS`.
 /// The difference between two call counts gives the instructions of one round trip.
@@ -450,11 +477,20 @@ pub fn profile(
                 host.guest.memory_pages()
             );
         }
-        "owned" => {
-            let mut lean =
-                HandWrittenHost::new(engine, &guests.join(OWNED_FILE), "echo_owned", "free")?;
+        "owned" | "borrowed" => {
+            let path = if contender == "owned" {
+                guests.join(IN_PLACE_FILE)
+            } else {
+                echo
+            };
+            print_code_map(GuestModule::from_file(engine, &path)?.module());
+            let mut host = if contender == "owned" {
+                HostEcho::owned(engine, &path)?
+            } else {
+                HostEcho::new(engine, &path)?
+            };
             for _ in 0..calls {
-                black_box(lean.owned(&payload)?);
+                black_box(host.read(&payload)?);
             }
         }
         "generic" => {
@@ -464,8 +500,7 @@ pub fn profile(
             }
         }
         "manual" => {
-            let mut lean =
-                HandWrittenHost::new(engine, &guests.join(manual_file("echo")), "echo", "dealloc")?;
+            let mut lean = HandWrittenHost::new(engine, &guests.join(manual_file("echo")), "echo")?;
             lean.print_code_map();
             for _ in 0..calls {
                 black_box(lean.manual(&payload)?);
@@ -492,7 +527,7 @@ pub fn profile(
         }
         other => {
             return Err(BenchError::Wrong(format!(
-                "unknown contender `{other}` (guestmem, generic, manual, owned, component)"
+                "unknown contender `{other}` (guestmem, generic, manual, owned, borrowed, component)"
             )));
         }
     }
