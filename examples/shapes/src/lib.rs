@@ -37,6 +37,7 @@ pub struct Measured {
 }
 
 /// Measures `rect`; a rectangle without area is an error.
+#[cfg(any(feature = "json", feature = "postcard"))]
 fn measured(rect: Rect) -> Result<Measured, String> {
     if rect.width == 0 || rect.height == 0 {
         let mut message = String::from("`");
