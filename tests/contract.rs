@@ -5,58 +5,15 @@
 //! allocation of the process, the test runner's too, so it is checked in tests/heap_bytes.rs,
 //! which runs alone.
 
+mod model;
+
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use guestmem::abi::{abi_version, alloc, dealloc, free, last_error, realloc};
 use guestmem::stats::live_blocks;
+use model::{Call, Step, bytes_of, expect_trap, fill, panic_text, serial, take_error, take_result};
 use proptest::prelude::*;
-
-fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Reads and frees a result block.
-fn take_result(ptr: *mut u8) -> Vec<u8> {
-    assert!(!ptr.is_null(), "expected a result block");
-    // SAFETY: a result block starts with its u32 little-endian length.
-    let len = u32::from_le_bytes(unsafe { ptr.cast::<[u8; 4]>().read() }) as usize;
-    // SAFETY: the block holds `len` bytes after the prefix.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr.add(4), len) }.to_vec();
-    // SAFETY: the length the block has is the prefix plus its payload.
-    unsafe { dealloc(ptr, len + 4) };
-    bytes
-}
-
-fn take_error() -> Option<String> {
-    let ptr = last_error();
-    (!ptr.is_null()).then(|| String::from_utf8(take_result(ptr)).expect("UTF-8 message"))
-}
-
-/// Runs `f`, expecting the trap (a panic natively) whose reason contains `reason`; checks that
-/// `last_error` reports the same reason afterwards.
-fn expect_trap(reason: &str, f: impl FnOnce()) {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let outcome = catch_unwind(AssertUnwindSafe(f));
-    std::panic::set_hook(previous);
-    let message = panic_text(&*outcome.expect_err("expected a trap"));
-    assert!(
-        message.contains(reason),
-        "trap reason {message:?} lacks {reason:?}"
-    );
-    assert_eq!(take_error().as_deref(), Some(message.as_str()));
-}
-
-/// The text a native trap (a panic) carries.
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
-}
 
 /// The message expected: `detailed`, or `compact` when guestmem is built with that feature (fixed
 /// messages without numbers).
@@ -66,16 +23,6 @@ fn message(detailed: &'static str, compact: &'static str) -> &'static str {
     } else {
         detailed
     }
-}
-
-fn fill(ptr: *mut u8, len: usize, byte: u8) {
-    // SAFETY: callers pass a live block of `len` bytes.
-    unsafe { ptr.write_bytes(byte, len) };
-}
-
-fn bytes_of(ptr: *mut u8, len: usize) -> Vec<u8> {
-    // SAFETY: callers pass a live block of `len` initialised bytes.
-    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
 }
 
 #[test]
@@ -564,84 +511,44 @@ fn integer_results_fail_with_zero_and_a_message() {
     assert_eq!(take_error(), None);
 }
 
-/// One step of a random workload against the exports.
-#[derive(Debug, Clone)]
-enum Step {
-    Alloc(usize),
-    Realloc(usize, usize),
-    Free(usize),
-    Dealloc(usize),
+#[test]
+fn the_model_expects_the_messages_of_this_build() {
+    let _serial = serial();
+    assert_eq!(model::compact_messages(), cfg!(feature = "compact"));
 }
 
-fn step() -> impl Strategy<Value = Step> {
-    let len = prop_oneof![0usize..16, 0usize..10_000];
+/// Lengths: mostly small, some of several pages.
+fn len() -> impl Strategy<Value = usize> {
+    prop_oneof![0usize..16, 0usize..10_000]
+}
+
+fn call() -> impl Strategy<Value = Call> {
     prop_oneof![
-        3 => len.clone().prop_map(Step::Alloc),
-        2 => (any::<usize>(), len).prop_map(|(i, l)| Step::Realloc(i, l)),
-        1 => any::<usize>().prop_map(Step::Free),
-        1 => any::<usize>().prop_map(Step::Dealloc),
+        Just(Call::Free),
+        len().prop_map(Call::Dealloc),
+        len().prop_map(Call::Realloc),
     ]
 }
 
-/// A live block in the model: its pointer, length and the byte it is filled with.
-struct Live {
-    ptr: *mut u8,
-    len: usize,
-    byte: u8,
-}
-
-fn check_contents(block: &Live) {
-    assert_eq!(bytes_of(block.ptr, block.len), vec![block.byte; block.len]);
-}
-
-/// Runs `steps` against the exports and a model of the live blocks.
-fn run_model(steps: &[Step]) {
-    let before = live_blocks();
-    let mut live: Vec<Live> = Vec::new();
-    for (n, step) in steps.iter().enumerate() {
-        let byte = n as u8;
-        match *step {
-            Step::Alloc(len) => {
-                let ptr = alloc(len);
-                assert!(!ptr.is_null());
-                assert_eq!(ptr.addr() % 8, 0);
-                fill(ptr, len, byte);
-                live.push(Live { ptr, len, byte });
-            }
-            Step::Realloc(i, len) if !live.is_empty() => {
-                let at = i % live.len();
-                let block = &mut live[at];
-                check_contents(block);
-                // SAFETY: a live block; only the returned pointer is used afterwards.
-                let ptr = unsafe { realloc(block.ptr, len) };
-                assert!(!ptr.is_null());
-                assert_eq!(ptr.addr() % 8, 0);
-                let kept = block.len.min(len);
-                assert_eq!(bytes_of(ptr, kept), vec![block.byte; kept]);
-                fill(ptr, len, byte);
-                *block = Live { ptr, len, byte };
-            }
-            Step::Free(i) | Step::Dealloc(i) if !live.is_empty() => {
-                let block = live.swap_remove(i % live.len());
-                check_contents(&block);
-                // SAFETY: a live block with this length, freed once.
-                unsafe {
-                    match step {
-                        Step::Free(_) => free(block.ptr),
-                        _ => dealloc(block.ptr, block.len),
-                    }
-                }
-            }
-            _ => {}
-        }
-        assert_eq!(live_blocks(), before + live.len() as u32);
-    }
-    for block in live {
-        check_contents(&block);
-        // SAFETY: a live block, freed once.
-        unsafe { free(block.ptr) };
-    }
-    assert_eq!(live_blocks(), before, "blocks leaked");
+/// One step of a random workload against the exports: mostly the ABI used as it should be,
+/// with misuse mixed in (tests/model/mod.rs).
+fn step() -> impl Strategy<Value = Step> {
+    let block = any::<usize>;
+    prop_oneof![
+        6 => len().prop_map(Step::Alloc),
+        4 => (block(), len()).prop_map(|(i, l)| Step::Realloc(i, l)),
+        2 => block().prop_map(Step::Free),
+        2 => block().prop_map(Step::Dealloc),
+        1 => len().prop_map(Step::Result),
+        1 => any::<usize>().prop_map(Step::AllocTooLarge),
+        1 => (block(), any::<usize>()).prop_map(|(i, extra)| Step::ReallocTooLarge(i, extra)),
+        1 => call().prop_map(Step::Null),
+        1 => (block(), len()).prop_map(|(i, l)| Step::WrongLength(i, l)),
+        1 => (block(), any::<usize>(), call()).prop_map(|(i, w, c)| Step::Interior(i, w, c)),
+        1 => (block(), any::<usize>(), call()).prop_map(|(i, o, c)| Step::Misaligned(i, o, c)),
+        1 => (any::<usize>(), call()).prop_map(|(w, c)| Step::Foreign(w, c)),
+        1 => Just(Step::LastError),
+    ]
 }
 
 proptest! {
@@ -654,7 +561,7 @@ proptest! {
     #[test]
     fn random_workloads_match_the_model(steps in prop::collection::vec(step(), 1..if cfg!(miri) { 20 } else { 200 })) {
         let _serial = serial();
-        run_model(&steps);
+        model::run(&steps);
     }
 }
 
