@@ -179,7 +179,7 @@ handWrittenImports = await Guest.instantiate(imports, {
     env: {
       // What a careful hand-written host does: read the key, alloc the block, write it.
       fetch: (/** @type {number} */ ptr, /** @type {number} */ len) => {
-        const { memory, alloc } = /** @type {any} */ (/** @type {Guest} */ (handWrittenImports).exports);
+        const { memory, alloc } = /** @type {any} */ (/** @type {Guest} */ (handWrittenImports).instance.exports);
         if (keyDecoder.decode(new Uint8Array(memory.buffer, ptr >>> 0, len >>> 0)).length === 0) return 0;
         const block = alloc(ANSWER.length + 4) >>> 0;
         if (block === 0) return 0;

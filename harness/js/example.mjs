@@ -5,8 +5,8 @@ import { Guest } from 'guestmem-host';
 const guest = await Guest.instantiate('target/wasm32-unknown-unknown/guest/upper.wasm'); // Node: a path
 console.log(guest.callString('upper', 'straße')); // STRASSE: the input is copied in, the result read and freed
 try {
-  guest.callString('upper', new Uint8Array([0xff])); // not UTF-8: the guest returns 0...
+  guest.callString('upper', new Uint8Array([0xff])); // not UTF-8, where upper's interface says text: string...
 } catch (error) {
-  console.log(error.kind, error.reason); // ...and the GuestError carries last_error's message
+  console.log(error.kind, error.message); // ...so the call is refused before the guest runs: call upper: refused ...
 }
 console.log('live blocks:', guest.liveBlocks()); // live blocks: 0

@@ -47,11 +47,11 @@ describe('loading', () => {
   // Node only: a guest from a file, by path and by file: URL.
   test('instantiates from a file path', async () => {
     const guest = await Guest.instantiate(guestPath('echo'));
-    if (guest.callString('echo', 'from a file') !== 'from a file') throw new Error('echo from a file path');
+    assert.deepEqual(guest.callBytes('echo', 'from a file'), new TextEncoder().encode('from a file'), 'echo from a file path');
   });
   test('instantiates from a file: URL', async () => {
     const guest = await Guest.instantiate(pathToFileURL(guestPath('echo')));
-    if (guest.callString('echo', 'from a URL') !== 'from a URL') throw new Error('echo from a file: URL');
+    assert.deepEqual(guest.callBytes('echo', 'from a URL'), new TextEncoder().encode('from a URL'), 'echo from a file: URL');
   });
 });
 
@@ -131,10 +131,17 @@ test('the hosts/js README example is example.mjs', async () => {
   assert.equal(await exampleCode('example.mjs'), await readmeSnippet());
 });
 
+test("the workspace README's JavaScript example is example.mjs", async () => {
+  const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+  const from = readme.indexOf('**JavaScript**');
+  assert.ok(from >= 0, 'the README has no **JavaScript** paragraph');
+  assert.equal(await exampleCode('example.mjs'), /```js\n([^]*?)```/.exec(readme.slice(from))?.[1]);
+});
+
 // It reads target/wasm32-unknown-unknown/guest/upper.wasm, where a user's `cargo build` puts it.
 test('the README example runs', async () => {
   const lines = await runExample('example.mjs');
-  if (lines.length !== 3 || lines[0] !== 'STRASSE' || !/^error .*UTF-8/.test(lines[1]) || lines[2] !== 'live blocks: 0') {
+  if (lines.length !== 3 || lines[0] !== 'STRASSE' || !/^call upper: refused before the guest ran: .*not UTF-8/.test(lines[1]) || lines[2] !== 'live blocks: 0') {
     throw new Error(`example.mjs printed:\n${lines.join('\n')}`);
   }
 });

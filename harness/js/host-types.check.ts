@@ -24,6 +24,10 @@ export type Checks = [
   Assert<Same<D['DEFAULT_REUSE_INPUT_BYTES'], I['DEFAULT_REUSE_INPUT_BYTES']>>,
   Assert<Same<D['abiExportName'], I['abiExportName']>>,
   Assert<Same<D['hostFunction'], I['hostFunction']>>,
+  Assert<Same<D['INTERFACE_SECTION'], I['INTERFACE_SECTION']>>,
+  Assert<Same<D['readInterface'], I['readInterface']>>,
+  Assert<Same<D['parseInterface'], I['parseInterface']>>,
+  Assert<Same<D['describeInterface'], I['describeInterface']>>,
   // The exported types.
   Assert<Same<declared.GuestErrorKind, implemented.GuestErrorKind>>,
   Assert<Same<declared.Block, implemented.Block>>,
@@ -41,6 +45,24 @@ export type Checks = [
   Assert<Same<declared.HostArgs<{ params: ['bytes', 'string', 'u32', 'i64'] }>, implemented.HostArgs<{ params: ['bytes', 'string', 'u32', 'i64'] }>>>,
   Assert<Same<declared.HostReturn<{ result: 'u64' }>, implemented.HostReturn<{ result: 'u64' }>>>,
   Assert<Same<declared.HostValue<'u64'>, implemented.HostValue<'u64'>>>,
+  Assert<Same<declared.Kind, implemented.Kind>>,
+  Assert<Same<declared.InterfaceArgument, implemented.InterfaceArgument>>,
+  Assert<Same<declared.InterfaceFunction, implemented.InterfaceFunction>>,
+  Assert<Same<declared.Interface, implemented.Interface>>,
+  Assert<Same<declared.ExportFunction, implemented.ExportFunction>>,
+  Assert<Same<declared.GuestExports, implemented.GuestExports>>,
+  // Postcard: made by its static members only, the same ones on both sides, each schema of the
+  // same value type (compared through what it decodes: `#private` makes the class nominal), and
+  // an instance's members.
+  Assert<Same<D['Postcard'] extends abstract new (...args: any) => any ? true : false, false>>,
+  Assert<Same<I['Postcard'] extends abstract new (...args: any) => any ? true : false, false>>,
+  Assert<Same<keyof D['Postcard'], keyof I['Postcard']>>,
+  Assert<Same<SchemaValues<D['Postcard']>, SchemaValues<I['Postcard']>>>,
+  Assert<SameMembers<declared.Postcard<Rect>, implemented.Postcard<Rect>>>,
+  Assert<Same<ReturnType<typeof declaredRect.decode>, Rect>>,
+  Assert<Same<ReturnType<typeof implementedRect.decode>, Rect>>,
+  Assert<Same<ReturnType<typeof declaredList.decode>, (bigint | undefined)[]>>,
+  Assert<Same<ReturnType<typeof implementedList.decode>, (bigint | undefined)[]>>,
   // GuestError: constructor and members.
   Assert<Same<ConstructorParameters<D['GuestError']>, ConstructorParameters<I['GuestError']>>>,
   Assert<SameMembers<declared.GuestError, implemented.GuestError>>,
@@ -49,4 +71,30 @@ export type Checks = [
   Assert<Same<Parameters<D['Guest']['instantiate']>, Parameters<I['Guest']['instantiate']>>>,
   Assert<SameMembers<Awaited<ReturnType<D['Guest']['instantiate']>>, Awaited<ReturnType<I['Guest']['instantiate']>>>>,
   Assert<SameMembers<declared.Guest, implemented.Guest>>,
+  // Guest<E>: `exports` is E, as `harness describe --typescript` declares it.
+  Assert<SameMembers<declared.Guest<UpperExports>, implemented.Guest<UpperExports>>>,
+  Assert<Same<declared.Guest<UpperExports>['exports'], UpperExports>>,
+  Assert<Same<Awaited<ReturnType<typeof declaredModule.Guest.instantiate<UpperExports>>>['exports'], UpperExports>>,
+  Assert<Same<Awaited<ReturnType<typeof implementedModule.Guest.instantiate<UpperExports>>>['exports'], UpperExports>>,
 ];
+
+/** What `harness describe --typescript` writes for the upper guest. */
+interface UpperExports {
+  upper(text: string): string;
+}
+
+/** What each schema among a Postcard class's static members decodes. */
+type SchemaValues<P> = { [K in keyof P]: P[K] extends { decode(bytes: Uint8Array): infer T } ? T : never };
+
+/** examples/shapes' Rect, as a Postcard schema infers it. */
+type Rect = { name: string; width: number; height: number };
+declare const declaredModule: typeof declared;
+declare const implementedModule: typeof implemented;
+const declaredRect = declaredModule.Postcard.struct({ name: declaredModule.Postcard.string, width: declaredModule.Postcard.u32, height: declaredModule.Postcard.u32 });
+const implementedRect = implementedModule.Postcard.struct({
+  name: implementedModule.Postcard.string,
+  width: implementedModule.Postcard.u32,
+  height: implementedModule.Postcard.u32,
+});
+const declaredList = declaredModule.Postcard.seq(declaredModule.Postcard.option(declaredModule.Postcard.u64));
+const implementedList = implementedModule.Postcard.seq(implementedModule.Postcard.option(implementedModule.Postcard.u64));

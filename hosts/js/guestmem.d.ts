@@ -24,9 +24,26 @@ export declare const DEFAULT_REUSE_INPUT_BYTES: number;
  * - `bounds`: a pointer or length from the guest lies outside its memory; nothing was read or
  *   written there.
  * - `utf8`: a result asked for as a string is not valid UTF-8.
+ * - `decode`: a `json` result does not parse.
+ * - `call`: the call does not fit what the guest's interface section says of the export (the
+ *   number of arguments, their types, text that is not UTF-8, a result read as what it is not);
+ *   it was refused before the guest ran.
+ * - `interface`: the guest's `guestmem.interface` section is malformed, or describes exports
+ *   the module does not have.
  * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`, a WASI command).
  */
-export type GuestErrorKind = 'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'abi';
+export type GuestErrorKind =
+  | 'error'
+  | 'trap'
+  | 'host'
+  | 'dead'
+  | 'alloc'
+  | 'bounds'
+  | 'utf8'
+  | 'decode'
+  | 'call'
+  | 'interface'
+  | 'abi';
 
 /** An error raised by a guest, or by this host on the guest's behalf. */
 export declare class GuestError extends Error {
@@ -144,12 +161,160 @@ export declare function hostFunction<const S extends HostSignature>(
   implementation: (...args: HostArgs<S>) => HostReturn<S>,
 ): HostFunction;
 
+/**
+ * The kind of an argument or a result in a guest's interface section (docs/ABI.md, "Interface
+ * section"): `bytes`, `string` (UTF-8), `json` and `postcard` travel as bytes; the integers and
+ * floats as wasm values; `none` is no result.
+ */
+export type Kind =
+  | 'none'
+  | 'bytes'
+  | 'string'
+  | 'u8'
+  | 'u16'
+  | 'u32'
+  | 'u64'
+  | 'i8'
+  | 'i16'
+  | 'i32'
+  | 'i64'
+  | 'f32'
+  | 'f64'
+  | 'json'
+  | 'postcard';
+
+/**
+ * One argument of a described function; `owned` when the guest takes its block (docs/ABI.md,
+ * "Owned arguments").
+ */
+export type InterfaceArgument = { readonly name: string; readonly kind: Kind; readonly owned: boolean };
+
+/**
+ * One function of a guest's interface: an export (`module` undefined), or a host function it
+ * imports from `module`. `fallible` when it fails with `0` and a message (a `Result` in Rust).
+ */
+export type InterfaceFunction = {
+  readonly module: string | undefined;
+  readonly name: string;
+  readonly args: readonly InterfaceArgument[];
+  readonly result: Kind;
+  readonly fallible: boolean;
+};
+
+/** What a guest's `guestmem.interface` section says it exports and imports, in section order. */
+export type Interface = { readonly exports: readonly InterfaceFunction[]; readonly imports: readonly InterfaceFunction[] };
+
+/**
+ * A described export, ready to call: its arguments as the interface types them (see
+ * {@link Guest.exports}). Without a declaration (`harness describe --typescript`), any
+ * arguments and an `unknown` result.
+ */
+export type ExportFunction = (...args: any[]) => unknown;
+
+/** What `guest.exports` holds when nothing more is known of it: a function per described export. */
+export type GuestExports = Record<string, ExportFunction>;
+
+/** The custom section in which a guest built with guestmem's macros describes its functions. */
+export declare const INTERFACE_SECTION: 'guestmem.interface';
+
+/**
+ * The interface a compiled module describes: its `guestmem.interface` sections, read in order
+ * and concatenated (a linker may leave one per object file), or `undefined` when it has none
+ * (a guest built without guestmem's macros). `Guest.instantiate` calls it for you.
+ * @throws {GuestError} `interface` when the section is malformed
+ */
+export declare function readInterface(module: WebAssembly.Module): Interface | undefined;
+
+/**
+ * Parses the contents of a `guestmem.interface` section: entries one after the other. Another
+ * version, direction or kind than docs/ABI.md lists is an error, never a guess.
+ * @throws {GuestError} `interface` when an entry is cut short, or has a version, direction or
+ *   kind this host does not know, or a name that is not UTF-8
+ */
+export declare function parseInterface(contents: BufferSource): Interface;
+
+/**
+ * The interface as text, one line per function, exports first, as `harness describe` prints it:
+ * `export upper(text: string) -> string`, `import env.salutation() -> string, fallible`,
+ * `data: owned bytes`.
+ */
+export declare function describeInterface(described: Interface): string;
+
+/** The value type of a Postcard schema. */
+export type PostcardValue<P> = P extends Postcard<infer T> ? T : never;
+
+/**
+ * How a value of type `T` is written in postcard 1.x, the binary format of a guest's
+ * `Postcard<T>` (docs/ABI.md, "Typed values"): a schema, made from the static members, that
+ * encodes a value to bytes and decodes bytes back. Field order is the Rust struct's:
+ *
+ *   const Rect = Postcard.struct({ name: Postcard.string, width: Postcard.u32, height: Postcard.u32 });
+ *   Rect.encode({ name: 'door', width: 80, height: 200 }); // 8 bytes: 04 64 6f 6f 72 50 c8 01
+ *
+ * Integers of up to 32 bits are numbers, `u64` and `i64` bigints (a safe integer is taken when
+ * encoding); `bytes` is a `Uint8Array` (`Vec<u8>` and serde_bytes alike); `option` is `undefined`
+ * for `None` (`null` is taken too); `seq` an array; `struct` a plain object.
+ */
+export declare class Postcard<T> {
+  #private;
+  /** Made by the static members only. */
+  private constructor();
+  /**
+   * The bytes of `value`.
+   * @throws {TypeError} when `value` is not of the schema's type, or out of its range
+   */
+  encode(value: T): Uint8Array;
+  /**
+   * The value `bytes` hold; every byte must be used.
+   * @throws {Error} when the bytes end early, are left over, or hold what the schema does not
+   */
+  decode(bytes: Uint8Array): T;
+  /** A struct: its fields in order, with no names on the wire. */
+  static struct<F extends Record<string, Postcard<any>>>(fields: F): Postcard<{ [K in keyof F]: PostcardValue<F[K]> }>;
+  /** A sequence (`Vec<T>`, a slice): a varint count, then the items. */
+  static seq<I>(item: Postcard<I>): Postcard<I[]>;
+  /** An `Option<T>`: `0` for `None` (`undefined`), `1` then the value. */
+  static option<I>(item: Postcard<I>): Postcard<I | undefined>;
+  /** `bool`: one byte, 0 or 1. */
+  static bool: Postcard<boolean>;
+  /** `u8`: one byte. */
+  static u8: Postcard<number>;
+  /** `i8`: one byte, two's complement. */
+  static i8: Postcard<number>;
+  /** `u16`: a varint. */
+  static u16: Postcard<number>;
+  /** `i16`: zigzag, then a varint. */
+  static i16: Postcard<number>;
+  /** `u32`: a varint of up to 5 bytes. */
+  static u32: Postcard<number>;
+  /** `i32`: zigzag, then a varint. */
+  static i32: Postcard<number>;
+  /** `u64`: a varint of up to 10 bytes, as a bigint. */
+  static u64: Postcard<bigint>;
+  /** `i64`: zigzag, then a varint, as a bigint. */
+  static i64: Postcard<bigint>;
+  /** `f32`: 4 bytes, little-endian. */
+  static f32: Postcard<number>;
+  /** `f64`: 8 bytes, little-endian. */
+  static f64: Postcard<number>;
+  /** `String`, `&str`: a varint length, then UTF-8. */
+  static string: Postcard<string>;
+  /** `Vec<u8>`, `&[u8]`: a varint length, then the bytes. */
+  static bytes: Postcard<Uint8Array>;
+}
+
 export type GuestOptions = {
   /**
    * Inputs of a call that fit in this many bytes (default {@link DEFAULT_REUSE_INPUT_BYTES}) go
    * into one block the Guest keeps between calls; 0 allocates and frees every input on every call.
    */
   reuseInputBytes?: number;
+  /**
+   * The interface the Guest enforces and builds `guest.exports` from: by default
+   * `Guest.instantiate` reads the module's section ({@link readInterface}) and `new Guest` has
+   * none; `null` ignores the section (every call unchecked, every argument passed borrowed).
+   */
+  interface?: Interface | null;
 };
 
 export type InstantiateOptions = GuestOptions & {
@@ -174,35 +339,68 @@ export type InstantiateOptions = GuestOptions & {
  */
 export declare function abiExportName(exports: WebAssembly.Exports, name: string): string | undefined;
 
-/** A running guest instance and the host side of the ABI. */
-export declare class Guest {
+/**
+ * A running guest instance and the host side of the ABI. `E` is the type of
+ * {@link Guest.exports}: the `Exports` that `harness describe --typescript` writes for the
+ * guest's module (`Guest.instantiate<Exports>(...)`).
+ */
+export declare class Guest<E extends object = GuestExports> {
   /**
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`, through
-   * `options.wasi` when given), then checks it is a guestmem guest of ABI version 1.
-   * @throws {GuestError} `abi` when it is not (a WASI command, which exports `_start`, is not)
+   * `options.wasi` when given), then checks it is a guestmem guest of ABI version 1. Its
+   * `guestmem.interface` section, if it has one, is read and enforced (unless
+   * `options.interface` says otherwise).
+   * @throws {GuestError} `abi` when it is not (a WASI command, which exports `_start`, is not),
+   *   `interface` when its interface section is malformed or does not match its exports
    * @throws {TypeError} for an option it does not know (imports go in `{ imports }`), or a host
    *   function that is not one (see {@link hostFunction})
    */
-  static instantiate(source: GuestSource | PromiseLike<GuestSource>, options?: InstantiateOptions): Promise<Guest>;
+  static instantiate<X extends object = GuestExports>(
+    source: GuestSource | PromiseLike<GuestSource>,
+    options?: InstantiateOptions,
+  ): Promise<Guest<X>>;
 
   /**
-   * Wraps an instance that is already there (and initialised, for a WASI reactor).
-   * @throws {GuestError} `abi` when it is not a guestmem guest of ABI version 1
+   * Wraps an instance that is already there (and initialised, for a WASI reactor). It enforces
+   * the interface given in `options.interface` (`readInterface(module)`), and none without it.
+   * @throws {GuestError} `abi` when it is not a guestmem guest of ABI version 1, `interface` when
+   *   the interface describes an export the instance does not have, or with other wasm arguments
    */
   constructor(instance: WebAssembly.Instance, options?: GuestOptions);
 
   instance: WebAssembly.Instance;
   /** The guest's linear memory. Never keep a view of `memory.buffer` across a call. */
   memory: WebAssembly.Memory;
-  /** The raw exports, unchecked: for tests and for functions this class does not wrap. */
-  get exports(): WebAssembly.Exports;
+  /**
+   * The guest's exports as its interface section describes them, ready to call:
+   * `guest.exports.upper('straße')`. Arguments are taken and results returned by kind
+   * (docs/ABI.md, "Interface section"):
+   *
+   * - `string`: a string (or UTF-8 bytes); `bytes`: a `Uint8Array` (or any {@link Input}); an
+   *   `owned` argument is passed owned;
+   * - `json`: any value, written with `JSON.stringify`; a `json` result is `JSON.parse`d;
+   * - `postcard`: the encoded bytes, a `Uint8Array` both ways ({@link Postcard} encodes and
+   *   decodes them);
+   * - integers up to 32 bits and floats: numbers; `u64` and `i64`: bigints (a safe integer is
+   *   taken too); `none`: `undefined`.
+   *
+   * A failure of the guest throws a GuestError of kind `error`, with the guest's message, also
+   * for an export that is not `fallible` (a bad argument fails any export). Empty when the guest
+   * has no interface section; the raw exports are `guest.instance.exports`.
+   */
+  get exports(): E;
+  /** The interface the Guest enforces, or `undefined` without one. */
+  get interface(): Interface | undefined;
   /** Whether the guest trapped: a trapped guest only throws; instantiate a fresh one. */
   get trapped(): boolean;
 
   /**
    * Calls a guest function that returns a result block, and returns a copy of its bytes. Inputs
-   * are copied in, passed as `(ptr, len)` and freed (or kept for reuse) afterwards.
-   * @throws {GuestError} `error` when the guest returns 0, `trap`, `bounds`, `alloc`, `dead`
+   * are copied in, passed as `(ptr, len)` and freed (or kept for reuse) afterwards. With an
+   * interface, this and the other call methods check the call against it first, and pass owned
+   * arguments owned.
+   * @throws {GuestError} `error` when the guest returns 0, `trap`, `bounds`, `alloc`, `dead`;
+   *   `call` when the interface rules the call out
    */
   callBytes(name: string, ...args: Arg[]): Uint8Array;
   /** Like {@link Guest.callBytes}, decoded as UTF-8 (`utf8` error when it is not). */

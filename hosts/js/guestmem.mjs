@@ -41,8 +41,14 @@ const INPUT_ALIGN = 8;
  * - `bounds`: a pointer or length from the guest lies outside its memory (a hostile or broken
  *   guest); nothing was read or written there.
  * - `utf8`: a result asked for as a string is not valid UTF-8.
+ * - `decode`: a `json` result does not parse.
+ * - `call`: the call does not fit what the guest's interface section says of the export (the
+ *   number of arguments, their types, text that is not UTF-8, a result read as what it is not);
+ *   it was refused before the guest ran.
+ * - `interface`: the guest's `guestmem.interface` section is malformed, or describes exports
+ *   the module does not have.
  * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`).
- * @typedef {'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'abi'} GuestErrorKind
+ * @typedef {'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'decode' | 'call' | 'interface' | 'abi'} GuestErrorKind
  */
 
 /** An error raised by a guest, or by this host on the guest's behalf. */
@@ -152,10 +158,56 @@ export class GuestError extends Error {
  */
 
 /**
+ * The kind of an argument or a result in a guest's interface section (docs/ABI.md, "Interface
+ * section"): `bytes`, `string` (UTF-8), `json` and `postcard` travel as bytes; the integers and
+ * floats as wasm values; `none` is no result.
+ * @typedef {'none' | 'bytes' | 'string' | 'u8' | 'u16' | 'u32' | 'u64' | 'i8' | 'i16' | 'i32' | 'i64' | 'f32' | 'f64' | 'json' | 'postcard'} Kind
+ */
+
+/**
+ * One argument of a described function; `owned` when the guest takes its block (docs/ABI.md,
+ * "Owned arguments").
+ * @typedef {{ readonly name: string, readonly kind: Kind, readonly owned: boolean }} InterfaceArgument
+ */
+
+/**
+ * One function of a guest's interface: an export (`module` undefined), or a host function it
+ * imports from `module`. `fallible` when it fails with `0` and a message (a `Result` in Rust).
+ * @typedef {{
+ *   readonly module: string | undefined,
+ *   readonly name: string,
+ *   readonly args: readonly InterfaceArgument[],
+ *   readonly result: Kind,
+ *   readonly fallible: boolean,
+ * }} InterfaceFunction
+ */
+
+/**
+ * What a guest's `guestmem.interface` section says it exports and imports, in section order.
+ * @typedef {{ readonly exports: readonly InterfaceFunction[], readonly imports: readonly InterfaceFunction[] }} Interface
+ */
+
+/**
+ * A described export, ready to call: its arguments as the interface types them (see
+ * {@link Guest.exports}). Without a declaration (`harness describe --typescript`), any
+ * arguments and an `unknown` result.
+ * @typedef {(...args: any[]) => unknown} ExportFunction
+ */
+
+/**
+ * What `guest.exports` holds when nothing more is known of it: a function per described export.
+ * @typedef {Record<string, ExportFunction>} GuestExports
+ */
+
+/**
  * @typedef {object} GuestOptions
  * @property {number} [reuseInputBytes] inputs of a call that fit in this many bytes (default
  *   {@link DEFAULT_REUSE_INPUT_BYTES}) go into one block the Guest keeps between calls; 0 allocates
  *   and frees every input on every call
+ * @property {Interface | null} [interface] the interface the Guest enforces and builds
+ *   `guest.exports` from: by default `Guest.instantiate` reads the module's section
+ *   ({@link readInterface}) and `new Guest` has none; `null` ignores the section (every call
+ *   unchecked, every argument passed borrowed)
  */
 
 /**
@@ -169,7 +221,7 @@ export class GuestError extends Error {
  * @typedef {GuestOptions & InstantiateOnlyOptions} InstantiateOptions
  */
 
-const INSTANTIATE_OPTIONS = Object.freeze(['functions', 'imports', 'wasi', 'reuseInputBytes']);
+const INSTANTIATE_OPTIONS = Object.freeze(['functions', 'imports', 'wasi', 'reuseInputBytes', 'interface']);
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -206,7 +258,18 @@ export function abiExportName(exports, name) {
  * }} AbiFunctions
  */
 
-/** A running guest instance and the host side of the ABI. */
+/**
+ * What the interface says of one export, as calls use it: which arguments are owned, and what
+ * {@link fits} checks, precomputed (an {@link ArgCheck} per argument, the `READS_*` bits of the
+ * methods that read its result).
+ * @typedef {{ fn: InterfaceFunction, owned: boolean[] | undefined, checks: ArgCheck[], reads: number }} Described
+ */
+
+/**
+ * A running guest instance and the host side of the ABI.
+ * @template {object} [E=GuestExports] the type of {@link Guest.exports}: the `Exports` that
+ *   `harness describe --typescript` writes for the guest's module
+ */
 export class Guest {
   /** @type {WebAssembly.Instance} */
   instance;
@@ -234,14 +297,23 @@ export class Guest {
   #inputBusy = false;
   /** The host side of the guest's imports, when it was instantiated with `functions`. @type {HostCalls | undefined} */
   #host;
+  /** The interface the Guest enforces, if it has one. @type {Interface | undefined} */
+  #interface;
+  /** Each described export, by name (empty without an interface). @type {Map<string, Described>} */
+  #described = new Map();
+  /** A function per described export. @type {E} */
+  #typed;
 
   /**
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`), then
-   * checks it is a guestmem guest of ABI version 1.
+   * checks it is a guestmem guest of ABI version 1. Its `guestmem.interface` section, if it has
+   * one, is read and enforced (unless `options.interface` says otherwise).
+   * @template {object} [X=GuestExports] the type of the new Guest's {@link Guest.exports}
    * @param {GuestSource | PromiseLike<GuestSource>} source
    * @param {InstantiateOptions} [options]
-   * @returns {Promise<Guest>}
-   * @throws {GuestError} `abi` when it is not one (a WASI command, which exports `_start`, is not)
+   * @returns {Promise<Guest<X>>}
+   * @throws {GuestError} `abi` when it is not one (a WASI command, which exports `_start`, is not),
+   *   `interface` when its interface section is malformed or does not match its exports
    * @throws {TypeError} for an option it does not know (imports go in `{ imports }`), or a host
    *   function that is not one (see {@link hostFunction})
    */
@@ -253,6 +325,8 @@ export class Guest {
     }
     const host = options.functions === undefined ? undefined : new HostCalls(options.functions, options.imports);
     const module = await compile(await source);
+    // Read before the instance runs anything: a malformed section is refused up front.
+    const described = options.interface === undefined ? readInterface(module) : options.interface;
     const imports = mergeImports(
       mergeImports(options.wasi === undefined ? {} : wasiImports(options.wasi), options.imports ?? {}),
       host?.imports ?? {},
@@ -273,14 +347,16 @@ export class Guest {
     // must be the one to call it, since it also binds the instance's memory.
     if (options.wasi !== undefined) options.wasi.initialize(instance);
     else if (typeof exports._initialize === 'function') exports._initialize();
-    return new Guest(instance, options);
+    return /** @type {Guest<X>} */ (new Guest(instance, { ...options, interface: described ?? null }));
   }
 
   /**
-   * Wraps an instance that is already there (and initialised, for a WASI reactor).
+   * Wraps an instance that is already there (and initialised, for a WASI reactor). It enforces
+   * the interface given in `options.interface` (`readInterface(module)`), and none without it.
    * @param {WebAssembly.Instance} instance
    * @param {GuestOptions} [options]
-   * @throws {GuestError} `abi` when it is not a guestmem guest of ABI version 1
+   * @throws {GuestError} `abi` when it is not a guestmem guest of ABI version 1, `interface` when
+   *   the interface describes an export the instance does not have, or with other wasm arguments
    */
   constructor(instance, options = {}) {
     const exports = instance.exports;
@@ -319,11 +395,66 @@ export class Guest {
         kind: 'abi',
       });
     }
+    /** @type {Record<string, ExportFunction>} */
+    const typed = Object.create(null);
+    const described = options.interface ?? undefined;
+    if (described !== undefined) {
+      if (typeof described !== 'object' || !Array.isArray(described.exports) || !Array.isArray(/** @type {unknown} */ (described.imports))) {
+        throw new TypeError('options.interface must be an Interface (readInterface(module)) or null');
+      }
+      for (const fn of /** @type {readonly InterfaceFunction[]} */ (described.exports)) {
+        const exported = this.#functions[fn.name];
+        if (exported === undefined) {
+          throw new GuestError(`the guestmem.interface section describes \`${describeFunction(fn)}\`, which the module does not export`, {
+            kind: 'interface',
+            export: fn.name,
+          });
+        }
+        // Node 20 cannot read a wasm function's type, but its length is its number of parameters.
+        const arity = fn.args.reduce((count, arg) => count + wasmArity(arg.kind), 0);
+        if (exported.length !== arity) {
+          throw new GuestError(
+            `the guestmem.interface section describes \`${describeFunction(fn)}\`, which takes ${arity} wasm arguments; the module's ${fn.name} takes ${exported.length}`,
+            { kind: 'interface', export: fn.name },
+          );
+        }
+        const owned = fn.args.some((arg) => arg.owned) ? fn.args.map((arg) => arg.owned) : undefined;
+        const checks = fn.args.map((arg) => (TEXT_KINDS.has(arg.kind) ? ARG_TEXT : BLOCK_KINDS.has(arg.kind) ? ARG_BYTES : ARG_VALUE));
+        const reads = (BLOCK_KINDS.has(fn.result) ? READS_BLOCK : 0) | (TEXT_KINDS.has(fn.result) ? READS_TEXT : 0) | (U32_KINDS.has(fn.result) ? READS_U32 : 0);
+        const entry = { fn, owned, checks, reads };
+        this.#described.set(fn.name, entry);
+        typed[fn.name] = (/** @type {unknown[]} */ ...args) => this.#callDescribed(entry, args);
+      }
+    }
+    this.#interface = described;
+    this.#typed = /** @type {E} */ (Object.freeze(typed));
   }
 
-  /** The raw exports, unchecked: for tests and for functions this class does not wrap. */
+  /**
+   * The guest's exports as its interface section describes them, ready to call:
+   * `guest.exports.upper('straße')`. Arguments are taken and results returned by kind
+   * (docs/ABI.md, "Interface section"):
+   *
+   * - `string`: a string (or UTF-8 bytes); `bytes`: a `Uint8Array` (or any {@link Input}); an
+   *   `owned` argument is passed owned;
+   * - `json`: any value, written with `JSON.stringify`; a `json` result is `JSON.parse`d;
+   * - `postcard`: the encoded bytes, a `Uint8Array` both ways ({@link Postcard} encodes and
+   *   decodes them);
+   * - integers up to 32 bits and floats: numbers; `u64` and `i64`: bigints (a safe integer is
+   *   taken too); `none`: `undefined`.
+   *
+   * A failure of the guest throws a GuestError of kind `error`, with the guest's message, also
+   * for an export that is not `fallible` (a bad argument fails any export). Empty when the guest
+   * has no interface section; the raw exports are `guest.instance.exports`.
+   * @returns {E}
+   */
   get exports() {
-    return this.instance.exports;
+    return this.#typed;
+  }
+
+  /** The interface the Guest enforces, or `undefined` without one. */
+  get interface() {
+    return this.#interface;
   }
 
   /** Whether the guest trapped: a trapped guest only throws; instantiate a fresh one. */
@@ -336,16 +467,16 @@ export class Guest {
   /**
    * Calls a guest function that returns a result block, and returns the result's bytes.
    * Inputs are copied in, passed as `(ptr, len)` and freed (or kept for reuse) afterwards, also
-   * when the call throws.
+   * when the call throws. With an interface, this and the other call methods check the call
+   * against it first (docs/ABI.md, "Interface section"), and pass owned arguments owned.
    * @param {string} name the exported function
    * @param {...Arg} args
    * @returns {Uint8Array} a copy, owned by the caller
-   * @throws {GuestError} `error` when the guest returns 0, `trap`, `bounds`, `alloc`, `dead`
+   * @throws {GuestError} `error` when the guest returns 0, `trap`, `bounds`, `alloc`, `dead`;
+   *   `call` when the interface rules the call out
    */
   callBytes(name, ...args) {
-    const ptr = this.#call(name, args) >>> 0;
-    if (ptr === 0) throw this.#failure(name);
-    return this.takeResult(ptr, name);
+    return this.#callBlock(name, args, READS_BLOCK, 'callBytes');
   }
 
   /**
@@ -356,7 +487,23 @@ export class Guest {
    * @throws {GuestError} as `callBytes`, and `utf8` when the result is not UTF-8
    */
   callString(name, ...args) {
-    return decodeUtf8(this.callBytes(name, ...args), name);
+    return decodeUtf8(this.#callBlock(name, args, READS_TEXT, 'callString'), name);
+  }
+
+  /**
+   * Calls an export that returns a result block and takes the result, after checking the call
+   * against the interface (which must say the result is one of `readable`).
+   * @param {string} name
+   * @param {Arg[]} args
+   * @param {number} reads the method's `READS_*` bit
+   * @param {string} method
+   */
+  #callBlock(name, args, reads, method) {
+    const described = this.#described.get(name);
+    if (described !== undefined && !fits(described, args, reads)) refuseUnfit(described.fn, args, reads, method);
+    const ptr = /** @type {number} */ (this.#call(name, args, described?.owned)) >>> 0;
+    if (ptr === 0) throw this.#failure(name);
+    return this.takeResult(ptr, name);
   }
 
   /**
@@ -373,7 +520,10 @@ export class Guest {
   callView(name, ...argsThenRead) {
     const read = argsThenRead.pop();
     if (typeof read !== 'function') throw new TypeError('callView: the last argument must be the function that reads the view');
-    const ptr = this.#call(name, /** @type {Arg[]} */ (argsThenRead)) >>> 0;
+    const args = /** @type {Arg[]} */ (argsThenRead);
+    const described = this.#described.get(name);
+    if (described !== undefined && !fits(described, args, READS_BLOCK)) refuseUnfit(described.fn, args, READS_BLOCK, 'callView');
+    const ptr = /** @type {number} */ (this.#call(name, args, described?.owned)) >>> 0;
     if (ptr === 0) throw this.#failure(name);
     const len = this.#resultLength(ptr, name);
     this.#lending = true;
@@ -395,14 +545,56 @@ export class Guest {
    * @throws {GuestError} `error` when the guest returns 0 with an error pending, `trap`, ...
    */
   callU32(name, ...args) {
+    const described = this.#described.get(name);
+    if (described !== undefined && !fits(described, args, READS_U32)) refuseUnfit(described.fn, args, READS_U32, 'callU32');
+    return /** @type {number} */ (this.#callValue(name, args, described?.owned)) >>> 0;
+  }
+
+  /**
+   * Calls an export that returns a wasm value (or nothing): a `0` (or no value) is a failure only
+   * if the guest left an error in `last_error`. An older pending error is cleared first.
+   * @param {string} name
+   * @param {(Arg | bigint)[]} args
+   * @param {boolean[] | undefined} owned
+   * @param {boolean} [always] whether any value may come with an error (a `none` result)
+   * @returns {number | bigint | undefined}
+   */
+  #callValue(name, args, owned, always = false) {
     this.#notInHostFunction(name);
     this.#exported(name);
     this.lastError();
-    const value = this.#call(name, args) >>> 0;
-    if (value !== 0) return value;
+    const value = this.#call(name, args, owned);
+    if (!always && value !== 0 && value !== 0n) return value;
     const reason = this.lastError();
     if (reason !== undefined) throw new GuestError(`${name}: ${reason}`, { kind: 'error', export: name, reason });
-    return 0;
+    return value;
+  }
+
+  /**
+   * A call through {@link Guest.exports}: the arguments converted by their kinds, the result
+   * read by its kind.
+   * @param {Described} described
+   * @param {unknown[]} args
+   * @returns {unknown}
+   */
+  #callDescribed({ fn, owned }, args) {
+    const name = fn.name;
+    if (args.length !== fn.args.length) throw refused(name, `it takes ${countArguments(fn)}, not ${args.length}`);
+    const values = new Array(args.length);
+    for (let index = 0; index < args.length; index += 1) values[index] = exportArgument(name, fn.args[index], args[index]);
+    const kind = fn.result;
+    if (!BLOCK_KINDS.has(kind)) return resultValue(kind, this.#callValue(name, values, owned, kind === 'none'));
+    const ptr = /** @type {number} */ (this.#call(name, values, owned)) >>> 0;
+    if (ptr === 0) throw this.#failure(name);
+    const bytes = this.takeResult(ptr, name);
+    if (kind === 'string') return decodeUtf8(bytes, name);
+    if (kind !== 'json') return bytes;
+    const text = decodeUtf8(bytes, name);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new GuestError(`${name}: the json result does not parse: ${messageOf(error)}`, { kind: 'decode', export: name, cause: error });
+    }
   }
 
   /**
@@ -418,17 +610,19 @@ export class Guest {
   /**
    * Passes `args` to export `name` and returns what it returned. Inputs go into the kept input
    * block when they fit, else into blocks of their own, freed here (also when a later input's
-   * alloc or the call fails).
+   * alloc or the call fails). With `owned`, every input gets a block of its own, and an owned
+   * one is given up to the guest (docs/ABI.md, "Owned arguments").
    * @param {string} name
-   * @param {Arg[]} args
-   * @returns {number}
+   * @param {(Arg | bigint)[]} args
+   * @param {boolean[]} [owned] which arguments the guest takes, when some are owned
+   * @returns {number | bigint}
    */
-  #call(name, args) {
+  #call(name, args, owned) {
     const fn = this.#exported(name);
     this.#checkCallable(name);
     const count = args.length;
-    // The common case, one input and nothing else, without building arrays.
-    if (count === 1 && typeof args[0] !== 'number') {
+    // The common case, one borrowed input and nothing else, without building arrays.
+    if (count === 1 && owned === undefined && typeof args[0] !== 'number' && typeof args[0] !== 'bigint') {
       const bytes = this.#inputBytes(/** @type {Input} */ (args[0]));
       const len = bytes.byteLength;
       if (this.#reusable(len)) {
@@ -446,12 +640,12 @@ export class Guest {
       }
       return this.#callWithBlocks(name, fn, [bytes]);
     }
-    /** @type {(Uint8Array | number)[]} */
+    /** @type {(Uint8Array | number | bigint)[]} */
     const values = [];
     let packed = 0;
     let inputs = 0;
     for (const arg of args) {
-      if (typeof arg === 'number') {
+      if (typeof arg === 'number' || typeof arg === 'bigint') {
         values.push(arg);
       } else {
         const bytes = this.#inputBytes(arg);
@@ -460,14 +654,14 @@ export class Guest {
         inputs += 1;
       }
     }
-    if (inputs === 0) return this.#guarded(name, fn, /** @type {number[]} */ (values));
-    if (this.#reusable(packed)) {
+    if (inputs === 0) return this.#guarded(name, fn, /** @type {(number | bigint)[]} */ (values));
+    if (owned === undefined && this.#reusable(packed)) {
       this.#reserveInput(packed);
-      /** @type {number[]} */
+      /** @type {(number | bigint)[]} */
       const wasmArgs = [];
       let offset = this.#inputPtr;
       for (const value of values) {
-        if (typeof value === 'number') {
+        if (typeof value === 'number' || typeof value === 'bigint') {
           wasmArgs.push(value);
         } else {
           (this.#memoryBytes(offset, value.byteLength) ?? this.#outside('input block', offset, value.byteLength)).set(value, offset);
@@ -482,30 +676,39 @@ export class Guest {
         this.#inputBusy = false;
       }
     }
-    return this.#callWithBlocks(name, fn, values);
+    return this.#callWithBlocks(name, fn, values, owned);
   }
 
   /**
    * Calls `fn` with each input in a block of its own, freed afterwards; when an input's alloc
-   * fails, the blocks allocated before it are freed too.
+   * fails, the blocks allocated before it are freed too. An owned input's block has 4 bytes of
+   * room in front and is passed past them; it is the guest's once the guest is called, whatever
+   * the outcome, and freed here only when the guest never got it.
    * @param {string} name
    * @param {Function} fn
-   * @param {(Uint8Array | number)[]} values
-   * @returns {number}
+   * @param {(Uint8Array | number | bigint)[]} values
+   * @param {boolean[]} [owned] which of `values` the guest takes
+   * @returns {number | bigint}
    */
-  #callWithBlocks(name, fn, values) {
+  #callWithBlocks(name, fn, values, owned) {
     /** Pointer and length of each block placed so far, flat. @type {number[]} */
     const placed = [];
+    /** The same for the borrowed ones, which the host frees whatever happens. @type {number[]} */
+    const borrowed = [];
+    let given = false;
     let failed = false;
     try {
-      /** @type {number[]} */
+      /** @type {(number | bigint)[]} */
       const wasmArgs = [];
-      for (const value of values) {
-        if (typeof value === 'number') {
+      for (let index = 0; index < values.length; index += 1) {
+        const value = values[index];
+        if (typeof value === 'number' || typeof value === 'bigint') {
           wasmArgs.push(value);
           continue;
         }
-        const len = value.byteLength;
+        const room = owned?.[index] === true ? RESULT_PREFIX : 0;
+        const len = value.byteLength + room;
+        if (len > U32_MAX) throw new RangeError(`an owned input of ${value.byteLength} bytes does not fit a u32 length with its room`);
         const ptr = this.#invoke('alloc', [len]) >>> 0;
         if (ptr === 0) {
           throw new GuestError(`alloc(${len}) returned 0: the guest could not grow its memory`, {
@@ -514,16 +717,19 @@ export class Guest {
           });
         }
         // A block outside memory is not kept: freeing it would trap.
-        (this.#memoryBytes(ptr, len) ?? this.#outside(`alloc(${len})`, ptr, len)).set(value, ptr);
+        (this.#memoryBytes(ptr, len) ?? this.#outside(`alloc(${len})`, ptr, len)).set(value, ptr + room);
         placed.push(ptr, len);
-        wasmArgs.push(ptr, len);
+        if (room === 0) borrowed.push(ptr, len);
+        wasmArgs.push(ptr + room, value.byteLength);
       }
+      // From here on the owned blocks are the guest's, freed by it or returned as its result.
+      given = true;
       return this.#guarded(name, fn, wasmArgs);
     } catch (error) {
       failed = true;
       throw error;
     } finally {
-      this.#freeInputs(placed, failed);
+      this.#freeInputs(given ? borrowed : placed, failed);
     }
   }
 
@@ -658,8 +864,8 @@ export class Guest {
    * and becomes a `GuestError` carrying the reason the guest recorded.
    * @param {string} name
    * @param {Function} fn
-   * @param {number[]} args
-   * @returns {number}
+   * @param {(number | bigint)[]} args
+   * @returns {number | bigint} what it returned (`undefined` for a function with no result)
    */
   #guarded(name, fn, args) {
     try {
@@ -689,7 +895,7 @@ export class Guest {
     this.#checkCallable(name, MEMORY_CALLS.has(name));
     const fn = this.#abi[name];
     if (typeof fn !== 'function') throw new TypeError(`the guest exports no ABI function ${name}`);
-    return this.#guarded(this.#abiNames[name], fn, args);
+    return /** @type {number} */ (this.#guarded(this.#abiNames[name], fn, args));
   }
 
   /**
@@ -928,6 +1134,766 @@ export class Guest {
       `${what}: [${hex(ptr)}, ${hex(ptr + len)}) lies outside guest memory (${this.#bytes.length} bytes)`,
       { kind: 'bounds' },
     );
+  }
+}
+
+// ---- the interface section (docs/ABI.md, "Interface section") --------------------------------
+
+/** The custom section in which a guest built with guestmem's macros describes its functions. */
+export const INTERFACE_SECTION = 'guestmem.interface';
+
+/** Kinds by their byte in the section. @type {ReadonlyMap<number, Kind>} */
+const KINDS = new Map([
+  [0, 'none'],
+  [1, 'bytes'],
+  [2, 'string'],
+  [3, 'u8'],
+  [4, 'u16'],
+  [5, 'u32'],
+  [6, 'u64'],
+  [7, 'i8'],
+  [8, 'i16'],
+  [9, 'i32'],
+  [10, 'i64'],
+  [11, 'f32'],
+  [12, 'f64'],
+  [16, 'json'],
+  [17, 'postcard'],
+]);
+/** The bit of an argument's kind byte that marks it owned. */
+const OWNED = 0x80;
+
+/** Kinds that travel as bytes: a `(ptr, len)` pair as an argument, a result block as a result. @type {ReadonlySet<Kind>} */
+const BLOCK_KINDS = new Set(['bytes', 'string', 'json', 'postcard']);
+/** Results `callString` reads. @type {ReadonlySet<Kind>} */
+const TEXT_KINDS = new Set(['string', 'json']);
+/** Results `callU32` reads: what an `i32` holds. @type {ReadonlySet<Kind>} */
+const U32_KINDS = new Set(['u8', 'u16', 'u32', 'i8', 'i16', 'i32']);
+/** Integer kinds, with their range. @type {ReadonlyMap<Kind, readonly [number, number]>} */
+const INTEGER_RANGES = new Map([
+  ['u8', [0, 0xff]],
+  ['u16', [0, 0xffff]],
+  ['u32', [0, U32_MAX]],
+  ['i8', [-0x80, 0x7f]],
+  ['i16', [-0x8000, 0x7fff]],
+  ['i32', [-0x8000_0000, 0x7fff_ffff]],
+]);
+
+/**
+ * The interface a compiled module describes: its `guestmem.interface` sections, read in order
+ * and concatenated (a linker may leave one per object file), or `undefined` when it has none
+ * (a guest built without guestmem's macros). `Guest.instantiate` calls it for you.
+ * @param {WebAssembly.Module} module
+ * @returns {Interface | undefined}
+ * @throws {GuestError} `interface` when the section is malformed
+ */
+export function readInterface(module) {
+  const sections = WebAssembly.Module.customSections(module, INTERFACE_SECTION);
+  if (sections.length === 0) return undefined;
+  const bytes = new Uint8Array(sections.reduce((len, section) => len + section.byteLength, 0));
+  let at = 0;
+  for (const section of sections) {
+    bytes.set(new Uint8Array(section), at);
+    at += section.byteLength;
+  }
+  return parseInterface(bytes);
+}
+
+/**
+ * Parses the contents of a `guestmem.interface` section: entries one after the other. Another
+ * version, direction or kind than docs/ABI.md lists is an error, never a guess.
+ * @param {BufferSource} contents
+ * @returns {Interface}
+ * @throws {GuestError} `interface` when an entry is cut short, or has a version, direction or
+ *   kind this host does not know, or a name that is not UTF-8
+ */
+export function parseInterface(contents) {
+  const bytes = ArrayBuffer.isView(contents)
+    ? new Uint8Array(contents.buffer, contents.byteOffset, contents.byteLength)
+    : new Uint8Array(contents);
+  /** @type {InterfaceFunction[]} */
+  const exports = [];
+  /** @type {InterfaceFunction[]} */
+  const imports = [];
+  let at = 0;
+  let start = 0;
+  /** @param {string} problem @returns {never} */
+  const malformed = (problem) => {
+    throw new GuestError(`malformed guestmem.interface section: the entry at byte ${start}: ${problem}`, { kind: 'interface' });
+  };
+  const byte = () => (at < bytes.length ? bytes[at++] : malformed('it is cut short'));
+  /** @param {string} what */
+  const text = (what) => {
+    const len = byte();
+    if (at + len > bytes.length) malformed('it is cut short');
+    try {
+      return decoder.decode(bytes.subarray(at, (at += len)));
+    } catch {
+      return malformed(`${what} is not UTF-8`);
+    }
+  };
+  /** @param {number} value @param {string} of */
+  const kind = (value, of) => KINDS.get(value) ?? malformed(`unknown kind ${value} ${of}`);
+  while (at < bytes.length) {
+    start = at;
+    const version = byte();
+    if (version !== 1) malformed(`version ${version}; this host reads version 1`);
+    const direction = byte();
+    if (direction !== 0 && direction !== 1) malformed(`unknown direction ${direction}`);
+    const module = text("the import module's name");
+    const name = text("the function's name");
+    const count = byte();
+    /** @type {InterfaceArgument[]} */
+    const args = [];
+    for (let index = 0; index < count; index += 1) {
+      const argName = text(`the name of argument ${index + 1}`);
+      const value = byte();
+      args.push(Object.freeze({ name: argName, kind: kind(value & ~OWNED, `(argument \`${argName}\` of ${name})`), owned: (value & OWNED) !== 0 }));
+    }
+    // An owned result has no meaning: its byte is an unknown kind.
+    const result = kind(byte(), `(the result of ${name})`);
+    const fallible = (byte() & 1) === 1;
+    const fn = Object.freeze({ module: direction === 1 ? module : undefined, name, args: Object.freeze(args), result, fallible });
+    (direction === 1 ? imports : exports).push(fn);
+  }
+  return Object.freeze({ exports: Object.freeze(exports), imports: Object.freeze(imports) });
+}
+
+/**
+ * The interface as text, one line per function, exports first, as `harness describe` prints it:
+ * `export upper(text: string) -> string`, `import env.salutation() -> string, fallible`,
+ * `data: owned bytes`.
+ * @param {Interface} described
+ * @returns {string}
+ */
+export function describeInterface(described) {
+  return [...described.exports, ...described.imports].map((fn) => `${describeFunction(fn)}\n`).join('');
+}
+
+/** @param {InterfaceFunction} fn */
+function describeFunction(fn) {
+  const args = fn.args.map((arg) => `${arg.name}: ${arg.owned ? 'owned ' : ''}${arg.kind}`).join(', ');
+  const head = fn.module === undefined ? `export ${fn.name}` : `import ${fn.module}.${fn.name}`;
+  return `${head}(${args}) -> ${fn.result}${fn.fallible ? ', fallible' : ''}`;
+}
+
+/**
+ * How many wasm values an argument of `kind` takes.
+ * @param {Kind} kind
+ */
+const wasmArity = (kind) => (BLOCK_KINDS.has(kind) ? 2 : kind === 'none' ? 0 : 1);
+
+/** @param {InterfaceFunction} fn `1 argument (text: string)` */
+const countArguments = (fn) =>
+  `${fn.args.length} argument${fn.args.length === 1 ? '' : 's'} (${fn.args.map((arg) => `${arg.name}: ${arg.kind}`).join(', ')})`;
+
+/**
+ * The error of a call refused before the guest ran.
+ * @param {string} name
+ * @param {string} problem
+ * @param {unknown} [cause]
+ */
+const refused = (name, problem, cause) =>
+  new GuestError(`${name}: refused before the guest ran: ${problem}`, { kind: 'call', export: name, cause });
+
+/** @param {unknown} value @returns {value is Uint8Array | ArrayBuffer | ArrayBufferView} */
+const isBytes = (value) => value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+
+/** What {@link fits} checks of an argument: bytes, text (bytes must be UTF-8), a wasm value. @typedef {0 | 1 | 2} ArgCheck */
+const ARG_BYTES = 0;
+const ARG_TEXT = 1;
+const ARG_VALUE = 2;
+/** The call methods that read a result kind, as bits: callBytes and callView, callString, callU32. */
+const READS_BLOCK = 1;
+const READS_TEXT = 2;
+const READS_U32 = 4;
+/** The result kinds each bit's methods read. @type {Record<number, ReadonlySet<Kind>>} */
+const READABLE = { [READS_BLOCK]: BLOCK_KINDS, [READS_TEXT]: TEXT_KINDS, [READS_U32]: U32_KINDS };
+
+/**
+ * Whether a call through `callBytes` and friends fits the interface; the fast check of every
+ * call, whose failures {@link refuseUnfit} explains.
+ * @param {Described} described
+ * @param {readonly Arg[]} args
+ * @param {number} reads the method's `READS_*` bit
+ */
+function fits(described, args, reads) {
+  const checks = described.checks;
+  if ((described.reads & reads) === 0 || args.length !== checks.length) return false;
+  for (let index = 0; index < checks.length; index += 1) {
+    const value = args[index];
+    const check = checks[index];
+    if (check === ARG_VALUE) {
+      if (typeof value !== 'number') return false;
+    } else if (typeof value === 'number') {
+      return false;
+    } else if (check === ARG_TEXT && typeof value !== 'string') {
+      try {
+        decoder.decode(toBytes(value));
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+/**
+ * Refuses a call through `callBytes` and friends that the interface rules out: a result `method`
+ * does not read, the wrong number of arguments, a number for a byte argument (or bytes for a
+ * number), text that is not UTF-8.
+ * @param {InterfaceFunction} fn
+ * @param {readonly Arg[]} args
+ * @param {number} reads the method's `READS_*` bit
+ * @param {string} method
+ * @returns {never}
+ */
+function refuseUnfit(fn, args, reads, method) {
+  if (!READABLE[reads].has(fn.result)) throw refused(fn.name, `it returns ${fn.result} (its interface says), which ${method} does not read`);
+  if (args.length !== fn.args.length) throw refused(fn.name, `it takes ${countArguments(fn)}, not ${args.length}`);
+  for (let index = 0; index < args.length; index += 1) {
+    const value = args[index];
+    const { name, kind } = fn.args[index];
+    if (BLOCK_KINDS.has(kind)) {
+      if (typeof value === 'number' || typeof value === 'bigint') throw refused(fn.name, `argument \`${name}\` (${kind}) is bytes, not ${describe(value)}`);
+      if ((kind === 'string' || kind === 'json') && typeof value !== 'string') checkUtf8(fn.name, name, kind, value);
+    } else if (typeof value !== 'number') {
+      throw refused(fn.name, `argument \`${name}\` (${kind}) is ${wasmArity(kind) === 0 ? 'nothing' : 'a wasm value'}, not ${describe(value)}${kind === 'u64' || kind === 'i64' ? ': call it through guest.exports, which takes a bigint' : ''}`);
+    }
+  }
+  throw refused(fn.name, 'it does not fit its interface');
+}
+
+/**
+ * @param {string} fnName
+ * @param {string} name
+ * @param {Kind} kind
+ * @param {Input} value
+ */
+function checkUtf8(fnName, name, kind, value) {
+  try {
+    decoder.decode(toBytes(value));
+  } catch (error) {
+    throw refused(fnName, `argument \`${name}\` (${kind}) is not UTF-8`, error);
+  }
+}
+
+/**
+ * An argument of a call through `guest.exports`, as `#call` passes it: bytes or a string for the
+ * byte kinds, a number or a bigint for the others.
+ * @param {string} fnName
+ * @param {InterfaceArgument} arg
+ * @param {unknown} value
+ * @returns {Input | number | bigint}
+ */
+function exportArgument(fnName, arg, value) {
+  const { name, kind } = arg;
+  /** @param {string} wanted @returns {never} */
+  const wrong = (wanted) => {
+    throw refused(fnName, `argument \`${name}\` (${kind}) takes ${wanted}, not ${describe(value)}`);
+  };
+  switch (kind) {
+    case 'string':
+      if (typeof value === 'string') return value;
+      if (!isBytes(value)) return wrong('a string');
+      checkUtf8(fnName, name, kind, value);
+      return value;
+    case 'bytes':
+      return typeof value === 'string' || isBytes(value) ? value : wrong('a Uint8Array');
+    case 'postcard':
+      return isBytes(value) ? value : wrong('its encoded bytes, a Uint8Array (Postcard schemas write them)');
+    case 'json': {
+      let text;
+      try {
+        text = JSON.stringify(value);
+      } catch (error) {
+        throw refused(fnName, `argument \`${name}\` (json): ${messageOf(error)}`, error);
+      }
+      return text === undefined ? wrong('a value JSON can write') : text;
+    }
+    case 'u64':
+    case 'i64': {
+      if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isSafeInteger(value))) return wrong('a bigint');
+      const big = BigInt(value);
+      const fits = kind === 'u64' ? BigInt.asUintN(64, big) === big : BigInt.asIntN(64, big) === big;
+      return fits ? BigInt.asIntN(64, big) : wrong(`an integer in the range of ${kind}`);
+    }
+    case 'f32':
+    case 'f64':
+      return typeof value === 'number' ? value : wrong('a number');
+    case 'none':
+      return wrong('nothing: an argument of kind none cannot be passed');
+    default: {
+      const [min, max] = /** @type {readonly [number, number]} */ (INTEGER_RANGES.get(kind));
+      const fits = typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+      return fits ? value : wrong(`an integer in the range of ${kind}`);
+    }
+  }
+}
+
+/**
+ * A wasm result as its kind says: integers of fewer than 32 bits cut to their width, unsigned
+ * ones read as unsigned.
+ * @param {Kind} kind
+ * @param {number | bigint | undefined} value
+ * @returns {number | bigint | undefined}
+ */
+function resultValue(kind, value) {
+  switch (kind) {
+    case 'u8':
+      return Number(value) & 0xff;
+    case 'u16':
+      return Number(value) & 0xffff;
+    case 'u32':
+      return Number(value) >>> 0;
+    case 'i8':
+      return (Number(value) << 24) >> 24;
+    case 'i16':
+      return (Number(value) << 16) >> 16;
+    case 'i32':
+      return Number(value) | 0;
+    case 'u64':
+      return BigInt.asUintN(64, BigInt(value ?? 0));
+    case 'none':
+      return undefined;
+    default:
+      return value;
+  }
+}
+
+// ---- postcard (docs/ABI.md, "Typed values") ------------------------------------------------------
+
+/** Lets only the static members below make a Postcard. */
+const POSTCARD_TOKEN = Symbol('Postcard');
+
+/**
+ * The value type of a Postcard schema.
+ * @template P
+ * @typedef {P extends Postcard<infer T> ? T : never} PostcardValue
+ */
+
+/**
+ * How a value of type `T` is written in postcard 1.x, the binary format of a guest's
+ * `Postcard<T>` (docs/ABI.md, "Typed values"): a schema, made from the static members, that
+ * encodes a value to bytes and decodes bytes back. Field order is the Rust struct's:
+ *
+ *   const Rect = Postcard.struct({ name: Postcard.string, width: Postcard.u32, height: Postcard.u32 });
+ *   Rect.encode({ name: 'door', width: 80, height: 200 }); // 8 bytes: 04 64 6f 6f 72 50 c8 01
+ *
+ * Integers of up to 32 bits are numbers, `u64` and `i64` bigints (a safe integer is taken when
+ * encoding); `bytes` is a `Uint8Array` (`Vec<u8>` and serde_bytes alike); `option` is `undefined`
+ * for `None` (`null` is taken too); `seq` an array; `struct` a plain object.
+ * @template T
+ */
+export class Postcard {
+  /** @type {(value: T, out: PostcardWriter, path: string) => void} */
+  #write;
+  /** @type {(input: PostcardReader, path: string) => T} */
+  #read;
+  /** The fewest bytes a value takes, so that a count can be checked against the input's length. */
+  #least;
+
+  /**
+   * Made by the static members only.
+   * @private
+   * @param {symbol} token
+   * @param {number} least
+   * @param {(value: T, out: PostcardWriter, path: string) => void} write
+   * @param {(input: PostcardReader, path: string) => T} read
+   */
+  constructor(token, least, write, read) {
+    if (token !== POSTCARD_TOKEN) throw new TypeError('a Postcard schema is made with Postcard.u32, Postcard.struct(...) and the other static members');
+    this.#least = least;
+    this.#write = write;
+    this.#read = read;
+  }
+
+  /**
+   * The bytes of `value`.
+   * @param {T} value
+   * @returns {Uint8Array}
+   * @throws {TypeError} when `value` is not of the schema's type, or out of its range
+   */
+  encode(value) {
+    const out = new PostcardWriter();
+    this.#write(value, out, '');
+    return out.bytes.slice(0, out.len);
+  }
+
+  /**
+   * The value `bytes` hold; every byte must be used.
+   * @param {Uint8Array} bytes
+   * @returns {T}
+   * @throws {Error} when the bytes end early, are left over, or hold what the schema does not
+   */
+  decode(bytes) {
+    const input = new PostcardReader(bytes);
+    const value = this.#read(input, '');
+    if (input.at !== bytes.length) input.fail('', `${bytes.length - input.at} bytes left over`);
+    return value;
+  }
+
+  /**
+   * A struct: its fields in order, with no names on the wire.
+   * @template {Record<string, Postcard<any>>} F
+   * @param {F} fields
+   * @returns {Postcard<{ [K in keyof F]: PostcardValue<F[K]> }>}
+   */
+  static struct(fields) {
+    const entries = Object.entries(fields);
+    for (const [key, schema] of entries) {
+      if (!(schema instanceof Postcard)) throw new TypeError(`Postcard.struct: field \`${key}\` is not a Postcard schema`);
+    }
+    return new Postcard(
+      POSTCARD_TOKEN,
+      entries.reduce((least, [, schema]) => least + schema.#least, 0),
+      (value, out, path) => {
+        if (typeof value !== 'object' || value === null) fail(path, value, 'an object');
+        for (const [key, schema] of entries) {
+          schema.#write(/** @type {Record<string, unknown>} */ (value)[key], out, `${path}${path === '' ? '' : '.'}${key}`);
+        }
+      },
+      (input, path) => {
+        /** @type {Record<string, unknown>} */
+        const value = {};
+        for (const [key, schema] of entries) value[key] = schema.#read(input, `${path}${path === '' ? '' : '.'}${key}`);
+        return /** @type {{ [K in keyof F]: PostcardValue<F[K]> }} */ (value);
+      },
+    );
+  }
+
+  /**
+   * A sequence (`Vec<T>`, a slice): a varint count, then the items.
+   * @template I
+   * @param {Postcard<I>} item
+   * @returns {Postcard<I[]>}
+   */
+  static seq(item) {
+    return new Postcard(
+      POSTCARD_TOKEN,
+      1,
+      (value, out, path) => {
+        if (!Array.isArray(value)) fail(path, value, 'an array');
+        out.varint(value.length);
+        value.forEach((element, index) => item.#write(element, out, `${path}[${index}]`));
+      },
+      (input, path) => {
+        const count = input.varint(32, path);
+        if (count * item.#least > input.bytes.length - input.at) {
+          input.fail(path, `${count} items announced, ${input.bytes.length - input.at} bytes left`);
+        }
+        return Array.from({ length: count }, (_, index) => item.#read(input, `${path}[${index}]`));
+      },
+    );
+  }
+
+  /**
+   * An `Option<T>`: `0` for `None` (`undefined`), `1` then the value.
+   * @template I
+   * @param {Postcard<I>} item
+   * @returns {Postcard<I | undefined>}
+   */
+  static option(item) {
+    return new Postcard(
+      POSTCARD_TOKEN,
+      1,
+      (value, out, path) => {
+        if (value === undefined || value === null) {
+          out.byte(0);
+        } else {
+          out.byte(1);
+          item.#write(value, out, path);
+        }
+      },
+      (input, path) => {
+        const tag = input.byte(path);
+        if (tag === 0) return undefined;
+        if (tag !== 1) input.fail(path, `an option tag of ${tag}`);
+        return item.#read(input, path);
+      },
+    );
+  }
+
+  /** `bool`: one byte, 0 or 1. @type {Postcard<boolean>} */
+  static bool = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.byte(typeof value === 'boolean' ? Number(value) : fail(path, value, 'a boolean')),
+    (input, path) => {
+      const byte = input.byte(path);
+      if (byte > 1) input.fail(path, `a bool of ${byte}`);
+      return byte === 1;
+    },
+  );
+
+  /** `u8`: one byte. @type {Postcard<number>} */
+  static u8 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.byte(integer(value, 0, 0xff, 'u8', path)),
+    (input, path) => input.byte(path),
+  );
+
+  /** `i8`: one byte, two's complement. @type {Postcard<number>} */
+  static i8 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.byte(integer(value, -0x80, 0x7f, 'i8', path) & 0xff),
+    (input, path) => (input.byte(path) << 24) >> 24,
+  );
+
+  /** `u16`: a varint. @type {Postcard<number>} */
+  static u16 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.varint(integer(value, 0, 0xffff, 'u16', path)),
+    (input, path) => input.varint(16, path),
+  );
+
+  /** `i16`: zigzag, then a varint. @type {Postcard<number>} */
+  static i16 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => {
+      const n = integer(value, -0x8000, 0x7fff, 'i16', path);
+      out.varint(((n << 1) ^ (n >> 15)) & 0xffff);
+    },
+    (input, path) => {
+      const zigzag = input.varint(16, path);
+      return (zigzag >>> 1) ^ -(zigzag & 1);
+    },
+  );
+
+  /** `u32`: a varint of up to 5 bytes. @type {Postcard<number>} */
+  static u32 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.varint(integer(value, 0, U32_MAX, 'u32', path)),
+    (input, path) => input.varint(32, path),
+  );
+
+  /** `i32`: zigzag, then a varint. @type {Postcard<number>} */
+  static i32 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => {
+      const n = integer(value, -0x8000_0000, 0x7fff_ffff, 'i32', path);
+      out.varint(((n << 1) ^ (n >> 31)) >>> 0);
+    },
+    (input, path) => {
+      const zigzag = input.varint(32, path);
+      return (zigzag >>> 1) ^ -(zigzag & 1);
+    },
+  );
+
+  /** `u64`: a varint of up to 10 bytes, as a bigint. @type {Postcard<bigint>} */
+  static u64 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.varint64(wide(value, false, path)),
+    (input, path) => input.varint64(path),
+  );
+
+  /** `i64`: zigzag, then a varint, as a bigint. @type {Postcard<bigint>} */
+  static i64 = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => {
+      const n = wide(value, true, path);
+      out.varint64(BigInt.asUintN(64, (n << 1n) ^ (n >> 63n)));
+    },
+    (input, path) => {
+      const zigzag = input.varint64(path);
+      return (zigzag >> 1n) ^ -(zigzag & 1n);
+    },
+  );
+
+  /** `f32`: 4 bytes, little-endian. @type {Postcard<number>} */
+  static f32 = new Postcard(
+    POSTCARD_TOKEN,
+    4,
+    (value, out, path) => out.float(typeof value === 'number' ? value : fail(path, value, 'a number'), 4),
+    (input, path) => new DataView(input.take(4, path).slice().buffer).getFloat32(0, true),
+  );
+
+  /** `f64`: 8 bytes, little-endian. @type {Postcard<number>} */
+  static f64 = new Postcard(
+    POSTCARD_TOKEN,
+    8,
+    (value, out, path) => out.float(typeof value === 'number' ? value : fail(path, value, 'a number'), 8),
+    (input, path) => new DataView(input.take(8, path).slice().buffer).getFloat64(0, true),
+  );
+
+  /** `String`, `&str`: a varint length, then UTF-8. @type {Postcard<string>} */
+  static string = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.prefixed(encoder.encode(typeof value === 'string' ? value : fail(path, value, 'a string'))),
+    (input, path) => {
+      const bytes = input.take(input.varint(32, path), path);
+      try {
+        return decoder.decode(bytes);
+      } catch {
+        return input.fail(path, 'a string that is not UTF-8');
+      }
+    },
+  );
+
+  /** `Vec<u8>`, `&[u8]`: a varint length, then the bytes. @type {Postcard<Uint8Array>} */
+  static bytes = new Postcard(
+    POSTCARD_TOKEN,
+    1,
+    (value, out, path) => out.prefixed(value instanceof Uint8Array ? value : fail(path, value, 'a Uint8Array')),
+    (input, path) => input.take(input.varint(32, path), path).slice(),
+  );
+}
+
+/**
+ * @param {string} path
+ * @param {unknown} value
+ * @param {string} wanted
+ * @returns {never}
+ */
+function fail(path, value, wanted) {
+  throw new TypeError(`postcard: ${path === '' ? '' : `field \`${path}\`: `}${describe(value)} is not ${wanted}`);
+}
+
+/**
+ * @param {unknown} value
+ * @param {number} min
+ * @param {number} max
+ * @param {string} kind
+ * @param {string} path
+ * @returns {number}
+ */
+function integer(value, min, max, kind, path) {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : fail(path, value, `a ${kind}`);
+}
+
+/**
+ * @param {unknown} value
+ * @param {boolean} signed
+ * @param {string} path
+ * @returns {bigint}
+ */
+function wide(value, signed, path) {
+  const kind = signed ? 'i64' : 'u64';
+  if (typeof value !== 'bigint' && !(typeof value === 'number' && Number.isSafeInteger(value))) return fail(path, value, `a ${kind} (a bigint)`);
+  const big = BigInt(value);
+  return (signed ? BigInt.asIntN(64, big) : BigInt.asUintN(64, big)) === big ? big : fail(path, value, `a ${kind}`);
+}
+
+/** The bytes a Postcard schema writes, grown as needed. */
+class PostcardWriter {
+  bytes = new Uint8Array(64);
+  len = 0;
+
+  /** @param {number} more */
+  #reserve(more) {
+    if (this.len + more <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.len + more, 2 * this.bytes.length));
+    grown.set(this.bytes.subarray(0, this.len));
+    this.bytes = grown;
+  }
+
+  /** @param {number} value */
+  byte(value) {
+    this.#reserve(1);
+    this.bytes[this.len++] = value;
+  }
+
+  /** @param {number} value a u32 */
+  varint(value) {
+    this.#reserve(5);
+    while (value >= 0x80) {
+      this.bytes[this.len++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.bytes[this.len++] = value;
+  }
+
+  /** @param {bigint} value a u64 */
+  varint64(value) {
+    this.#reserve(10);
+    while (value >= 0x80n) {
+      this.bytes[this.len++] = Number(value & 0x7fn) | 0x80;
+      value >>= 7n;
+    }
+    this.bytes[this.len++] = Number(value);
+  }
+
+  /** @param {number} value @param {4 | 8} size */
+  float(value, size) {
+    this.#reserve(size);
+    const view = new DataView(this.bytes.buffer, this.len, size);
+    if (size === 4) view.setFloat32(0, value, true);
+    else view.setFloat64(0, value, true);
+    this.len += size;
+  }
+
+  /** @param {Uint8Array} bytes a varint length, then the bytes */
+  prefixed(bytes) {
+    this.varint(bytes.length);
+    this.#reserve(bytes.length);
+    this.bytes.set(bytes, this.len);
+    this.len += bytes.length;
+  }
+}
+
+/** The bytes a Postcard schema reads, and where it is. */
+class PostcardReader {
+  at = 0;
+
+  /** @param {Uint8Array} bytes */
+  constructor(bytes) {
+    if (!(bytes instanceof Uint8Array)) throw new TypeError(`postcard: decode takes a Uint8Array, not ${describe(bytes)}`);
+    this.bytes = bytes;
+  }
+
+  /**
+   * @param {string} path
+   * @param {string} problem
+   * @returns {never}
+   */
+  fail(path, problem) {
+    throw new Error(`postcard: ${path === '' ? '' : `field \`${path}\`: `}${problem} (at byte ${this.at})`);
+  }
+
+  /** @param {string} path */
+  byte(path) {
+    return this.at < this.bytes.length ? this.bytes[this.at++] : this.fail(path, 'the input ends early');
+  }
+
+  /** @param {number} len @param {string} path */
+  take(len, path) {
+    if (len > this.bytes.length - this.at) this.fail(path, 'the input ends early');
+    return this.bytes.subarray(this.at, (this.at += len));
+  }
+
+  /**
+   * An unsigned varint of at most `bits` bits (16 or 32; a length is a u32 on wasm32).
+   * @param {16 | 32} bits
+   * @param {string} path
+   */
+  varint(bits, path) {
+    let value = 0;
+    for (let shift = 0; shift < bits + 7; shift += 7) {
+      const byte = this.byte(path);
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value < 2 ** bits ? value : this.fail(path, `a varint of ${value} does not fit ${bits} bits`);
+    }
+    return this.fail(path, `a varint longer than a ${bits}-bit value's`);
+  }
+
+  /** @param {string} path */
+  varint64(path) {
+    let value = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const byte = this.byte(path);
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) return value < 1n << 64n ? value : this.fail(path, `a varint of ${value} does not fit 64 bits`);
+    }
+    return this.fail(path, "a varint longer than a 64-bit value's");
   }
 }
 
