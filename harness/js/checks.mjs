@@ -7,9 +7,11 @@
 
 import { ABI_VERSION, abiExportName, Guest, GuestError, hostFunction, REQUIRED_EXPORTS } from 'guestmem-host';
 import { BOOM_AT, call, GLOBALS, hostileGuest, I64, i32, local, op, wasiGuest, withMemoryMax } from './hostile.mjs';
+import { DESCRIBED_GUESTS, interfaceSuites } from './interface.mjs';
+import { ownedChecks } from './owned.mjs';
 import { balanced, CheckFailed, equal, instances, lcg, ok, pattern, raw, rejects, sameBytes, stats, throwsGuest } from './support.mjs';
 
-export { CheckFailed };
+export { CheckFailed, DESCRIBED_GUESTS };
 
 /** @typedef {import('./support.mjs').Check} Check @typedef {import('./support.mjs').Fresh} Fresh */
 
@@ -1587,5 +1589,7 @@ export function allChecks(modules) {
     { suite: 'hostile guests', checks: hostileChecks() },
     { suite: 'host library', checks: libraryChecks() },
     { suite: 'host functions', checks: hostFunctionChecks(modules.greet, modules.imports) },
+    ...interfaceSuites(modules),
+    { suite: 'owned arguments', checks: ownedChecks(modules.in_place, modules.faults) },
   ];
 }

@@ -15,6 +15,8 @@ import { Guest } from 'guestmem-host';
 import { EXAMPLES, guestChecks, hostFunctionChecks, hostileChecks, libraryChecks, sourceChecks } from './checks.mjs';
 import { guestDir, guestPath, readGuests } from './guests.mjs';
 import { wasiGuest } from './hostile.mjs';
+import { interfaceSuites } from './interface.mjs';
+import { ownedChecks } from './owned.mjs';
 
 /** A check that has not settled by then fails, naming itself, rather than stalling the run. */
 const TIMEOUT_MS = 120_000;
@@ -76,6 +78,24 @@ describe('host functions', () => {
   const checks = hostFunctionChecks(/** @type {Uint8Array} */ (greet), /** @type {Uint8Array} */ (imports));
   for (const check of checks) test(check.name, { timeout: TIMEOUT_MS }, check.run);
 });
+
+// The interface section, typed values and owned arguments (interface.mjs, owned.mjs): the same
+// suites as the page runs. sections.test.mjs checks the section of every build besides.
+{
+  const missing = Object.values(modules).find((module) => module instanceof Error);
+  const built = /** @type {Record<string, Uint8Array>} */ (modules);
+  const suites = missing === undefined ? [...interfaceSuites(built), { suite: 'owned arguments', checks: ownedChecks(built.in_place, built.faults) }] : [];
+  if (missing !== undefined) {
+    test('the guests of the interface checks are built', () => {
+      throw missing;
+    });
+  }
+  for (const { suite, checks } of suites) {
+    describe(suite, () => {
+      for (const check of checks) test(check.name, { timeout: TIMEOUT_MS }, check.run);
+    });
+  }
+}
 
 // Node only: node:wasi, with a reactor assembled by hand (hostile.mjs, wasiGuest).
 describe('WASI (node:wasi)', () => {

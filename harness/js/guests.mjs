@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { EXAMPLES, GUEST_DIR, HOST_FUNCTION_GUESTS } from './checks.mjs';
+import { DESCRIBED_GUESTS, EXAMPLES, GUEST_DIR, HOST_FUNCTION_GUESTS } from './checks.mjs';
 
 const workspace = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -29,14 +29,14 @@ const suffix = process.env.GUESTMEM_GUEST_SUFFIX ?? '';
 export const guestPath = (name) => resolve(guestDir, `${name}${EXAMPLES.includes(name) ? suffix : ''}.wasm`);
 
 /**
- * Every guest of EXAMPLES and HOST_FUNCTION_GUESTS, read from {@link guestDir}; a guest that is
- * not there is an Error that says how to build it.
+ * Every guest of EXAMPLES, HOST_FUNCTION_GUESTS and DESCRIBED_GUESTS, read from {@link guestDir};
+ * a guest that is not there is an Error that says how to build it.
  * @returns {Promise<Record<string, Uint8Array | Error>>}
  */
 export async function readGuests() {
   /** @type {Record<string, Uint8Array | Error>} */
   const modules = {};
-  for (const name of [...EXAMPLES, ...HOST_FUNCTION_GUESTS]) {
+  for (const name of [...EXAMPLES, ...HOST_FUNCTION_GUESTS, ...DESCRIBED_GUESTS]) {
     try {
       modules[name] = await readFile(guestPath(name));
     } catch (error) {

@@ -204,16 +204,6 @@ export type InterfaceFunction = {
 /** What a guest's `guestmem.interface` section says it exports and imports, in section order. */
 export type Interface = { readonly exports: readonly InterfaceFunction[]; readonly imports: readonly InterfaceFunction[] };
 
-/**
- * A described export, ready to call: its arguments as the interface types them (see
- * {@link Guest.exports}). Without a declaration (`harness describe --typescript`), any
- * arguments and an `unknown` result.
- */
-export type ExportFunction = (...args: any[]) => unknown;
-
-/** What `guest.exports` holds when nothing more is known of it: a function per described export. */
-export type GuestExports = Record<string, ExportFunction>;
-
 /** The custom section in which a guest built with guestmem's macros describes its functions. */
 export declare const INTERFACE_SECTION: 'guestmem.interface';
 
@@ -342,9 +332,9 @@ export declare function abiExportName(exports: WebAssembly.Exports, name: string
 /**
  * A running guest instance and the host side of the ABI. `E` is the type of
  * {@link Guest.exports}: the `Exports` that `harness describe --typescript` writes for the
- * guest's module (`Guest.instantiate<Exports>(...)`).
+ * guest's module (`Guest.instantiate<Exports>(...)`), `any` without one.
  */
-export declare class Guest<E extends object = GuestExports> {
+export declare class Guest<E extends object = any> {
   /**
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`, through
    * `options.wasi` when given), then checks it is a guestmem guest of ABI version 1. Its
@@ -355,7 +345,7 @@ export declare class Guest<E extends object = GuestExports> {
    * @throws {TypeError} for an option it does not know (imports go in `{ imports }`), or a host
    *   function that is not one (see {@link hostFunction})
    */
-  static instantiate<X extends object = GuestExports>(
+  static instantiate<X extends object = any>(
     source: GuestSource | PromiseLike<GuestSource>,
     options?: InstantiateOptions,
   ): Promise<Guest<X>>;

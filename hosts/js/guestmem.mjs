@@ -188,18 +188,6 @@ export class GuestError extends Error {
  */
 
 /**
- * A described export, ready to call: its arguments as the interface types them (see
- * {@link Guest.exports}). Without a declaration (`harness describe --typescript`), any
- * arguments and an `unknown` result.
- * @typedef {(...args: any[]) => unknown} ExportFunction
- */
-
-/**
- * What `guest.exports` holds when nothing more is known of it: a function per described export.
- * @typedef {Record<string, ExportFunction>} GuestExports
- */
-
-/**
  * @typedef {object} GuestOptions
  * @property {number} [reuseInputBytes] inputs of a call that fit in this many bytes (default
  *   {@link DEFAULT_REUSE_INPUT_BYTES}) go into one block the Guest keeps between calls; 0 allocates
@@ -267,8 +255,8 @@ export function abiExportName(exports, name) {
 
 /**
  * A running guest instance and the host side of the ABI.
- * @template {object} [E=GuestExports] the type of {@link Guest.exports}: the `Exports` that
- *   `harness describe --typescript` writes for the guest's module
+ * @template {object} [E=any] the type of {@link Guest.exports}: the `Exports` that
+ *   `harness describe --typescript` writes for the guest's module (`any` without one)
  */
 export class Guest {
   /** @type {WebAssembly.Instance} */
@@ -308,7 +296,7 @@ export class Guest {
    * Compiles and instantiates a guest, runs its WASI reactor initialisation (`_initialize`), then
    * checks it is a guestmem guest of ABI version 1. Its `guestmem.interface` section, if it has
    * one, is read and enforced (unless `options.interface` says otherwise).
-   * @template {object} [X=GuestExports] the type of the new Guest's {@link Guest.exports}
+   * @template {object} [X=any] the type of the new Guest's {@link Guest.exports}
    * @param {GuestSource | PromiseLike<GuestSource>} source
    * @param {InstantiateOptions} [options]
    * @returns {Promise<Guest<X>>}
@@ -395,7 +383,7 @@ export class Guest {
         kind: 'abi',
       });
     }
-    /** @type {Record<string, ExportFunction>} */
+    /** @type {Record<string, (...args: unknown[]) => unknown>} */
     const typed = Object.create(null);
     const described = options.interface ?? undefined;
     if (described !== undefined) {
@@ -1877,7 +1865,8 @@ class PostcardReader {
    */
   varint(bits, path) {
     let value = 0;
-    for (let shift = 0; shift < bits + 7; shift += 7) {
+    // ceil(bits / 7) bytes at most: 3 for 16 bits, 5 for 32.
+    for (let shift = 0; shift < bits; shift += 7) {
       const byte = this.byte(path);
       value += (byte & 0x7f) * 2 ** shift;
       if (byte < 0x80) return value < 2 ** bits ? value : this.fail(path, `a varint of ${value} does not fit ${bits} bits`);
@@ -1888,7 +1877,7 @@ class PostcardReader {
   /** @param {string} path */
   varint64(path) {
     let value = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
+    for (let shift = 0n; shift < 64n; shift += 7n) {
       const byte = this.byte(path);
       value |= BigInt(byte & 0x7f) << shift;
       if (byte < 0x80) return value < 1n << 64n ? value : this.fail(path, `a varint of ${value} does not fit 64 bits`);
