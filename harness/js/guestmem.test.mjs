@@ -120,20 +120,25 @@ describe('WASI (node:wasi)', () => {
 // example.mjs and example-host-functions.mjs are snippets hosts/js/README.md shows: each must be
 // the same code, run, and print what its comments say.
 /**
- * The first js block of hosts/js/README.md after `heading` (from the top without one).
+ * The first block of `language` in hosts/js/README.md after `heading` (from the top without one).
  * @param {string} [heading]
+ * @param {string} [language]
  */
-async function readmeSnippet(heading) {
+async function readmeSnippet(heading, language = 'js') {
   const readme = await readFile(new URL('../../hosts/js/README.md', import.meta.url), 'utf8');
   const from = heading === undefined ? 0 : readme.indexOf(`\n${heading}\n`);
   assert.ok(from >= 0, `the README has no ${heading}`);
-  return /```js\n([^]*?)```/.exec(readme.slice(from))?.[1];
+  return new RegExp(`\`\`\`${language}\\n([^]*?)\`\`\``).exec(readme.slice(from))?.[1];
 }
 
-/** @param {string} file */
+/**
+ * An example's code without the comment lines that open it (which say where it comes from).
+ * @param {string} file
+ */
 async function exampleCode(file) {
-  const example = await readFile(new URL(file, import.meta.url), 'utf8');
-  return example.split('\n').filter((line) => !line.startsWith('// ')).join('\n');
+  const lines = (await readFile(new URL(file, import.meta.url), 'utf8')).split('\n');
+  const start = lines.findIndex((line) => !line.startsWith('// '));
+  return lines.slice(start).join('\n');
 }
 
 /**
@@ -168,6 +173,21 @@ test('the README example runs', async () => {
 
 test('the hosts/js README host-functions example is example-host-functions.mjs', async () => {
   assert.equal(await exampleCode('example-host-functions.mjs'), await readmeSnippet('## Host functions'));
+});
+
+test('the hosts/js README typed-exports examples are example-exports.mjs and example-exports.check.ts', async () => {
+  assert.equal(await exampleCode('example-exports.mjs'), await readmeSnippet('## Typed exports'));
+  assert.equal(await exampleCode('example-exports.check.ts'), await readmeSnippet('## Typed exports', 'ts'));
+});
+
+// It reads target/guests/shapes.wasm (cargo run -p harness -- guests).
+test('the README typed-exports example runs', async () => {
+  assert.deepEqual(await runExample('example-exports.mjs'), [
+    "{ name: 'door', area: 16000, square: false }",
+    "{ name: 'tile', area: 900n, square: true }",
+    'error `door` has no area',
+    'live blocks: 0',
+  ]);
 });
 
 // It reads target/wasm32-unknown-unknown/guest/greet.wasm (cargo build ... -p greet).
