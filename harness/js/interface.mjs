@@ -6,7 +6,8 @@
 // guest's own Rust encoder).
 
 import { describeInterface, Guest, GuestError, hostFunction, parseInterface, Postcard, readInterface } from 'guestmem-host';
-import { CheckFailed, equal, lcg, ok, raw, sameBytes, stats, throwsGuest } from './support.mjs';
+import { GLOBALS, hostileGuest, I64, i32, local, op } from './hostile.mjs';
+import { CheckFailed, equal, lcg, ok, raw, stats, throwsGuest } from './support.mjs';
 
 /** @typedef {import('./support.mjs').Check} Check */
 /** @typedef {import('./types/upper.js').Exports} UpperExports */
@@ -360,6 +361,111 @@ export function enforcedChecks(upperBytes, minimalBytes) {
 }
 
 /**
+ * The examples through guest.exports: a u32 result (0 is an answer), three string arguments,
+ * bytes out as a copy.
+ * @param {Record<string, Uint8Array>} modules
+ * @returns {Check[]}
+ */
+export function exampleExportsChecks(modules) {
+  return [
+    {
+      name: 'array_sum, replace and echo through guest.exports',
+      run: async () => {
+        const sum = await Guest.instantiate(modules.array_sum);
+        equal(sum.exports.array_sum(Uint8Array.of(1, 2, 3)), 6, 'array_sum([1, 2, 3])');
+        equal(sum.exports.array_sum(new Uint8Array(0)), 0, 'array_sum([]): 0 and no error');
+        const replace = await Guest.instantiate(modules.replace);
+        equal(replace.exports.replace('Hello World!', 'World', 'WASM'), 'Hello WASM!', 'replace');
+        throwsGuest(() => replace.exports.replace('Hello World!', 'World'), 'call', 'replace with two arguments');
+        const echo = await Guest.instantiate(modules.echo);
+        const bytes = /** @type {Uint8Array} */ (echo.exports.echo(Uint8Array.of(0, 255, 7)));
+        equal(toHex(bytes), '00ff07', 'echo');
+        ok(bytes.buffer !== echo.memory.buffer, 'echo returns a copy, not a view of guest memory');
+        for (const guest of [sum, replace, echo]) equal(guest.liveBlocks(), 0, 'live_blocks');
+      },
+    },
+  ];
+}
+
+/**
+ * A section entry for an export of the hand-assembled guest below.
+ * @param {string} name
+ * @param {[string, number][]} args names and kind bytes
+ * @param {number} result its kind byte
+ * @param {boolean} [fallible]
+ */
+const exportEntry = (name, args, result, fallible = false) => [
+  1, 0, 0, name.length, ...encoder.encode(name),
+  args.length, ...args.flatMap(([arg, kind]) => [arg.length, ...encoder.encode(arg), kind]),
+  result, fallible ? 1 : 0,
+];
+
+/**
+ * Results of every wasm kind through guest.exports, on a guest assembled by hand (hostile.mjs)
+ * whose section describes its functions: bigints for u64 and i64 both ways, small integers cut to
+ * their width, `0` an answer unless an error is pending, a `none` result failing by its message.
+ * @returns {Check[]}
+ */
+export function valueChecks() {
+  const { pending } = GLOBALS;
+  const module = hostileGuest({
+    extra: [
+      { name: 'wide', params: 1, results: 1, valueType: I64, body: local(0) },
+      { name: 'signed', params: 1, results: 1, valueType: I64, body: local(0) },
+      { name: 'echo32', params: 1, results: 1, body: local(0) },
+      // 0x900 holds "nope" (hostile.mjs): the pending error, and nothing returned.
+      { name: 'fail_none', params: 0, results: 0, body: [...i32(0x900), op.globalSet, pending] },
+      { name: 'quiet_none', params: 0, results: 0, body: [] },
+    ],
+  });
+  const section = Uint8Array.of(
+    ...exportEntry('wide', [['x', 6]], 6),
+    ...exportEntry('signed', [['x', 10]], 10),
+    ...exportEntry('echo32', [['x', 5]], 5),
+    ...exportEntry('fail', [], 3, true),
+    ...exportEntry('zero', [], 7),
+    ...exportEntry('result_negative', [], 8),
+    ...exportEntry('fail_none', [], 0, true),
+    ...exportEntry('quiet_none', [], 0),
+  );
+  return [
+    {
+      name: 'guest.exports: u64 and i64 as bigints, small integers cut to their width, 0 and none failing only with an error pending',
+      run: async () => {
+        const guest = await Guest.instantiate(withCustomSection(module, 'guestmem.interface', section));
+        /** @type {Record<string, (...args: unknown[]) => unknown>} */
+        const exports = guest.exports;
+        equal(exports.wide(2n ** 64n - 1n), 2n ** 64n - 1n, 'u64 2^64 - 1 through the i64 bits');
+        equal(exports.wide(5), 5n, 'a safe integer for a u64');
+        equal(exports.signed(-(2n ** 63n)), -(2n ** 63n), 'i64 -2^63');
+        equal(exports.echo32(2 ** 32 - 1), 2 ** 32 - 1, 'u32 2^32 - 1 through the i32 bits');
+        equal(exports.zero(), 0, 'an i8 0 with no error pending');
+        equal(exports.result_negative(), -8, 'i16 -8');
+        equal(exports.quiet_none(), undefined, 'none');
+        equal(throwsGuest(() => exports.fail(), 'error', 'u8 0 with an error pending').reason, 'nope', 'its reason');
+        equal(throwsGuest(() => exports.fail_none(), 'error', 'none with an error pending').reason, 'nope', 'its reason');
+        /** @type {[string, () => unknown, string][]} */
+        const refusals = [
+          ['-1 for a u64', () => exports.wide(-1n), 'argument `x` (u64) takes an integer in the range of u64, not bigint -1'],
+          ['2^64 for a u64', () => exports.wide(2n ** 64n), 'argument `x` (u64) takes an integer in the range of u64'],
+          ['an unsafe number for a u64', () => exports.wide(2 ** 53), 'argument `x` (u64) takes a bigint, not number 9007199254740992'],
+          ['2^63 for an i64', () => exports.signed(2n ** 63n), 'argument `x` (i64) takes an integer in the range of i64'],
+          ['2^32 for a u32', () => exports.echo32(2 ** 32), 'argument `x` (u32) takes an integer in the range of u32, not number 4294967296'],
+          ['a string for a u32', () => exports.echo32('1'), 'argument `x` (u32) takes an integer in the range of u32, not string 1'],
+          ['a bigint through callU32', () => guest.callU32('echo32', /** @type {any} */ (1n)), 'argument `x` (u32) is a wasm value, not bigint 1'],
+          ['a u64 through callU32', () => guest.callU32('wide', 1), 'it returns u64 (its interface says), which callU32 does not read'],
+        ];
+        for (const [what, call, words] of refusals) {
+          const error = throwsGuest(call, 'call', what);
+          ok(error.message.includes(words), `${what}: ${JSON.stringify(error.message)} lacks ${JSON.stringify(words)}`);
+        }
+        equal(guest.callU32('echo32', 7), 7, 'callU32 on a described u32');
+      },
+    },
+  ];
+}
+
+/**
  * greet's exports and the host functions its section describes.
  * @param {Uint8Array} greetBytes
  * @returns {Check[]}
@@ -652,7 +758,7 @@ export function interfaceSuites(modules) {
   return [
     { suite: 'interface sections', checks: Object.entries(modules).map(([name, bytes]) => sectionCheck(name, bytes)) },
     { suite: 'interface reader', checks: readerChecks(modules.upper) },
-    { suite: 'interface enforced', checks: [...enforcedChecks(modules.upper, modules.minimal), ...greetChecks(modules.greet)] },
+    { suite: 'interface enforced', checks: [...enforcedChecks(modules.upper, modules.minimal), ...greetChecks(modules.greet), ...exampleExportsChecks(modules), ...valueChecks()] },
     { suite: 'postcard', checks: postcardChecks() },
     { suite: 'shapes', checks: shapesChecks(modules.shapes) },
   ];
