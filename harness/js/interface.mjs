@@ -435,6 +435,8 @@ export function valueChecks() {
         const guest = await Guest.instantiate(withCustomSection(module, 'guestmem.interface', section));
         /** @type {Record<string, (...args: unknown[]) => unknown>} */
         const exports = guest.exports;
+        // Described as taking a u64, which the call methods cannot pass (their numbers are i32s).
+        const wideIn = await Guest.instantiate(withCustomSection(module, 'guestmem.interface', Uint8Array.of(...exportEntry('echo32', [['x', 6]], 5))));
         equal(exports.wide(2n ** 64n - 1n), 2n ** 64n - 1n, 'u64 2^64 - 1 through the i64 bits');
         equal(exports.wide(5), 5n, 'a safe integer for a u64');
         equal(exports.signed(-(2n ** 63n)), -(2n ** 63n), 'i64 -2^63');
@@ -452,7 +454,8 @@ export function valueChecks() {
           ['2^63 for an i64', () => exports.signed(2n ** 63n), 'argument `x` (i64) takes an integer in the range of i64'],
           ['2^32 for a u32', () => exports.echo32(2 ** 32), 'argument `x` (u32) takes an integer in the range of u32, not number 4294967296'],
           ['a string for a u32', () => exports.echo32('1'), 'argument `x` (u32) takes an integer in the range of u32, not string 1'],
-          ['a bigint through callU32', () => guest.callU32('echo32', /** @type {any} */ (1n)), 'argument `x` (u32) is a wasm value, not bigint 1'],
+          ['a bigint through callU32', () => guest.callU32('echo32', /** @type {any} */ (1n)), 'argument `x` (u32) is a number, not bigint 1'],
+          ['a number for a u64 through callU32', () => wideIn.callU32('echo32', 1), 'argument `x` (u64) cannot be passed by callU32: call it through guest.exports'],
           ['a u64 through callU32', () => guest.callU32('wide', 1), 'it returns u64 (its interface says), which callU32 does not read'],
         ];
         for (const [what, call, words] of refusals) {

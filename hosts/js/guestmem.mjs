@@ -407,7 +407,7 @@ export class Guest {
           );
         }
         const owned = fn.args.some((arg) => arg.owned) ? fn.args.map((arg) => arg.owned) : undefined;
-        const checks = fn.args.map((arg) => (TEXT_KINDS.has(arg.kind) ? ARG_TEXT : BLOCK_KINDS.has(arg.kind) ? ARG_BYTES : ARG_VALUE));
+        const checks = fn.args.map((arg) => argCheck(arg.kind));
         const reads = (BLOCK_KINDS.has(fn.result) ? READS_BLOCK : 0) | (TEXT_KINDS.has(fn.result) ? READS_TEXT : 0) | (U32_KINDS.has(fn.result) ? READS_U32 : 0);
         const entry = { fn, owned, checks, reads };
         this.#described.set(fn.name, entry);
@@ -1287,10 +1287,20 @@ const refused = (name, problem, cause) =>
 /** @param {unknown} value @returns {value is Uint8Array | ArrayBuffer | ArrayBufferView} */
 const isBytes = (value) => value instanceof ArrayBuffer || ArrayBuffer.isView(value);
 
-/** What {@link fits} checks of an argument: bytes, text (bytes must be UTF-8), a wasm value. @typedef {0 | 1 | 2} ArgCheck */
+/**
+ * What {@link fits} checks of an argument: bytes, text (bytes must be UTF-8), a number, or
+ * nothing the call methods can pass (a `u64` or `i64`, which `guest.exports` takes as a bigint;
+ * `none`).
+ * @typedef {0 | 1 | 2 | 3} ArgCheck
+ */
 const ARG_BYTES = 0;
 const ARG_TEXT = 1;
-const ARG_VALUE = 2;
+const ARG_NUMBER = 2;
+const ARG_NONE = 3;
+
+/** @param {Kind} kind @returns {ArgCheck} */
+const argCheck = (kind) =>
+  TEXT_KINDS.has(kind) ? ARG_TEXT : BLOCK_KINDS.has(kind) ? ARG_BYTES : kind === 'u64' || kind === 'i64' || kind === 'none' ? ARG_NONE : ARG_NUMBER;
 /** The call methods that read a result kind, as bits: callBytes and callView, callString, callU32. */
 const READS_BLOCK = 1;
 const READS_TEXT = 2;
@@ -1311,9 +1321,9 @@ function fits(described, args, reads) {
   for (let index = 0; index < checks.length; index += 1) {
     const value = args[index];
     const check = checks[index];
-    if (check === ARG_VALUE) {
+    if (check === ARG_NUMBER) {
       if (typeof value !== 'number') return false;
-    } else if (typeof value === 'number') {
+    } else if (check === ARG_NONE || typeof value === 'number') {
       return false;
     } else if (check === ARG_TEXT && typeof value !== 'string') {
       try {
@@ -1345,8 +1355,10 @@ function refuseUnfit(fn, args, reads, method) {
     if (BLOCK_KINDS.has(kind)) {
       if (typeof value === 'number' || typeof value === 'bigint') throw refused(fn.name, `argument \`${name}\` (${kind}) is bytes, not ${describe(value)}`);
       if ((kind === 'string' || kind === 'json') && typeof value !== 'string') checkUtf8(fn.name, name, kind, value);
+    } else if (argCheck(kind) === ARG_NONE) {
+      throw refused(fn.name, `argument \`${name}\` (${kind}) cannot be passed by ${method}${kind === 'none' ? '' : ': call it through guest.exports, which takes a bigint'}`);
     } else if (typeof value !== 'number') {
-      throw refused(fn.name, `argument \`${name}\` (${kind}) is ${wasmArity(kind) === 0 ? 'nothing' : 'a wasm value'}, not ${describe(value)}${kind === 'u64' || kind === 'i64' ? ': call it through guest.exports, which takes a bigint' : ''}`);
+      throw refused(fn.name, `argument \`${name}\` (${kind}) is a number, not ${describe(value)}`);
     }
   }
   throw refused(fn.name, 'it does not fit its interface');
