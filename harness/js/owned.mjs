@@ -5,6 +5,7 @@
 // more) from a double free (a trap).
 
 import { Guest } from 'guestmem-host';
+import { hostileGuest, i32 } from './hostile.mjs';
 import { equal, ok, pattern, raw, sameBytes, throwsGuest } from './support.mjs';
 
 /** @typedef {import('./support.mjs').Check} Check */
@@ -12,6 +13,19 @@ import { equal, ok, pattern, raw, sameBytes, throwsGuest } from './support.mjs';
 /** @typedef {import('./types/faults.js').Exports} FaultsExports */
 
 const encoder = new TextEncoder();
+
+/**
+ * A hand-assembled guest (hostile.mjs) whose second alloc fails, with an export `take` described
+ * as `take(data: owned bytes, text: string) -> bytes`: the owned block is placed, the next input
+ * is not, and the guest is never called.
+ */
+function allocFailsAfterOwned() {
+  const module = hostileGuest({ allocFailsAt: 2, extra: [{ name: 'take', params: 4, results: 1, body: i32(0) }] });
+  const name = (/** @type {string} */ text) => [text.length, ...encoder.encode(text)];
+  const entry = [1, 0, 0, ...name('take'), 2, ...name('data'), 0x81, ...name('text'), 2, 1, 0];
+  const section = [...name('guestmem.interface'), ...entry];
+  return Uint8Array.of(...module, 0, section.length, ...section);
+}
 
 /**
  * @param {Uint8Array} inPlaceBytes examples/in_place: ascii_upper(text: owned bytes), echo_owned(bytes: owned bytes)
@@ -73,6 +87,16 @@ export function ownedChecks(inPlaceBytes, faultsBytes) {
         sameBytes(guest.callBytes('owned_after', 'ok', 'data'), encoder.encode('data'), 'owned_after');
         sameBytes(guest.exports.owned_after('ok', encoder.encode('data')), encoder.encode('data'), 'guest.exports.owned_after');
         equal(guest.liveBlocks(), before, 'live_blocks over owned calls that fail');
+      },
+    },
+    {
+      name: 'an owned block the guest never got is freed by the host: a later input could not be allocated',
+      run: async () => {
+        const guest = await Guest.instantiate(allocFailsAfterOwned());
+        equal(guest.interface?.exports[0].args[0].owned, true, 'take(data: owned bytes, ...)');
+        const failed = throwsGuest(() => guest.callBytes('take', 'owned', 'text'), 'alloc', 'take, whose second alloc fails');
+        ok(failed.message.startsWith('alloc(4) returned 0'), failed.message);
+        equal(raw(guest).liveBlocks(), 0, 'live_blocks: the owned block came back');
       },
     },
     {
