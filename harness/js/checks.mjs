@@ -843,6 +843,16 @@ export function hostileChecks() {
     refused('a result that is not UTF-8 is an Error for callString', (g) => g.callString('not_utf8'), 'utf8'),
     refused('alloc returning a pointer past the end of memory is an Error', (g) => g.callBytes('result_liar', 'input'), 'bounds', lyingAlloc(PAGE + 64)),
     {
+      // Found by hostile-results.test.mjs: [0, 0) fitted the detached view, whose slice threw.
+      name: 'read(0, 0) after memory.grow(0) detached the view is empty, not a TypeError',
+      run: async () => {
+        const guest = await fresh();
+        equal(guest.read(0, 4).length, 4, 'read(0, 4)');
+        guest.memory.grow(0);
+        equal(guest.read(0, 0).length, 0, 'read(0, 0)');
+      },
+    },
+    {
       name: 'alloc returning a block that crosses the end of memory is an Error, and nothing is written',
       run: async () => {
         const guest = await lyingAlloc(PAGE - 4)();

@@ -1098,14 +1098,16 @@ export class Guest {
    * A view of all of guest memory in which `[ptr, ptr + len)` lies, or `undefined` when it lies
    * outside. The view is cached and replaced when memory grew: growth detaches the old buffer
    * (its view's length drops to 0), and a shared memory's longer buffer is picked up by the
-   * second look. Both are u32, so the sum is exact in a double and cannot wrap.
+   * second look. Both are u32, so the sum is exact in a double and cannot wrap. An empty view is
+   * never kept: `[0, 0)` lies inside a detached one (even `memory.grow(0)` detaches), whose bytes
+   * cannot be sliced.
    * @param {number} ptr
    * @param {number} len
    * @returns {Uint8Array | undefined}
    */
   #memoryBytes(ptr, len) {
     const memory = this.#bytes;
-    if (ptr + len <= memory.length) return memory;
+    if (ptr + len <= memory.length && memory.length !== 0) return memory;
     const current = (this.#bytes = new Uint8Array(this.memory.buffer));
     return ptr + len <= current.length ? current : undefined;
   }
