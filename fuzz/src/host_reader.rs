@@ -1,11 +1,16 @@
 //! `host_reader`: the Rust host (`guestmem_host`) against a hostile guest, a real wasmtime
 //! instance whose exports answer what libFuzzer chooses (pointers, lengths, traps) and whose
-//! memory holds bytes it chooses, driven through the public API as a user drives it.
+//! memory holds bytes it chooses, driven through the public API as a user drives it: calls read as
+//! bytes, text, in place, integers, JSON and postcard, with or without an interface section (owned
+//! inputs, text checked before the call), `last_error`, `take_result`, `read`, and
+//! `result_block::payload` and `Interface::read` on bytes as they come.
 //!
 //! Whatever the guest does, the host must give either exactly the bytes that lie at `ptr + 4`
 //! (read here independently, from a copy of memory taken when the guest answered) or an error
-//! whose claim is true of the block; never a panic, and never an allocation larger than linear
-//! memory, however long a length prefix claims to be ([`Watch`] sees every allocation).
+//! whose claim is true; place its inputs where it says, intact, while the guest answers honestly;
+//! never free an owned input once the guest has it; never panic; and never allocate more than
+//! linear memory holds, however long a length prefix claims to be ([`Watch`] sees every
+//! allocation).
 //!
 //! The crate that includes this module provides `crate::hostile_guest` (src/hostile_guest.rs)
 //! and `crate::hostile_module`, which makes the guest's module: the fuzz crate loads it as
@@ -18,8 +23,11 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 
 use arbitrary::{Arbitrary, Unstructured};
-use guestmem_host::{DEFAULT_RESULT_CAP, Error, Guest, GuestFunc, ResultProblem, result_block};
-use wasmtime::{Caller, Engine, Extern, Linker, Module, Store};
+use guestmem_host::{
+    Argument, DEFAULT_RESULT_CAP, Error, Function, Guest, GuestFunc, Interface, Kind,
+    ResultProblem, result_block,
+};
+use wasmtime::{Caller, Engine, Extern, Linker, Store};
 
 use crate::hostile_guest;
 
@@ -32,9 +40,12 @@ const MAX_STEPS: usize = 12;
 /// Where the honest `alloc` starts handing out blocks.
 const HEAP_START: u32 = 1024;
 
-/// What the guest asks `script.answer` for (the WAT's first argument).
+/// The typed value read as JSON and postcard: a sequence, whose length postcard takes on trust.
+type Typed = (u32, String, Vec<u16>);
+
+/// What the guest asks `script.answer` about (the WAT's first argument).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum Ask {
     Alloc,
     Realloc,
     Free,
@@ -43,9 +54,11 @@ enum Kind {
     Stats,
     Grow,
     Result,
+    /// Shows an argument of the function called; answers nothing.
+    Argument,
 }
 
-impl Kind {
+impl Ask {
     fn from_wasm(kind: i32) -> Self {
         [
             Self::Alloc,
@@ -55,10 +68,11 @@ impl Kind {
             Self::LastError,
             Self::Stats,
             Self::Grow,
+            Self::Result,
         ]
         .get(kind as usize)
         .copied()
-        .unwrap_or(Self::Result)
+        .unwrap_or(Self::Argument)
     }
 }
 
@@ -109,6 +123,8 @@ enum Write {
     /// A length prefix that reaches `delta` bytes past the end of memory (before it, when
     /// negative): the edges a bounds check gets wrong.
     PrefixToEnd(Place, i8),
+    /// A JSON or postcard encoding of a [`Typed`] value, with its length prefix in front.
+    Typed(Place, bool, u32, String, Vec<u16>),
 }
 
 /// An input the host passes.
@@ -120,12 +136,44 @@ enum InputSpec {
 }
 
 /// How the host reads the answer.
-#[derive(Debug, Clone, Copy, Arbitrary)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Arbitrary)]
 enum Read {
     Bytes,
     String,
     Borrowed,
     U32,
+    Json,
+    Postcard,
+}
+
+/// An argument as an interface section would describe it.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+enum ArgKind {
+    Bytes,
+    Owned,
+    String,
+    Json,
+    Postcard,
+}
+
+/// A result as an interface section would describe it.
+#[derive(Debug, Clone, Copy, Arbitrary)]
+enum ResultKind {
+    Bytes,
+    String,
+    Json,
+    Postcard,
+    U32,
+    I32,
+    U64,
+}
+
+/// What the interface section says of one of the guest's functions.
+#[derive(Debug, Clone, Arbitrary)]
+struct Described {
+    args: [ArgKind; 4],
+    result: ResultKind,
+    fallible: bool,
 }
 
 /// What the host is asked to do.
@@ -140,8 +188,15 @@ enum Action {
     LastError,
     /// [`Guest::take_result`] on a pointer the host was handed some other way.
     TakeResult(Answer),
+    /// [`Guest::read`] of a range the guest named.
+    Read(Answer, u32),
     /// [`result_block::payload`] on the memory as it is.
     Payload(Answer, u32),
+    /// [`Guest::set_interface`] with a section that describes the guest's functions.
+    Describe([Option<Described>; 4]),
+    /// [`Interface::parse`] and [`Interface::read`] of bytes as they come; what parses is given
+    /// to [`Guest::set_interface`] too.
+    Section(Vec<u8>),
     SetCap(Cap),
     Stats,
     ReleaseInputBlock,
@@ -163,12 +218,13 @@ struct Step {
     action: Action,
 }
 
-/// One answer the guest gave, with a copy of memory when the host reads memory next (a result
-/// or a `last_error` pointer).
+/// One answer the guest gave: what it was asked about and with what argument, what it answered
+/// (`None`: it trapped), and a copy of memory when the host reads memory next (a result or a
+/// `last_error` pointer) or has just placed the inputs (the first argument of a call).
 #[derive(Debug)]
 struct Answered {
-    kind: Kind,
-    /// `None`: it trapped.
+    ask: Ask,
+    arg: u32,
     value: Option<u32>,
     memory: Vec<u8>,
 }
@@ -181,24 +237,27 @@ struct Script {
     grow: u32,
     bump: u32,
     log: Vec<Answered>,
+    /// An `alloc` answered other than honestly once: blocks may overlap from then on, and
+    /// inputs are no longer checked where the host placed them.
+    lied: bool,
 }
 
 /// Runs the steps that `data` encodes against a fresh instance of the hostile guest.
 pub fn check(data: &[u8]) {
     let mut input = Unstructured::new(data);
     let mut guest = instantiate();
-    let functions = FUNCTIONS.map(|name| guest.func(name).expect("the hostile guest's exports"));
+    let mut functions = lookup(&mut guest);
     let mut cap = DEFAULT_RESULT_CAP;
     for _ in 0..MAX_STEPS {
         let Ok(step) = Step::arbitrary(&mut input) else {
             break;
         };
-        run(&mut guest, &functions, &mut cap, step);
+        run(&mut guest, &mut functions, &mut cap, step);
     }
 }
 
 fn instantiate() -> Guest<Script> {
-    static ENGINE: OnceLock<(Engine, Module, Linker<Script>)> = OnceLock::new();
+    static ENGINE: OnceLock<(Engine, wasmtime::Module, Linker<Script>)> = OnceLock::new();
     let (engine, module, linker) = ENGINE.get_or_init(|| {
         let engine = Engine::new(&hostile_guest::config()).expect("engine");
         let module = crate::hostile_module(&engine);
@@ -218,37 +277,56 @@ fn instantiate() -> Guest<Script> {
     Guest::instantiate(store, linker, module).expect("instantiate the hostile guest")
 }
 
+/// The guest's functions, looked up again whenever the interface changes.
+fn lookup(guest: &mut Guest<Script>) -> [GuestFunc; 4] {
+    FUNCTIONS.map(|name| guest.func(name).expect("the hostile guest's exports"))
+}
+
 /// `script.answer(kind, arg)`: the guest's next answer; negative to trap.
 fn answer(mut caller: Caller<'_, Script>, kind: i32, arg: i32) -> i64 {
-    let kind = Kind::from_wasm(kind);
+    let ask = Ask::from_wasm(kind);
+    let arg = arg.cast_unsigned();
     let Some(memory) = caller.get_export("memory").and_then(Extern::into_memory) else {
         return -1;
     };
     let script = caller.data_mut();
-    let answer = match kind {
-        Kind::Grow => return i64::from(std::mem::take(&mut script.grow)),
-        Kind::Free | Kind::Dealloc => match script.answers.front() {
-            Some(Answer::Trap) => script.answers.pop_front(),
-            _ => return 0,
+    let answer = match ask {
+        Ask::Grow => return i64::from(std::mem::take(&mut script.grow)),
+        Ask::Free | Ask::Dealloc | Ask::Argument => match script.answers.front() {
+            Some(Answer::Trap) if ask != Ask::Argument => script.answers.pop_front(),
+            _ => Some(Answer::Honest),
         },
         _ => script.answers.pop_front(),
     }
     .unwrap_or(Answer::Honest);
-    if kind == Kind::Result {
+    if ask == Ask::Alloc && !matches!(answer, Answer::Honest) {
+        script.lied = true;
+    }
+    if ask == Ask::Result {
         let writes = std::mem::take(&mut caller.data_mut().writes);
         apply(memory.data_mut(&mut caller), &writes);
     }
     let size = memory.data_size(&caller);
-    let value = match (kind, answer) {
-        (Kind::Alloc, Answer::Honest) => honest_alloc(&mut caller, &memory, arg as u32),
+    let value = match (ask, answer) {
+        (Ask::Alloc, Answer::Honest) => honest_alloc(&mut caller, &memory, arg),
         _ => answer.resolve(size),
     };
-    let memory = match (kind, value) {
-        (Kind::Result | Kind::LastError, Some(_)) => memory.data(&caller).to_vec(),
+    // Memory as the host left it for the guest's function (at its first argument), and as
+    // the host reads it next (a result or a message).
+    let first_argument = ask == Ask::Argument
+        && caller
+            .data()
+            .log
+            .last()
+            .is_none_or(|answered| answered.ask != Ask::Argument);
+    let memory = match (ask, value) {
+        (Ask::Result | Ask::LastError, Some(_)) => memory.data(&caller).to_vec(),
+        _ if first_argument => memory.data(&caller).to_vec(),
         _ => Vec::new(),
     };
     caller.data_mut().log.push(Answered {
-        kind,
+        ask,
+        arg,
         value,
         memory,
     });
@@ -263,8 +341,9 @@ fn honest_alloc(
     len: u32,
 ) -> Option<u32> {
     let ptr = caller.data().bump;
+    // At least one byte: two live blocks never share an address, not even empty ones.
     let Some(end) = ptr
-        .checked_add(len)
+        .checked_add(len.max(1))
         .and_then(|end| end.checked_next_multiple_of(8))
     else {
         return Some(0);
@@ -296,6 +375,17 @@ fn apply(memory: &mut [u8], writes: &[Write]) {
                 let to_end = size as i64 - start as i64 - 4 + i64::from(*delta);
                 (start, (to_end as u32).to_le_bytes().to_vec())
             }
+            Write::Typed(place, json, number, text, values) => {
+                let value = (number, text, values);
+                let encoded = if *json {
+                    serde_json::to_vec(&value).expect("encodes")
+                } else {
+                    postcard::to_allocvec(&value).expect("encodes")
+                };
+                let mut bytes = (encoded.len() as u32).to_le_bytes().to_vec();
+                bytes.extend_from_slice(&encoded);
+                (at(*place), bytes)
+            }
         };
         let end = start.saturating_add(bytes.len()).min(size);
         memory[start..end].copy_from_slice(&bytes[..end - start]);
@@ -303,13 +393,16 @@ fn apply(memory: &mut [u8], writes: &[Write]) {
 }
 
 /// Runs one step and checks what the host made of it.
-fn run(guest: &mut Guest<Script>, functions: &[GuestFunc; 4], cap: &mut u32, step: Step) {
+fn run(guest: &mut Guest<Script>, functions: &mut [GuestFunc; 4], cap: &mut u32, step: Step) {
     let Step {
         answers,
         writes,
         grow,
         action,
     } = step;
+    if std::env::var_os("HOST_READER_TRACE").is_some() {
+        eprintln!("{action:?}");
+    }
     let calls_guest = matches!(action, Action::Call { .. });
     let script = guest.store_mut().data_mut();
     script.answers = answers.into();
@@ -348,6 +441,7 @@ fn run(guest: &mut Guest<Script>, functions: &[GuestFunc; 4], cap: &mut u32, ste
             let ptr = answer.resolve(memory.len()).unwrap_or(0);
             let (outcome, largest) = watched(|| guest.take_result("taken", ptr));
             within_memory(largest, guest);
+            let log = &guest.store().data().log;
             match outcome {
                 Ok(bytes) => check_read(&bytes, "taken", &memory, ptr, *cap, false),
                 Err(Error::BadResult { function, problem }) if function == "taken" => {
@@ -355,9 +449,22 @@ fn run(guest: &mut Guest<Script>, functions: &[GuestFunc; 4], cap: &mut u32, ste
                 }
                 Err(Error::Guest { function, message }) if function == "taken" => {
                     assert_eq!(ptr, 0, "taken: {message}");
-                    check_message(&message, &guest.store().data().log, *cap, false);
+                    check_message(&message, log, *cap, false);
                 }
-                Err(error) => check_other_error(&error, &guest.store().data().log, *cap),
+                Err(error) => check_other_error(&error, log, *cap, &[]),
+            }
+        }
+        Action::Read(answer, len) => {
+            let memory = memory_of(guest).data(guest.store()).to_vec();
+            let ptr = answer.resolve(memory.len()).unwrap_or(0);
+            let len = len as usize % (memory.len() + 16);
+            match guest.read(ptr, len) {
+                Ok(bytes) => assert_eq!(
+                    Some(bytes.as_slice()),
+                    memory.get(ptr as usize..ptr as usize + len),
+                    "read({ptr:#x}, {len})"
+                ),
+                Err(error) => check_other_error(&error, &[], *cap, &[]),
             }
         }
         Action::Payload(answer, cap) => {
@@ -374,6 +481,43 @@ fn run(guest: &mut Guest<Script>, functions: &[GuestFunc; 4], cap: &mut u32, ste
                     assert_eq!(start, ptr as usize + 4, "payload lent from the wrong place");
                 }
                 Err(problem) => check_refusal(&problem, "payload", memory, ptr, cap),
+            }
+        }
+        Action::Describe(described) => {
+            let interface = Interface {
+                exports: FUNCTIONS
+                    .iter()
+                    .zip(described)
+                    .filter_map(|(name, described)| Some(describe(name, described?)))
+                    .collect(),
+                imports: Vec::new(),
+            };
+            if guest.set_interface(interface).is_ok() {
+                *functions = lookup(guest);
+            }
+        }
+        Action::Section(bytes) => {
+            let parsed = Interface::parse(&bytes);
+            let mut module = b"\0asm\x01\0\0\0\0".to_vec();
+            let name = guestmem_host::interface::SECTION.as_bytes();
+            leb128(&mut module, 1 + name.len() + bytes.len());
+            module.push(name.len() as u8);
+            module.extend_from_slice(name);
+            module.extend_from_slice(&bytes);
+            let read = Interface::read(&module);
+            assert_eq!(
+                read.as_ref().ok().cloned().flatten(),
+                parsed.as_ref().ok().cloned(),
+                "Interface::read of a module with the section and Interface::parse disagree"
+            );
+            let _ = Interface::read(&bytes);
+            if let Ok(interface) = parsed {
+                for function in &interface.exports {
+                    let _ = function.to_string();
+                }
+                if guest.set_interface(interface).is_ok() {
+                    *functions = lookup(guest);
+                }
             }
         }
         Action::SetCap(new) => {
@@ -394,6 +538,63 @@ fn run(guest: &mut Guest<Script>, functions: &[GuestFunc; 4], cap: &mut u32, ste
     }
 }
 
+/// Appends `value` as unsigned LEB128.
+fn leb128(out: &mut Vec<u8>, mut value: usize) {
+    loop {
+        let byte = (value & 0x7F) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The interface entry of the guest's function `name`, as `described`.
+fn describe(name: &str, described: Described) -> Function {
+    let inputs = match name {
+        "hostile0" => 0,
+        "hostile1" => 1,
+        "hostile2" => 2,
+        _ => 4,
+    };
+    let args = described.args[..inputs]
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| {
+            let (kind, owned) = match kind {
+                ArgKind::Bytes => (Kind::Bytes, false),
+                ArgKind::Owned => (Kind::Bytes, true),
+                ArgKind::String => (Kind::String, false),
+                ArgKind::Json => (Kind::Json, false),
+                ArgKind::Postcard => (Kind::Postcard, false),
+            };
+            Argument {
+                name: format!("arg{index}"),
+                kind,
+                owned,
+            }
+        })
+        .collect();
+    let result = match described.result {
+        ResultKind::Bytes => Kind::Bytes,
+        ResultKind::String => Kind::String,
+        ResultKind::Json => Kind::Json,
+        ResultKind::Postcard => Kind::Postcard,
+        ResultKind::U32 => Kind::U32,
+        ResultKind::I32 => Kind::I32,
+        ResultKind::U64 => Kind::U64,
+    };
+    Function {
+        module: None,
+        name: name.to_owned(),
+        args,
+        result,
+        fallible: described.fallible,
+    }
+}
+
 fn memory_of(guest: &mut Guest<Script>) -> wasmtime::Memory {
     let instance = guest.instance();
     instance
@@ -405,6 +606,7 @@ fn memory_of(guest: &mut Guest<Script>) -> wasmtime::Memory {
 enum Got {
     Bytes(Vec<u8>),
     Integer(u32),
+    Typed(Typed),
 }
 
 /// Calls `func` and checks its answer the way `read` takes it.
@@ -419,10 +621,14 @@ fn call(guest: &mut Guest<Script>, func: &GuestFunc, read: Read, inputs: &[Vec<u
             .call_borrowed(guest, inputs)
             .map(|bytes| Got::Bytes(bytes.to_vec())),
         Read::U32 => func.call_u32(guest, inputs).map(Got::Integer),
+        Read::Json => func.call_json(guest, inputs).map(Got::Typed),
+        Read::Postcard => func.call_postcard(guest, inputs).map(Got::Typed),
     });
     within_memory(largest, guest);
-    let log = &guest.store().data().log;
-    let result = last(log, Kind::Result);
+    let script = guest.store().data();
+    let log = &script.log;
+    check_placement(func, inputs, log, script.lied);
+    let result = last(log, Ask::Result);
     // The pointer the guest answered, and the memory the host read it in.
     let answered = || {
         let result = result.unwrap_or_else(|| panic!("{name}: read a result the guest never gave"));
@@ -432,7 +638,7 @@ fn call(guest: &mut Guest<Script>, func: &GuestFunc, read: Read, inputs: &[Vec<u
     match outcome {
         Ok(Got::Bytes(bytes)) => {
             let (ptr, memory) = answered();
-            check_read(&bytes, name, memory, ptr, cap, matches!(read, Read::String));
+            check_read(&bytes, name, memory, ptr, cap, read == Read::String);
         }
         Ok(Got::Integer(value)) => {
             let answer = result.and_then(|result| result.value);
@@ -442,9 +648,26 @@ fn call(guest: &mut Guest<Script>, func: &GuestFunc, read: Read, inputs: &[Vec<u
                 "call_u32 returned what the guest did not"
             );
         }
+        Ok(Got::Typed(value)) => {
+            let (ptr, memory) = answered();
+            let payload = expected(memory, ptr, cap);
+            assert_eq!(
+                payload.and_then(|bytes| decode(read, bytes).ok()),
+                Some(value),
+                "{name}: a wrong value from the block at {ptr:#x}"
+            );
+        }
         Err(Error::BadResult { function, problem }) if function == name => {
             let (ptr, memory) = answered();
             check_refusal(&problem, name, memory, ptr, cap);
+        }
+        Err(Error::Typed { function, .. }) if function == name => {
+            let (ptr, memory) = answered();
+            let payload = expected(memory, ptr, cap).expect("a refused value the host never read");
+            assert!(
+                decode(read, payload).is_err(),
+                "{name}: a value that decodes refused"
+            );
         }
         Err(Error::Guest { function, message }) if function == name => {
             let answer = result.and_then(|result| result.value);
@@ -453,15 +676,102 @@ fn call(guest: &mut Guest<Script>, func: &GuestFunc, read: Read, inputs: &[Vec<u
                 Some(0),
                 "{name} failed, but the guest answered {answer:?}"
             );
-            check_message(&message, log, cap, matches!(read, Read::U32));
+            check_message(&message, log, cap, read == Read::U32);
         }
-        Err(error) => check_other_error(&error, log, cap),
+        Err(error) => check_other_error(&error, log, cap, inputs),
     }
 }
 
-/// The latest answer of `kind` in this step.
-fn last(log: &[Answered], kind: Kind) -> Option<&Answered> {
-    log.iter().rev().find(|answered| answered.kind == kind)
+/// Decodes `bytes` as `read` does.
+fn decode(read: Read, bytes: &[u8]) -> Result<Typed, String> {
+    match read {
+        Read::Json => serde_json::from_slice(bytes).map_err(|error| error.to_string()),
+        _ => postcard::from_bytes(bytes).map_err(|error| error.to_string()),
+    }
+}
+
+/// Where the host put the inputs, as the guest's function saw its arguments: each input intact
+/// (while every `alloc` was honest, so that no two blocks overlap), and no owned input freed by
+/// the host once the guest had it.
+fn check_placement(func: &GuestFunc, inputs: &[Vec<u8>], log: &[Answered], lied: bool) {
+    let Some(called) = log
+        .iter()
+        .position(|answered| answered.ask == Ask::Argument)
+    else {
+        return;
+    };
+    let args: Vec<u32> = log[called..]
+        .iter()
+        .take_while(|answered| answered.ask == Ask::Argument)
+        .map(|answered| answered.arg)
+        .collect();
+    assert_eq!(args.len(), 2 * inputs.len(), "{}: arguments", func.name());
+    let memory = &log[called].memory;
+    for (index, (pair, input)) in args.chunks_exact(2).zip(inputs).enumerate() {
+        let (ptr, len) = (pair[0] as usize, pair[1] as usize);
+        assert_eq!(len, input.len(), "{}: input {index}'s length", func.name());
+        if !lied {
+            assert!(
+                memory.get(ptr..ptr + len) == Some(input.as_slice()),
+                "{}: input {index} is not where the host put it",
+                func.name()
+            );
+        }
+        if is_owned(func, index) {
+            // Freed more often than it is something else the host frees after the call: a
+            // borrowed input, the result, a message (a lying guest may answer one address for
+            // several of them).
+            let block = pair[0].wrapping_sub(4);
+            let frees = log[called..]
+                .iter()
+                .filter(|answered| {
+                    matches!(answered.ask, Ask::Free | Ask::Dealloc) && answered.arg == block
+                })
+                .count();
+            let borrowed = args
+                .chunks_exact(2)
+                .enumerate()
+                .filter(|&(other, pair)| !is_owned(func, other) && pair[0] == block)
+                .count();
+            let returned = log[called..]
+                .iter()
+                .filter(|answered| {
+                    matches!(answered.ask, Ask::Result | Ask::LastError)
+                        && answered.value == Some(block)
+                })
+                .count();
+            assert!(
+                frees <= borrowed + returned,
+                "{}: the host freed owned input {index} at {block:#x}: {}",
+                func.name(),
+                trace(log)
+            );
+        }
+    }
+}
+
+/// Whether `func`'s input `index` is owned, by its interface.
+fn is_owned(func: &GuestFunc, index: usize) -> bool {
+    func.signature()
+        .and_then(|signature| signature.args.get(index))
+        .is_some_and(|arg| arg.owned)
+}
+
+/// The step's answers, for messages: `ask(arg) = value`.
+fn trace(log: &[Answered]) -> String {
+    let answers: Vec<String> = log
+        .iter()
+        .map(|answered| match answered.value {
+            Some(value) => format!("{:?}({:#x}) = {value:#x}", answered.ask, answered.arg),
+            None => format!("{:?}({:#x}) traps", answered.ask, answered.arg),
+        })
+        .collect();
+    answers.join(", ")
+}
+
+/// The latest answer about `ask` in this step.
+fn last(log: &[Answered], ask: Ask) -> Option<&Answered> {
+    log.iter().rev().find(|answered| answered.ask == ask)
 }
 
 /// What an honest reader makes of the block at `ptr`: its payload, or `None` when it is not a
@@ -538,7 +848,7 @@ fn check_refusal(problem: &ResultProblem, function: &str, memory: &[u8], ptr: u3
 /// The text of the `last_error` block the guest answered last in this step, if it is one the
 /// host can read.
 fn last_message(log: &[Answered], cap: u32) -> Option<&str> {
-    let answered = last(log, Kind::LastError)?;
+    let answered = last(log, Ask::LastError)?;
     let payload = expected(&answered.memory, answered.value?, cap)?;
     std::str::from_utf8(payload).ok()
 }
@@ -546,7 +856,7 @@ fn last_message(log: &[Answered], cap: u32) -> Option<&str> {
 /// `Guest::last_error`'s answer: the message in memory, nothing when the guest had none, or a
 /// refusal that is true of the block.
 fn check_last_error(outcome: Result<Option<String>, Error>, log: &[Answered], cap: u32) {
-    let answered = last(log, Kind::LastError);
+    let answered = last(log, Ask::LastError);
     match outcome {
         Ok(None) => assert_eq!(
             answered.and_then(|a| a.value),
@@ -563,7 +873,7 @@ fn check_last_error(outcome: Result<Option<String>, Error>, log: &[Answered], ca
             let ptr = answered.value.expect("a message from a guest that trapped");
             check_refusal(&problem, "last_error", &answered.memory, ptr, cap);
         }
-        Err(error) => check_other_error(&error, log, cap),
+        Err(error) => check_other_error(&error, log, cap, &[]),
     }
 }
 
@@ -577,7 +887,7 @@ fn check_message(message: &str, log: &[Answered], cap: u32, integer: bool) {
         "call_u32 failed with {message:?}, not the guest's message"
     );
     if message == "returned 0 and no error is pending" {
-        let answered = last(log, Kind::LastError).and_then(|answered| answered.value);
+        let answered = last(log, Ask::LastError).and_then(|answered| answered.value);
         assert_eq!(answered, Some(0), "no message, yet the guest had one");
         return;
     }
@@ -587,8 +897,8 @@ fn check_message(message: &str, log: &[Answered], cap: u32, integer: bool) {
     );
 }
 
-/// Any other error: what it claims must be true.
-fn check_other_error(error: &Error, log: &[Answered], cap: u32) {
+/// Any other error: what it claims must be true. `inputs` are those of the call, if any.
+fn check_other_error(error: &Error, log: &[Answered], cap: u32, inputs: &[Vec<u8>]) {
     match error {
         Error::Trap {
             reason: Some(reason),
@@ -606,19 +916,33 @@ fn check_other_error(error: &Error, log: &[Answered], cap: u32) {
         }
         Error::AllocFailed { .. } => {
             let failed = log.iter().any(|answered| {
-                matches!(answered.kind, Kind::Alloc | Kind::Realloc) && answered.value == Some(0)
+                matches!(answered.ask, Ask::Alloc | Ask::Realloc) && answered.value == Some(0)
             });
             assert!(failed, "{error}, yet no alloc returned 0");
         }
         // `call_u32` first clears an error pending from an earlier call: a message it cannot
         // read fails the call.
         Error::BadResult { function, problem } if function == "last_error" => {
-            let answered = last(log, Kind::LastError).expect("a refused message never given");
+            let answered = last(log, Ask::LastError).expect("a refused message never given");
             let ptr = answered.value.expect("a message from a guest that trapped");
             check_refusal(problem, function, &answered.memory, ptr, cap);
         }
         Error::BadResult { function, problem } => {
             panic!("{function}: {problem:?} from a function this step did not read");
+        }
+        // Refused before the guest ran, by the interface: text that is not UTF-8, or a result
+        // that the call does not read.
+        Error::Call { message, .. } => {
+            if message.contains("is not UTF-8") {
+                let refused = inputs
+                    .iter()
+                    .any(|input| std::str::from_utf8(input).is_err());
+                assert!(refused, "{error}, yet every input is UTF-8");
+            }
+            assert!(
+                log.iter().all(|answered| answered.ask != Ask::Result),
+                "{error}, after the guest ran"
+            );
         }
         _ => {}
     }

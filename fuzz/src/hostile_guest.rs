@@ -4,8 +4,9 @@
 use wasmtime::Config;
 
 /// The hostile guest: the ABI's exports and four functions of 0, 1, 2 and 4 inputs, each of
-/// which asks the host function `script.answer` what to return (a negative answer traps).
-/// `$result` first grows memory by as many pages as it is told, then answers.
+/// which asks the host function `script.answer` what to return (a negative answer traps). The
+/// functions first show the script their arguments (kind 8), then `$result` grows memory by as
+/// many pages as it is told, and answers.
 pub const GUEST: &str = r#"
 (module
   (import "script" "answer" (func $answer (param i32 i32) (result i64)))
@@ -26,10 +27,21 @@ pub const GUEST: &str = r#"
   (func $result (result i32)
     (drop (memory.grow (call $next (i32.const 6) (i32.const 0))))
     (call $next (i32.const 7) (i32.const 0)))
+  (func $show (param i32) (drop (call $next (i32.const 8) (local.get 0))))
   (func (export "hostile0") (result i32) (call $result))
-  (func (export "hostile1") (param i32 i32) (result i32) (call $result))
-  (func (export "hostile2") (param i32 i32 i32 i32) (result i32) (call $result))
-  (func (export "hostile4") (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32) (call $result)))
+  (func (export "hostile1") (param i32 i32) (result i32)
+    (call $show (local.get 0)) (call $show (local.get 1))
+    (call $result))
+  (func (export "hostile2") (param i32 i32 i32 i32) (result i32)
+    (call $show (local.get 0)) (call $show (local.get 1))
+    (call $show (local.get 2)) (call $show (local.get 3))
+    (call $result))
+  (func (export "hostile4") (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)
+    (call $show (local.get 0)) (call $show (local.get 1))
+    (call $show (local.get 2)) (call $show (local.get 3))
+    (call $show (local.get 4)) (call $show (local.get 5))
+    (call $show (local.get 6)) (call $show (local.get 7))
+    (call $result)))
 "#;
 
 /// The engine's configuration, the same where the guest is compiled and where it runs.
