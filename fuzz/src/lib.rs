@@ -5,7 +5,7 @@
 //! `crate::model`.
 
 #[path = "../../tests/model/mod.rs"]
-pub mod model;
+mod model;
 
 pub mod abi_sequence;
 pub mod export_input;
