@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 
 # Seconds per target: GUESTMEM_FUZZ_SECONDS overrides.
-seconds="${GUESTMEM_FUZZ_SECONDS:-45}"
+seconds="${GUESTMEM_FUZZ_SECONDS:-30}"
 version=0.13.2
 
 timed() {
