@@ -23,7 +23,7 @@ pub enum InputError {
         valid_up_to: usize,
     },
     /// An owned argument that is not a block the host gave up: the bytes must follow 4 bytes of
-    /// room at the start of a live block at least 4 + `len` bytes long.
+    /// room at the start of a live block of exactly 4 + `len` bytes.
     NotOwned,
     /// The bytes are not a value of the type in the typed-value format.
     Decode {

@@ -100,10 +100,8 @@ impl Input<'_> for Owned {
         // SAFETY: `block` is non-null (`ptr >= ROOM`); on wasm32 any address is checked, and
         // natively the caller promises a block in front (docs/ABI.md, "Owned arguments").
         let found = unsafe { Block::lookup(block) }.ok_or(InputError::NotOwned)?;
-        if len
-            .checked_add(ROOM)
-            .is_none_or(|needed| needed > found.len())
-        {
+        // Exactly: the result handed back in place is then freed by `dealloc(p, len + 4)` too.
+        if len.checked_add(ROOM) != Some(found.len()) {
             return Err(InputError::NotOwned);
         }
         Ok(Self {
