@@ -34,7 +34,7 @@ std::thread_local! {
 ///
 /// Whatever the function answers is what the import's wrapper reads. Where the import returns a
 /// block, the answer is `0` or the address of a live block of this heap: one from [`result`], or
-/// from [`abi::alloc`](crate::abi::alloc) with its bytes written. On wasm32 any address is
+/// from [`abi::alloc`] with its bytes written. On wasm32 any address is
 /// checked against linear memory; natively there is no such bound, and another address is read
 /// as a block header, which is undefined behaviour.
 pub unsafe fn register(module: &str, name: &str, function: impl Fn(&[u64]) -> u64 + 'static) {
