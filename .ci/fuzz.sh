@@ -18,12 +18,7 @@ timed() {
 }
 
 # libfuzzer-sys compiles libFuzzer, which is C++.
-if ! command -v c++ >/dev/null; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update
-  $sudo apt-get install -y g++
-fi
+bash ../.ci/apt-install.sh c++:g++
 
 if [[ "$(cargo +nightly fuzz --version 2>/dev/null || true)" != "cargo-fuzz $version" ]]; then
   timed cargo +nightly install cargo-fuzz --version "$version" --locked

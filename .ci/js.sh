@@ -39,9 +39,6 @@ echo "npm pack: $packed"
 timeout 120 node harness/js/bench.mjs --quick
 
 chromium="${CHROMIUM:-/usr/bin/chromium}"
-if [[ ! -x $chromium ]]; then
-  apt-get update
-  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
-fi
+[[ -x $chromium ]] || bash .ci/apt-install.sh chromium:chromium
 "$chromium" --version
 CHROMIUM="$chromium" timeout 600 node harness/js/browser/run.mjs

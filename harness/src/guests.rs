@@ -322,9 +322,13 @@ where
     }
 }
 
+/// Copies a built module into the guest directory through a temporary file and a rename, so that
+/// a process reading the directory meanwhile (CI's Valgrind run, beside later steps that build
+/// the guests again) sees the old file or the new one, never a half-written one.
 fn copy(from: &Path, to: &Path) -> Result<(), BuildError> {
-    std::fs::copy(from, to)
-        .map(drop)
+    let partial = to.with_extension("wasm.partial");
+    std::fs::copy(from, &partial)
+        .and_then(|_| std::fs::rename(&partial, to))
         .map_err(|source| BuildError::Copy {
             from: from.to_owned(),
             to: to.to_owned(),

@@ -1,6 +1,6 @@
 //! Each check must be able to fail: here it runs against a guest with a planted fault and must
 //! report it. (The allocator check carries its own proof, wee_alloc's leak; the native check's is
-//! `harness --plant-leak` under Valgrind, in `.ci/harness.sh`.)
+//! `harness --plant-leak` under Valgrind, in `.ci/valgrind.sh`.)
 
 use harness::checks::{Context, conformance, hostile, leaks};
 use harness::guests::GuestDir;

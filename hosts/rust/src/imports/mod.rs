@@ -69,7 +69,7 @@ impl<'l, T: 'static> HostFunctions<'l, T> {
             };
             // No memory for the message: a trap, not 0, which a fallible integer would read as
             // an answer (docs/ABI.md, "Failure").
-            match results::write_block(&mut caller, message.as_bytes())? {
+            match results::write_block(&mut caller, memory, message.as_bytes())? {
                 Some(ptr) => Ok(ptr),
                 None => Err(HostTrap::new(
                     "guestmem.last_error",
@@ -114,7 +114,7 @@ impl<'l, T: 'static> HostFunctions<'l, T> {
                         return Err(HostTrap::new(&label, panic_message(&*payload)).into());
                     }
                 };
-                let value = results::deliver(&mut caller, &label, returned).map_err(|error| {
+                let value = results::deliver(&mut caller, memory, &label, returned).map_err(|error| {
                     // A trap of the guest's `alloc` stays what it is; anything else is this host
                     // function's failure.
                     if error.is::<wasmtime::Trap>() || error.is::<HostTrap>() {

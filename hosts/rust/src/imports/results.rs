@@ -3,9 +3,9 @@
 
 use std::fmt::Display;
 
-use wasmtime::{Caller, Extern, Val, ValType};
+use wasmtime::{Caller, Extern, Memory, Val, ValType};
 
-use super::{HostTrap, memory, pending};
+use super::{HostTrap, pending};
 use crate::result_block::PREFIX_LEN;
 
 /// What a host function returned, before it is written into the guest.
@@ -126,9 +126,10 @@ impl<R: HostResult, E: Display> HostResult for Result<R, E> {
     }
 }
 
-/// Writes `outcome` into the guest and returns the wasm result.
+/// Writes `outcome` into the guest, whose memory is `memory`, and returns the wasm result.
 pub(super) fn deliver<T>(
     caller: &mut Caller<'_, T>,
+    memory: Memory,
     function: &str,
     outcome: Outcome,
 ) -> wasmtime::Result<Option<Val>> {
@@ -136,18 +137,16 @@ pub(super) fn deliver<T>(
         Outcome::Nothing => Ok(None),
         Outcome::Value(value) => Ok(Some(value)),
         Outcome::Failed { zero, message } => {
-            let memory = memory(caller, function)?;
             pending::set(memory.data_ptr(&*caller), message);
             Ok(Some(zero))
         }
-        Outcome::Bytes { bytes, fallible } => match write_block(caller, &bytes)? {
+        Outcome::Bytes { bytes, fallible } => match write_block(caller, memory, &bytes)? {
             Some(ptr) => Ok(Some(Val::I32(ptr.cast_signed()))),
             None => {
                 let message = format!("the guest's alloc({}) returned 0", bytes.len() + PREFIX_LEN);
                 if !fallible {
                     return Err(HostTrap::new(function, message).into());
                 }
-                let memory = memory(caller, function)?;
                 pending::set(memory.data_ptr(&*caller), message);
                 Ok(Some(Val::I32(0)))
             }
@@ -155,8 +154,8 @@ pub(super) fn deliver<T>(
     }
 }
 
-/// Allocates a result block for `bytes` with the guest's `alloc` and fills it; `None` when
-/// `alloc` returns 0.
+/// Allocates a result block for `bytes` with the guest's `alloc` and fills it in `memory`, the
+/// guest's own; `None` when `alloc` returns 0.
 ///
 /// # Errors
 ///
@@ -164,6 +163,7 @@ pub(super) fn deliver<T>(
 /// `alloc` traps, or it returns a block outside memory.
 pub(super) fn write_block<T>(
     caller: &mut Caller<'_, T>,
+    memory: Memory,
     bytes: &[u8],
 ) -> wasmtime::Result<Option<u32>> {
     let function = "guestmem.alloc";
@@ -174,12 +174,12 @@ pub(super) fn write_block<T>(
         return Err(HostTrap::new(function, "the calling module exports no `alloc`").into());
     };
     let alloc = alloc.typed::<u32, u32>(&*caller)?;
-    // Memory may grow in this call: the view is taken after it.
+    // Memory may grow in this call: the view is taken after it (a `Memory` is a handle, not a
+    // view, so it stays valid).
     let ptr = alloc.call(&mut *caller, total)?;
     if ptr == 0 {
         return Ok(None);
     }
-    let memory = memory(caller, function)?;
     let data = memory.data_mut(&mut *caller);
     let block = usize::try_from(ptr)
         .ok()
