@@ -114,15 +114,16 @@ impl<'l, T: 'static> HostFunctions<'l, T> {
                         return Err(HostTrap::new(&label, panic_message(&*payload)).into());
                     }
                 };
-                let value = results::deliver(&mut caller, memory, &label, returned).map_err(|error| {
-                    // A trap of the guest's `alloc` stays what it is; anything else is this host
-                    // function's failure.
-                    if error.is::<wasmtime::Trap>() || error.is::<HostTrap>() {
-                        error
-                    } else {
-                        HostTrap::new(&label, format!("{error:#}")).into()
-                    }
-                })?;
+                let value =
+                    results::deliver(&mut caller, memory, &label, returned).map_err(|error| {
+                        // A trap of the guest's `alloc` stays what it is; anything else is this
+                        // host function's failure.
+                        if error.is::<wasmtime::Trap>() || error.is::<HostTrap>() {
+                            error
+                        } else {
+                            HostTrap::new(&label, format!("{error:#}")).into()
+                        }
+                    })?;
                 if let (Some(slot), Some(value)) = (results.first_mut(), value) {
                     *slot = value;
                 }
