@@ -1284,6 +1284,32 @@ export function hostFunctionChecks(greetBytes, importsBytes) {
   const greet = (salutation, log) => Guest.instantiate(greetBytes, { functions: greetFunctions(salutation, log) });
   return [
     {
+      name: "imports: a host function whose wasm type is not the one the guest's interface section declares is refused before the guest runs",
+      run: async () => {
+        /** @type {[string, import('guestmem-host').HostFunction, RegExp][]} */
+        const mismatched = [
+          // The guest: fn count(text: &str) -> Result<u32, String>, an i32 result.
+          ['a u64 result for a u32', hostFunction({ params: ['string'], result: 'u64', fallible: true }, () => 1n), /\(i32 i32\) -> i64, .*count\(text: string\) -> u32, fallible`, of type \(i32 i32\) -> i32$/],
+          ['a u32 argument for a string', hostFunction({ params: ['u32'], result: 'u32', fallible: true }, () => 1), /\(i32\) -> i32, .* of type \(i32 i32\) -> i32$/],
+          // fn store(key: &str, value: &[u8]) -> Result<(), String>: fallible, so it returns 1 or 0.
+          ['no result for a fallible ()', hostFunction({ params: ['string', 'bytes'] }, () => {}), /\(i32 i32 i32 i32\) -> \(\), .* of type \(i32 i32 i32 i32\) -> i32$/],
+        ];
+        const replaced = ['count', 'count', 'store'];
+        for (const [index, [what, fn, message]] of mismatched.entries()) {
+          const functions = importsFunctions();
+          functions.env[replaced[index]] = fn;
+          const options = { functions, imports: { env: { hostile: () => 0, trusted: () => 0 } } };
+          await rejects(
+            () => Guest.instantiate(importsBytes, options),
+            (e) => e instanceof GuestError && e.kind === 'interface' && e.hostFunction === `env.${replaced[index]}` && message.test(e.message),
+            what,
+          );
+          // Without the section there is nothing to check against: the guest is instantiated.
+          ok((await Guest.instantiate(importsBytes, { ...options, interface: null })) instanceof Guest, `${what}, with interface: null`);
+        }
+      },
+    },
+    {
       name: 'greet: env.salutation and env.log make "Hello, guestmem!", and 101 greetings leave live_blocks where it was',
       run: async () => {
         /** @type {string[]} */

@@ -315,6 +315,9 @@ export class Guest {
     const module = await compile(await source);
     // Read before the instance runs anything: a malformed section is refused up front.
     const described = options.interface === undefined ? readInterface(module) : options.interface;
+    // JavaScript functions carry no wasm type: the section's imports are what wasmtime's types are
+    // to the other hosts, the shape a host function must have.
+    if (host !== undefined && described != null && Array.isArray(described.imports)) host.checkImports(described.imports);
     const imports = mergeImports(
       mergeImports(options.wasi === undefined ? {} : wasiImports(options.wasi), options.imports ?? {}),
       host?.imports ?? {},
@@ -1268,6 +1271,21 @@ function describeFunction(fn) {
 }
 
 /**
+ * The wasm type of a host function, `(i32 i32) -> i32`: its arguments' and result's kinds as
+ * wasm values; a fallible function without a result returns an i32 (1 or 0).
+ * @param {readonly Kind[]} params
+ * @param {Kind} result
+ * @param {boolean} fallible
+ */
+function wasmType(params, result, fallible) {
+  /** @param {Kind} kind */
+  const values = (kind) =>
+    BLOCK_KINDS.has(kind) || U32_KINDS.has(kind) ? Array(wasmArity(kind)).fill('i32') : kind === 'none' ? [] : [kind === 'u64' ? 'i64' : kind];
+  const results = result === 'none' && fallible ? ['i32'] : values(result);
+  return `(${params.flatMap(values).join(' ')}) -> ${results.length === 0 ? '()' : results.join(' ')}`;
+}
+
+/**
  * How many wasm values an argument of `kind` takes.
  * @param {Kind} kind
  */
@@ -2015,6 +2033,8 @@ class HostCalls {
   #memory;
   /** @type {((len: number) => number) | undefined} */
   #alloc;
+  /** Each function's signature, by `module.name`. @type {Map<string, Required<HostSignature>>} */
+  #signatures = new Map();
 
   /**
    * @param {HostFunctions} functions
@@ -2039,6 +2059,29 @@ class HostCalls {
   }
 
   /**
+   * Refuses a host function whose wasm type differs from the one the guest's interface section
+   * gives the same import (docs/ABI.md, "Host functions"): the check wasmtime makes for the Rust
+   * and Python hosts when it links a function, made before the guest is instantiated.
+   * @param {readonly InterfaceFunction[]} imports the section's imports
+   * @throws {GuestError} `interface`, naming the function and both types
+   */
+  checkImports(imports) {
+    for (const fn of imports) {
+      const label = `${fn.module}.${fn.name}`;
+      const signature = this.#signatures.get(label);
+      if (signature === undefined) continue;
+      const declared = wasmType(fn.args.map((arg) => arg.kind), fn.result, fn.fallible);
+      const given = wasmType(signature.params, signature.result, signature.fallible);
+      if (declared !== given) {
+        throw new GuestError(
+          `host function ${label} has the wasm type ${given}, but the guest imports \`${describeFunction(fn)}\`, of type ${declared}`,
+          { kind: 'interface', hostFunction: label },
+        );
+      }
+    }
+  }
+
+  /**
    * Binds the wrappers to the instance they serve: its memory and its `alloc`.
    * @param {WebAssembly.Instance} instance
    */
@@ -2060,6 +2103,7 @@ class HostCalls {
       throw new TypeError(`functions: ${label} is not a host function: make it with hostFunction(signature, implementation)`);
     }
     const { params, result, fallible } = checkSignature(`functions: ${label}`, hostFunction.signature);
+    this.#signatures.set(label, { params, result, fallible });
     const implementation = hostFunction.implementation;
     const arity = params.reduce((count, kind) => count + (kind === 'bytes' || kind === 'string' ? 2 : 1), 0);
     const zero = result === 'u64' || result === 'i64' ? 0n : 0;
