@@ -197,7 +197,8 @@ handWrittenImports = await Guest.instantiate(imports, {
     guestmem: { last_error: () => 0 },
   },
 });
-const stub = hostFunction({ params: ['u32'] }, unused);
+// The imports the benchmark does not call, each with the type the guest's section declares
+// (Guest.instantiate refuses any other).
 const relaying = await Guest.instantiate(imports, {
   functions: {
     env: {
@@ -205,11 +206,11 @@ const relaying = await Guest.instantiate(imports, {
         if (key.length === 0) throw new Error('no key');
         return ANSWER;
       }),
-      count: stub,
-      store: stub,
-      grow: stub,
-      hostile: stub,
-      trusted: stub,
+      count: hostFunction({ params: ['string'], result: 'u32', fallible: true }, unused),
+      store: hostFunction({ params: ['string', 'bytes'], fallible: true }, unused),
+      grow: hostFunction({ params: ['bytes'], result: 'bytes' }, unused),
+      hostile: hostFunction({ params: ['u32'], result: 'bytes', fallible: true }, unused),
+      trusted: hostFunction({ params: ['u32'], result: 'bytes' }, unused),
     },
   },
 });
