@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds every guest of harness/guests.tsv into target/guests (the harness reads the table), runs
+# Builds every guest of testdata/guests.tsv into target/guests (the harness reads the table), runs
 # wasm-opt over each into target/guests-opt (same names, so every check can run against them),
 # prints the module sizes before and after (each example with each allocator back end, then the
 # std and wasm32-wasip1 builds), and compares minimal.wasm with its budgets.
@@ -12,7 +12,7 @@ minimal_budget=${GUESTMEM_MINIMAL_BUDGET:-2300}
 minimal_opt_budget=${GUESTMEM_MINIMAL_OPT_BUDGET:-1900}
 guests=target/guests
 optimized=target/guests-opt
-table=harness/guests.tsv
+table=testdata/guests.tsv
 
 # wasm-opt from binaryen, the version .ci/wasm-opt/package-lock.json pins; installed when missing.
 tool=.ci/wasm-opt

@@ -8,7 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Every guest of harness/guests.tsv, as the harness keeps them (a no-op after .ci/guests.sh):
+# Every guest of testdata/guests.tsv, as the harness keeps them (a no-op after .ci/guests.sh):
 # the default builds are NAME.wasm there, whatever other step rebuilt a package since.
 cargo run --quiet -p harness -- guests > /dev/null
 export GUESTMEM_GUEST_DIR="${CARGO_TARGET_DIR:-$root/target}/guests"

@@ -2,7 +2,7 @@
 //
 // By default the workspace's target/wasm32-unknown-unknown/guest, where `cargo build` puts them;
 // GUESTMEM_GUEST_DIR points the tests at another directory, such as target/guests, where the
-// harness keeps every build of harness/guests.tsv, and GUESTMEM_GUEST_SUFFIX picks the builds
+// harness keeps every build of testdata/guests.tsv, and GUESTMEM_GUEST_SUFFIX picks the builds
 // with another allocator back end there:
 //   cargo run -p harness -- guests
 //   GUESTMEM_GUEST_DIR=target/guests GUESTMEM_GUEST_SUFFIX=-dlmalloc node --test harness/js

@@ -1,4 +1,4 @@
-// Every build of harness/guests.tsv, as the Rust harness keeps them in target/guests: each
+// Every build of testdata/guests.tsv, as the Rust harness keeps them in target/guests: each
 // module's guestmem.interface section as the JavaScript host reads it, against what the module
 // exports and imports (interface.mjs, sectionCheck). And the declarations in harness/js/types,
 // which type guest.exports in the checks: what `harness describe --typescript` writes today.
@@ -21,8 +21,8 @@ const workspace = fileURLToPath(new URL('../../', import.meta.url));
 const dir = resolve(workspace, process.env.GUESTMEM_VARIANT_DIR ?? 'target/guests');
 const target = resolve(workspace, process.env.CARGO_TARGET_DIR ?? 'target');
 
-/** The modules harness/guests.tsv builds: the first column of each row. */
-const builds = (await readFile(new URL('../guests.tsv', import.meta.url), 'utf8'))
+/** The modules testdata/guests.tsv builds: the first column of each row. */
+const builds = (await readFile(new URL('../../testdata/guests.tsv', import.meta.url), 'utf8'))
   .split('\n')
   .filter((line) => line !== '' && !line.startsWith('#'))
   .map((line) => line.split('\t')[0]);
@@ -39,7 +39,7 @@ const modules = await Promise.all(
   }),
 );
 
-describe(`interface sections of every build (${builds.length} in harness/guests.tsv)`, () => {
+describe(`interface sections of every build (${builds.length} in testdata/guests.tsv)`, () => {
   for (const { name, bytes, error } of modules) {
     if (bytes === undefined) {
       test(`${name} is built`, () => {
@@ -58,7 +58,7 @@ describe(`interface sections of every build (${builds.length} in harness/guests.
     }
     // minimal (hand-written exports), bare_talc (an allocator, no guest) and shapes without formats.
     assert.deepEqual(without.sort(), [...builds.filter((name) => name.startsWith('minimal')), 'bare_talc', 'shapes-none'].sort());
-    for (const name of Object.keys(EXPECTED_TEXT)) assert.ok(builds.includes(name), `harness/guests.tsv builds ${name}`);
+    for (const name of Object.keys(EXPECTED_TEXT)) assert.ok(builds.includes(name), `testdata/guests.tsv builds ${name}`);
   });
 });
 

@@ -1,6 +1,6 @@
 //! The guest modules under test: where they live and how they are built.
 //!
-//! How each module is built is one table, `harness/guests.tsv` (package, target, cargo arguments,
+//! How each module is built is one table, `testdata/guests.tsv` (package, target, cargo arguments,
 //! and which are built together), which .ci/guests.sh and the JavaScript checks read too. Every
 //! module is copied into one directory (by default `target/guests`) as `MODULE.wasm`.
 
@@ -45,10 +45,10 @@ pub const VARIANTS: [&str; 7] = [
 /// The std build of the `faults` test guest.
 pub const FAULTS_STD: &str = "faults-std";
 
-/// The table of `harness/guests.tsv`.
-const TABLE: &str = include_str!("../guests.tsv");
+/// The table of `testdata/guests.tsv`.
+const TABLE: &str = include_str!("../../testdata/guests.tsv");
 
-/// One row of `harness/guests.tsv`: how one module is built.
+/// One row of `testdata/guests.tsv`: how one module is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Recipe {
     /// The module's name: it is kept as `MODULE.wasm`.
@@ -63,7 +63,7 @@ pub struct Recipe {
     pub group: Option<&'static str>,
 }
 
-/// Every row of `harness/guests.tsv`, in its order.
+/// Every row of `testdata/guests.tsv`, in its order.
 ///
 /// # Panics
 ///
@@ -76,7 +76,7 @@ pub fn recipes() -> Vec<Recipe> {
         .map(|line| {
             let columns: Vec<&'static str> = line.split('\t').collect();
             let &[module, package, target, args, group] = columns.as_slice() else {
-                panic!("harness/guests.tsv: not five columns: {line:?}");
+                panic!("testdata/guests.tsv: not five columns: {line:?}");
             };
             let none = |column: &'static str| (column != "-").then_some(column);
             Recipe {
@@ -148,7 +148,7 @@ impl GuestDir {
         GuestModule::from_file(engine, &self.echo_path(allocator))
     }
 
-    /// Every module this directory should hold: one per row of `harness/guests.tsv`.
+    /// Every module this directory should hold: one per row of `testdata/guests.tsv`.
     #[must_use]
     pub fn expected_files(&self) -> Vec<PathBuf> {
         recipes()
@@ -214,7 +214,7 @@ pub fn target_dir() -> PathBuf {
         .map_or_else(|| workspace_root().join("target"), PathBuf::from)
 }
 
-/// Builds every module of `harness/guests.tsv` with cargo, in the table's order, and copies each
+/// Builds every module of `testdata/guests.tsv` with cargo, in the table's order, and copies each
 /// into `out`.
 ///
 /// # Errors
@@ -379,7 +379,7 @@ mod tests {
         for name in names {
             assert!(
                 expected.contains(&guests.example_path(&name)),
-                "harness/guests.tsv has no row for {name}"
+                "testdata/guests.tsv has no row for {name}"
             );
         }
         assert!(guests.echo_path("talc").ends_with("echo-talc.wasm"));

@@ -27,7 +27,7 @@ usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
        harness describe FILE.wasm [--typescript]
 
   run            build the guests and run every check (the default)
-  guests         build every guest of harness/guests.tsv and print each module's size
+  guests         build every guest of testdata/guests.tsv and print each module's size
   describe       print what a module's guestmem.interface section says it exports and
                  imports, or (--typescript) a TypeScript declaration of it
   --no-build     use the guests already built in target/guests

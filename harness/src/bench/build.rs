@@ -109,7 +109,7 @@ impl Build {
 pub fn build_all(out: &Path) -> Result<(), BenchError> {
     let built = Build::Guest.dir(WASM_TARGET);
     for allocator in ALLOCATORS {
-        // Each example with this back end, as harness/guests.tsv builds it.
+        // Each example with this back end, as testdata/guests.tsv builds it.
         for example in EXAMPLES {
             let module = example_file(example, allocator);
             let recipe = recipes()
@@ -117,7 +117,7 @@ pub fn build_all(out: &Path) -> Result<(), BenchError> {
                 .find(|recipe| format!("{}.wasm", recipe.module) == module)
                 .ok_or_else(|| BenchError::Build {
                     command: module.clone(),
-                    problem: "no row in harness/guests.tsv".to_owned(),
+                    problem: "no row in testdata/guests.tsv".to_owned(),
                 })?;
             let mut args = vec!["-p", recipe.package];
             args.extend(recipe.args.split_whitespace());
