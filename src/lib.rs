@@ -2,9 +2,8 @@
 #![no_std]
 
 // Hot-path helpers carry `#[cfg_attr(not(feature = "compact"), inline(always))]`: the guest
-// profile optimises for size (opt-level "z"), which leaves them as calls. Inlined, a 16-byte echo
-// round trip takes 3,236 instructions instead of 3,515 (callgrind) and runs 1.09-1.16x the calls/s;
-// `compact` builds keep the calls, and their size.
+// profile optimises for size (opt-level "z"), which would leave them as calls on every ABI call
+// (docs/BENCHMARKS.md has the cost); `compact` builds keep the calls, and their size.
 
 extern crate alloc;
 // Natively std is always there: the native host of `import!` (`native`) uses it.
@@ -61,4 +60,4 @@ pub use typed::Typed;
 pub use typed::encode_argument as __encode_argument;
 
 /// The version of the ABI this crate implements, returned by [`abi::abi_version`].
-pub const ABI_VERSION: u32 = 1;
+pub use guestmem_abi::ABI_VERSION;

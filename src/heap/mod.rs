@@ -106,8 +106,8 @@ cfg_if::cfg_if! {
         }
 
         /// What the ABI allocates its blocks with: the installed allocator, called directly rather
-        /// than through `alloc::alloc`'s shims. A 16-byte `echo` round trip runs 1.06x the calls/s
-        /// ([1.00-1.07], `harness bench --candidate`) for 12 bytes of module.
+        /// than through `alloc::alloc`'s shims, which cost every round trip a few calls
+        /// (docs/BENCHMARKS.md).
         pub(crate) use self::HEAP as GLOBAL;
     } else {
         /// What the ABI allocates its blocks with: the global allocator, whichever it is (the

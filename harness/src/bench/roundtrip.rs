@@ -56,7 +56,9 @@ impl HostEcho {
             path: path.to_owned(),
             source,
         })?;
-        let interface = Interface::read(&wasm)?.ok_or_else(|| {
+        let interface = Interface::read(&wasm)
+            .map_err(guestmem_host::Error::from)?
+            .ok_or_else(|| {
             BenchError::Wrong(format!("{}: no interface section", path.display()))
         })?;
         let mut guest = GuestModule::from_file(engine, path)?.instantiate()?;

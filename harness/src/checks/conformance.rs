@@ -9,61 +9,10 @@ use crate::checks::{Context, Expected, sample_call};
 use crate::guest::{Guest, GuestModule, GuestOptions};
 use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR, VARIANTS};
 use crate::report::{Findings, Row};
+use crate::testdata::CONFORMANCE;
 
-/// The ABI version this harness checks.
-pub const ABI_VERSION: u32 = 1;
-
-/// Block alignment promised by `alloc`.
-const ALIGN: u32 = 8;
-
-/// Lengths allocated side by side to look for misaligned or overlapping blocks.
-const LENGTHS: [u32; 34] = [
-    0,
-    1,
-    2,
-    3,
-    4,
-    5,
-    7,
-    8,
-    9,
-    15,
-    16,
-    17,
-    31,
-    32,
-    33,
-    63,
-    64,
-    65,
-    100,
-    127,
-    128,
-    129,
-    255,
-    256,
-    1000,
-    1024,
-    4095,
-    4096,
-    4097,
-    65535,
-    65536,
-    65537,
-    100_000,
-    1 << 20,
-];
-
-/// Lengths no 32-bit address space can hold once a block header is added.
-const IMPOSSIBLE_LENGTHS: [u32; 7] = [
-    u32::MAX,
-    u32::MAX - 1,
-    u32::MAX - 7,
-    u32::MAX - 8,
-    u32::MAX - 15,
-    u32::MAX - 65_535,
-    0xFFFF_0000,
-];
+/// Block alignment promised by `alloc` (docs/ABI.md).
+const ALIGN: u32 = guestmem_host::result_block::BLOCK_ALIGN;
 
 /// Runs the conformance check on every example guest, every `echo-<allocator>` build, and the
 /// guest that brings its own global allocator.
@@ -134,8 +83,9 @@ fn len_of(len: u32) -> usize {
 
 fn abi_version(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {
     let version = module.instantiate()?.abi_version()?;
-    findings.expect(version == ABI_VERSION, || {
-        format!("abi_version() = {version}, expected {ABI_VERSION}")
+    let expected = CONFORMANCE.abi_version;
+    findings.expect(version == expected, || {
+        format!("abi_version() = {version}, expected {expected}")
     });
     Ok(())
 }
@@ -170,7 +120,7 @@ fn alignment_and_overlap(module: &GuestModule, findings: &mut Findings) -> Resul
     let mut guest = module.instantiate()?;
     let baseline = guest.live_blocks()?;
     let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
-    for (seed, &len) in (0_u32..).zip(LENGTHS.iter().chain(LENGTHS.iter().rev())) {
+    for (seed, &len) in (0_u32..).zip(CONFORMANCE.lengths.iter().chain(CONFORMANCE.lengths.iter().rev())) {
         let ptr = guest.alloc(len)?;
         if !findings.expect(ptr != 0, || {
             format!("alloc({len}) returned 0 with memory to spare")
@@ -296,7 +246,7 @@ fn impossible_lengths(module: &GuestModule, findings: &mut Findings) -> Result<(
     let mut guest = module.instantiate()?;
     let content = pattern(7, 100);
     let kept = guest.put(&content)?;
-    for len in IMPOSSIBLE_LENGTHS {
+    for &len in &CONFORMANCE.impossible_lengths {
         expect_refused(&mut guest, findings, len, (kept, &content))?;
     }
     // The old block is still live: freeing it must not trap.

@@ -22,37 +22,6 @@ const DESCRIBED: [&str; 6] = [
     "faults",
 ];
 
-/// What `describe` must print for some of them: the section's text, fixed here as data.
-const EXPECTED: [(&str, &str); 3] = [
-    ("upper", "export upper(text: string) -> string\n"),
-    (
-        "greet",
-        "export greet(name: string) -> string, fallible\n\
-         import env.salutation() -> string, fallible\n\
-         import env.log(line: string) -> none\n",
-    ),
-    (
-        "shapes",
-        "export measure_compact(rect: postcard) -> postcard, fallible\n\
-         export measure(rect: json) -> json, fallible\n",
-    ),
-];
-
-/// Exports every guest has that are the ABI's, not the author's.
-const ABI_EXPORTS: [&str; 11] = [
-    "alloc",
-    "dealloc",
-    "free",
-    "realloc",
-    "guestmem_free",
-    "guestmem_realloc",
-    "last_error",
-    "abi_version",
-    "live_blocks",
-    "heap_bytes",
-    "_initialize",
-];
-
 /// Runs the interface and typed-value checks.
 #[must_use]
 pub fn check_all(context: &Context) -> Vec<Row> {
@@ -82,7 +51,7 @@ pub fn check_all(context: &Context) -> Vec<Row> {
 fn interface_of(context: &Context, name: &str) -> Result<Option<Interface>, HostError> {
     let path = context.guests.example_path(name);
     let wasm = std::fs::read(&path).map_err(|source| crate::guest::io_error(&path, source))?;
-    Interface::read(&wasm)
+    Ok(Interface::read(&wasm)?)
 }
 
 fn check_sections(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
@@ -101,7 +70,8 @@ fn check_sections(context: &Context, findings: &mut Findings) -> Result<(), Host
             .exports()
             .filter(|export| export.ty().func().is_some())
             .map(|export| export.name().to_owned())
-            .filter(|name| !ABI_EXPORTS.contains(&name.as_str()))
+            // The ABI's exports, and WASI's reactor entry point, are not the author's.
+            .filter(|name| guestmem_abi::names::abi_export(name).is_none() && name != "_initialize")
             .collect();
         let in_section: BTreeSet<String> = interface
             .exports
@@ -131,9 +101,9 @@ fn check_sections(context: &Context, findings: &mut Findings) -> Result<(), Host
         findings.expect(imported == in_section, || {
             format!("{name}: imports {imported:?}, the section describes {in_section:?}")
         });
-        if let Some((_, expected)) = EXPECTED.iter().find(|(example, _)| example == name) {
+        if let Some(expected) = crate::testdata::describe_text(name) {
             // The linker decides the order of the entries: compare the lines as a set.
-            let text = crate::describe::text_of(&interface);
+            let text = interface.to_string();
             let lines = |text: &str| text.lines().map(str::to_owned).collect::<BTreeSet<_>>();
             findings.expect(lines(&text) == lines(expected), || {
                 format!("{name}: the section reads\n{text}expected\n{expected}")

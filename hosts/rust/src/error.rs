@@ -1,5 +1,7 @@
 //! The host's error type: every way a call into a guest can fail.
 
+use crate::ResultProblem;
+
 /// An error from instantiating a guest or from a call into it.
 ///
 /// A guest function that returns `0` becomes [`Error::Guest`] with the message that
@@ -7,6 +9,7 @@
 /// result block the host cannot trust becomes [`Error::BadResult`]. None of them leaves the
 /// host in a bad state: the caller decides whether to keep the instance.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The guest function returned `0` and reported why through `last_error`.
     #[error("`{function}` failed: {message}")]
@@ -151,44 +154,4 @@ impl Error {
     pub fn is_trap(&self) -> bool {
         matches!(self, Self::Trap { .. } | Self::HostFunction { .. })
     }
-}
-
-/// Why a result block was rejected. See "Results" in guestmem's `docs/ABI.md`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ResultProblem {
-    /// The pointer is not a multiple of 8, so it is not a block.
-    #[error("pointer {ptr:#x} is not a multiple of 8")]
-    Misaligned {
-        /// The pointer.
-        ptr: u32,
-    },
-    /// The 4-byte length prefix does not lie inside linear memory.
-    #[error("length prefix at {ptr:#x} is outside linear memory ({memory} bytes)")]
-    PrefixOutOfBounds {
-        /// The pointer.
-        ptr: u32,
-        /// The size of linear memory.
-        memory: usize,
-    },
-    /// The payload runs past the end of linear memory.
-    #[error("{len} bytes at {ptr:#x} + 4 run past the end of linear memory ({memory} bytes)")]
-    PayloadOutOfBounds {
-        /// The pointer.
-        ptr: u32,
-        /// The length the prefix claims.
-        len: u32,
-        /// The size of linear memory.
-        memory: usize,
-    },
-    /// The length prefix is above the host's cap.
-    #[error("length {len} is above the host's cap of {cap} bytes")]
-    TooLong {
-        /// The length the prefix claims.
-        len: u32,
-        /// The cap.
-        cap: u32,
-    },
-    /// A `last_error` message, or a result read as text, that is not UTF-8.
-    #[error("the bytes are not UTF-8")]
-    NotUtf8,
 }

@@ -62,16 +62,15 @@ where
     Params: WasmParams,
     Results: WasmResults,
 {
-    let prefixed = format!("guestmem_{name}");
-    let (name, func) = match instance.get_func(&mut store, &prefixed) {
-        Some(func) => (prefixed.as_str(), func),
-        None => match instance.get_func(&mut store, name) {
-            Some(func) => (name, func),
-            None => return Ok(None),
-        },
+    let Some((name, func)) = guestmem_abi::names::candidates(name)
+        .into_iter()
+        .find_map(|candidate| Some((instance.get_func(&mut store, &candidate)?, candidate)))
+        .map(|(func, candidate)| (candidate.into_owned(), func))
+    else {
+        return Ok(None);
     };
     func.typed(&store).map(Some).map_err(|error| Error::Export {
-        name: name.to_owned(),
+        name,
         message: format!("{error:#}"),
     })
 }
