@@ -6,13 +6,13 @@
 
 pub mod bench;
 pub mod checks;
-pub mod describe;
 pub mod engine;
 pub mod examples;
 pub mod guest;
 pub mod guests;
 pub mod precompiled;
 pub mod report;
+pub mod testdata;
 pub mod valgrind;
 
 pub use guest::{Guest, GuestModule, GuestOptions};

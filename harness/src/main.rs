@@ -24,12 +24,9 @@ const USAGE: &str = "\
 usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
        harness guests [--guests DIR]
        harness bench [--no-build] [--quick] [--out DIR]   (see `harness bench --help`)
-       harness describe FILE.wasm [--typescript]
 
   run            build the guests and run every check (the default)
   guests         build every guest of testdata/guests.tsv and print each module's size
-  describe       print what a module's guestmem.interface section says it exports and
-                 imports, or (--typescript) a TypeScript declaration of it
   --no-build     use the guests already built in target/guests
   --guests DIR   use the guests in DIR (implies --no-build)
   --only CHECK   run one check: conformance, examples, faults, imports, interface, owned,
@@ -86,9 +83,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
 fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("bench") {
         return harness::bench::main(std::env::args().skip(2));
-    }
-    if std::env::args().nth(1).as_deref() == Some("describe") {
-        return harness::describe::main(std::env::args().skip(2));
     }
     let options = match parse(std::env::args().skip(1)) {
         Ok(options) => options,
