@@ -311,7 +311,8 @@ fn leb128(bytes: &mut &[u8]) -> Result<usize, InterfaceError> {
         let byte = byte(bytes)?;
         value |= u64::from(byte & 0x7F) << shift;
         if byte & 0x80 == 0 {
-            return usize::try_from(value).map_err(|_| InterfaceError::new("a length is too large"));
+            return usize::try_from(value)
+                .map_err(|_| InterfaceError::new("a length is too large"));
         }
     }
     Err(InterfaceError::new("a length is longer than 5 bytes"))

@@ -168,7 +168,11 @@ mod tests {
         }
         let known = ALL.map(Kind::byte);
         for byte in 0..=u8::MAX {
-            assert_eq!(Kind::from_byte(byte).is_some(), known.contains(&byte), "{byte}");
+            assert_eq!(
+                Kind::from_byte(byte).is_some(),
+                known.contains(&byte),
+                "{byte}"
+            );
         }
         assert_eq!(Kind::from_byte(Kind::Bytes.byte() | OWNED), None);
     }

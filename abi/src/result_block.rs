@@ -13,7 +13,6 @@ pub const BLOCK_ALIGN: u32 = 8;
 
 /// Why a result block, or a text the guest handed over, was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum ResultProblem {
     /// The pointer is not a multiple of 8, so it is not a block.
     Misaligned {

@@ -7,7 +7,9 @@ use guestmem_abi::{Interface, ResultProblem, result_block};
 use serde_json::Value;
 
 fn cases(file: &str) -> Vec<Value> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../testdata")
+        .join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path:?}: {error}"));
     let data: Value = serde_json::from_str(&text).expect("valid JSON");
     data["cases"].as_array().expect("a list of cases").clone()
@@ -21,7 +23,9 @@ fn hex(text: &str) -> Vec<u8> {
 }
 
 fn u32_of(case: &Value, field: &str) -> u32 {
-    let number = case[field].as_u64().unwrap_or_else(|| panic!("{field}: a number"));
+    let number = case[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field}: a number"));
     u32::try_from(number).expect("a u32")
 }
 

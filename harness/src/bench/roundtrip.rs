@@ -3,7 +3,7 @@
 //!
 //! - guestmem: the `echo` example (talc) called through `guestmem-host`'s public API, as users
 //!   call it: a [`GuestFunc`] looked up once, `call_bytes` with the payload; and the by-name
-//!   convenience [`guestmem_host::Guest::call_result`] (looked up at every call), for reference.
+//!   convenience [`guestmem_host::Guest::call_bytes`] (looked up at every call), for reference.
 //! - the articles' convention (`manual`, std and its default allocator): `alloc` through
 //!   `Vec::with_capacity` and `mem::forget`, `echo`, the host reads as many bytes as it sent (no
 //!   header), `dealloc` both.
@@ -59,8 +59,8 @@ impl HostEcho {
         let interface = Interface::read(&wasm)
             .map_err(guestmem_host::Error::from)?
             .ok_or_else(|| {
-            BenchError::Wrong(format!("{}: no interface section", path.display()))
-        })?;
+                BenchError::Wrong(format!("{}: no interface section", path.display()))
+            })?;
         let mut guest = GuestModule::from_file(engine, path)?.instantiate()?;
         guest.set_interface(interface)?;
         let echo = guest.func("echo_owned")?;
@@ -73,7 +73,7 @@ impl HostEcho {
 
     /// The echo read in place ([`GuestFunc::call_with`]), no copy out: its [`digest`].
     fn read(&mut self, payload: &[u8]) -> Result<usize, BenchError> {
-        Ok(self.echo.call_with(&mut self.guest, &[payload], digest)?)
+        Ok(self.echo.call_view(&mut self.guest, &[payload], digest)?)
     }
 }
 
@@ -104,7 +104,7 @@ pub const CONTENDERS: [&str; 9] = [
 
 /// Index of guestmem through `guestmem-host`'s `GuestFunc::call_bytes` in [`CONTENDERS`].
 pub const GUESTMEM: usize = 0;
-/// Index of guestmem through `guestmem-host`'s by-name `Guest::call_result`.
+/// Index of guestmem through `guestmem-host`'s by-name `Guest::call_bytes`.
 pub const GENERIC: usize = 1;
 /// Index of the articles' convention.
 pub const MANUAL: usize = 2;
@@ -235,7 +235,7 @@ fn measure_pass(
         check(
             payload,
             "guestmem-host, by name",
-            &generic.call_result("echo", &[payload])?,
+            &generic.call_bytes("echo", &[payload])?,
         )?;
         check(payload, "manual", &manual.manual(payload)?)?;
         check(payload, "owned", &owned.echo(payload)?)?;
@@ -251,7 +251,7 @@ fn measure_pass(
             Box::new(|| guestmem.echo(payload).map(|bytes| keep(&bytes))),
             Box::new(|| {
                 generic
-                    .call_result("echo", &[payload])
+                    .call_bytes("echo", &[payload])
                     .map(|bytes| keep(&bytes))
                     .map_err(BenchError::from)
             }),
@@ -498,7 +498,7 @@ pub fn profile(
         "generic" => {
             let mut guest = GuestModule::from_file(engine, &echo)?.instantiate()?;
             for _ in 0..calls {
-                black_box(guest.call_result("echo", &[&payload])?);
+                black_box(guest.call_bytes("echo", &[&payload])?);
             }
         }
         "manual" => {

@@ -120,7 +120,12 @@ fn alignment_and_overlap(module: &GuestModule, findings: &mut Findings) -> Resul
     let mut guest = module.instantiate()?;
     let baseline = guest.live_blocks()?;
     let mut blocks: Vec<(u32, u32, u32)> = Vec::new();
-    for (seed, &len) in (0_u32..).zip(CONFORMANCE.lengths.iter().chain(CONFORMANCE.lengths.iter().rev())) {
+    for (seed, &len) in (0_u32..).zip(
+        CONFORMANCE
+            .lengths
+            .iter()
+            .chain(CONFORMANCE.lengths.iter().rev()),
+    ) {
         let ptr = guest.alloc(len)?;
         if !findings.expect(ptr != 0, || {
             format!("alloc({len}) returned 0 with memory to spare")
@@ -614,7 +619,7 @@ fn errors(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError
 
         // A later success does not clear a pending error.
         guest.call_with_inputs("upper", &[invalid])?;
-        let upper = guest.call_result("upper", &[b"ok"])?;
+        let upper = guest.call_bytes("upper", &[b"ok"])?;
         findings.expect(upper == b"OK", || format!("upper(\"ok\") = {upper:?}"));
         let still = guest.last_error()?;
         findings.expect(still.is_some(), || {
@@ -622,10 +627,10 @@ fn errors(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError
         });
 
         // The host API turns the 0 into a typed error carrying the message.
-        let typed = guest.call_result("upper", &[invalid]);
+        let typed = guest.call_bytes("upper", &[invalid]);
         findings.expect(
             matches!(&typed, Err(HostError::Guest { message, .. }) if message.contains("UTF-8")),
-            || format!("call_result(upper, invalid UTF-8) = {typed:?}"),
+            || format!("call_bytes(upper, invalid UTF-8) = {typed:?}"),
         );
     }
     if module.exports("replace") {
@@ -688,7 +693,7 @@ fn allocation_failure_in_guest_code(
             ..GuestOptions::default()
         })?;
         let input = vec![b'a'; INPUT];
-        let outcome = guest.call_result(function, &[&input]);
+        let outcome = guest.call_bytes(function, &[&input]);
         let size = guest.memory_size();
         findings.expect(size <= limit, || {
             format!("memory grew to {size} bytes past the {limit}-byte limit")

@@ -36,39 +36,39 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     findings.figure(format!("array_sum: {small}, {large}"));
 
     let mut upper = context.example("upper")?.instantiate()?;
-    let strasse = upper.call_result("upper", &["straße".as_bytes()])?;
+    let strasse = upper.call_bytes("upper", &["straße".as_bytes()])?;
     findings.expect(strasse == b"STRASSE", || {
         format!(
             "upper(\"straße\") = {:?}, expected \"STRASSE\"",
             String::from_utf8_lossy(&strasse)
         )
     });
-    let invalid = upper.call_result("upper", &[b"stra\xDFe"]);
+    let invalid = upper.call_bytes("upper", &[b"stra\xDFe"]);
     findings.expect(
         matches!(&invalid, Err(HostError::Guest { message, .. }) if message.contains("UTF-8")),
         || format!("upper(invalid UTF-8) = {invalid:?}, expected an error mentioning UTF-8"),
     );
     // An error is not a trap: the instance still works.
-    let after = upper.call_result("upper", &[b"ok"])?;
+    let after = upper.call_bytes("upper", &[b"ok"])?;
     findings.expect(after == b"OK", || {
         format!("upper(\"ok\") after an error = {after:?}")
     });
     findings.figure(format!("upper: {}", String::from_utf8_lossy(&strasse)));
 
     let mut replace = context.example("replace")?.instantiate()?;
-    let hello = replace.call_result("replace", &[b"Hello World!", b"World", b"WASM"])?;
+    let hello = replace.call_bytes("replace", &[b"Hello World!", b"World", b"WASM"])?;
     findings.expect(hello == b"Hello WASM!", || {
         format!(
             "replace = {:?}, expected \"Hello WASM!\"",
             String::from_utf8_lossy(&hello)
         )
     });
-    let empty_pattern = replace.call_result("replace", &[b"Hello World!", b"", b"WASM"]);
+    let empty_pattern = replace.call_bytes("replace", &[b"Hello World!", b"", b"WASM"]);
     findings.expect(
         matches!(empty_pattern, Err(HostError::Guest { .. })),
         || format!("replace with an empty pattern = {empty_pattern:?}, expected an error"),
     );
-    let after = replace.call_result("replace", &[b"a.b", b".", b""])?;
+    let after = replace.call_bytes("replace", &[b"a.b", b".", b""])?;
     findings.expect(after == b"ab", || {
         format!("replace(\"a.b\", \".\", \"\") after an error = {after:?}")
     });

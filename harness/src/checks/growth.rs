@@ -74,7 +74,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     // A result one byte over the cap is refused, and given back to the guest.
     let cap = u32::try_from(size - 1).unwrap_or(u32::MAX);
     echo.set_result_cap(cap);
-    let capped = echo.call_result("echo", &[&bytes]);
+    let capped = echo.call_bytes("echo", &[&bytes]);
     findings.expect(
         matches!(
             capped,

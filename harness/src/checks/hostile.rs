@@ -103,7 +103,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
         // A fresh instance per case: after a trap the instance is dropped, as the ABI advises.
         let mut guest = module.instantiate()?;
         guest.set_result_cap(SMALL_CAP);
-        match guest.call_result(function, &[b"input"]) {
+        match guest.call_bytes(function, &[b"input"]) {
             Ok(bytes) => findings.fail(format!(
                 "{function}: accepted as a result of {} bytes",
                 bytes.len()

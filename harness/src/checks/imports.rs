@@ -193,7 +193,7 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
 
     // Host results, freed by the guest's wrapper.
     for key in ["", "k", "key of some length", &"x".repeat(30_000)] {
-        let answer = guest.call_result("relay", &[key.as_bytes()])?;
+        let answer = guest.call_bytes("relay", &[key.as_bytes()])?;
         findings.expect(answer == key.repeat(3).as_bytes(), || {
             format!(
                 "relay({} bytes) = {} bytes, expected the key 3 times",
@@ -203,7 +203,7 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
         });
     }
     // Host failures, through guestmem.last_error, for each result kind.
-    let failure = guest.call_result("relay", &[b"fail"]);
+    let failure = guest.call_bytes("relay", &[b"fail"]);
     findings.expect(
         matches!(&failure, Err(HostError::Guest { message, .. }) if message == FETCH_FAILURE),
         || format!("relay(\"fail\") = {failure:?}, expected the host's message"),
@@ -251,7 +251,7 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
     // The panic is expected: keep it off stderr.
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
-    let panicked = guest.call_result("relay", &[b"panic"]);
+    let panicked = guest.call_bytes("relay", &[b"panic"]);
     std::panic::set_hook(previous_hook);
     findings.expect(
         matches!(&panicked, Err(HostError::HostFunction { host_function, message, .. })

@@ -46,7 +46,7 @@ fn round_trip(
 ) -> Result<bool, HostError> {
     let len = random.mixed_len();
     let input = input(name, len, random);
-    let result = guest.call_result(name, &[&input])?;
+    let result = guest.call_bytes(name, &[&input])?;
     Ok(findings.expect(result == expected(name, &input), || {
         format!(
             "{name} returned a wrong result for an input of {} bytes",

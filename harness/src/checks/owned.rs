@@ -33,7 +33,7 @@ fn described(context: &Context, name: &str) -> Result<Guest, HostError> {
 fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     let mut guest = described(context, "in_place")?;
     let before = guest.live_blocks()?;
-    let upper = guest.call_result("ascii_upper", &["straße".as_bytes()])?;
+    let upper = guest.call_bytes("ascii_upper", &["straße".as_bytes()])?;
     findings.expect(upper == "STRAßE".as_bytes(), || {
         format!(
             "ascii_upper(\"straße\") = {:?}",
@@ -43,7 +43,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
     let echo = guest.func("echo_owned")?;
     for len in [0, 1, 16, 4096, 1 << 20] {
         let input = pattern(u32::try_from(len).unwrap_or(0), len);
-        let same = echo.call_with(&mut guest, &[&input], |bytes| bytes == input.as_slice())?;
+        let same = echo.call_view(&mut guest, &[&input], |bytes| bytes == input.as_slice())?;
         findings.expect(same, || format!("echo_owned of {len} bytes changed them"));
     }
     let after = guest.live_blocks()?;
@@ -53,7 +53,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
 
     // A host that does not know the argument is owned passes it borrowed: refused, not taken.
     let mut unaware = context.example("in_place")?.instantiate()?;
-    let refused = unaware.call_result("ascii_upper", &[b"abc"]);
+    let refused = unaware.call_bytes("ascii_upper", &[b"abc"]);
     findings.expect(
         matches!(&refused, Err(HostError::Guest { message, .. })
             if message.starts_with("argument `text`: not an owned block")),
@@ -66,13 +66,13 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
 
     let mut faults = described(context, "faults")?;
     let before = faults.live_blocks()?;
-    let failed = faults.call_result("owned_fails", &[b"data"]);
+    let failed = faults.call_bytes("owned_fails", &[b"data"]);
     findings.expect(
         matches!(&failed, Err(HostError::Guest { message, .. }) if message == "owned_fails: refused"),
         || format!("owned_fails = {failed:?}"),
     );
     // The host refuses text that is not UTF-8 before anything is placed...
-    let refused = faults.call_result("owned_after", &[b"\xff".as_slice(), b"data"]);
+    let refused = faults.call_bytes("owned_after", &[b"\xff".as_slice(), b"data"]);
     findings.expect(matches!(&refused, Err(HostError::Call { .. })), || {
         format!("owned_after with a bad first argument = {refused:?}, expected a refused call")
     });
@@ -90,7 +90,7 @@ fn run(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
                 .is_some_and(|message| message.contains("argument `text`")),
         || format!("owned_after by hand = {result}, last_error {message:?}"),
     );
-    let good = faults.call_result("owned_after", &[b"ok".as_slice(), b"data"])?;
+    let good = faults.call_bytes("owned_after", &[b"ok".as_slice(), b"data"])?;
     findings.expect(good == b"data", || format!("owned_after = {good:?}"));
     let after = faults.live_blocks()?;
     findings.expect(after == before, || {

@@ -1,34 +1,22 @@
-//! A guest export looked up once and called typed: the fast path of every call.
+//! A guest export looked up once and typed: what every call goes through. The calls themselves
+//! are in `call.rs`.
 
 use wasmtime::{AsContextMut, Func, Instance, TypedFunc, Val, ValType};
 
-use crate::{Error, Function, Guest, Kind, ResultProblem};
-
-/// Results that are result blocks.
-const BLOCKS: &[Kind] = &[Kind::Bytes, Kind::String, Kind::Json, Kind::Postcard];
-
-/// Results that are integers an `i32` holds.
-const INTEGERS: &[Kind] = &[
-    Kind::U8,
-    Kind::U16,
-    Kind::U32,
-    Kind::I8,
-    Kind::I16,
-    Kind::I32,
-];
+use crate::{Error, Function, Kind};
 
 /// The most byte inputs a [`GuestFunc`] takes.
 pub const MAX_INPUTS: usize = 8;
 
 /// A guest export taking byte inputs as `(ptr, len)` pairs and returning an `i32` (a result
-/// block, or an integer), looked up once with [`Guest::func`].
+/// block, or an integer), looked up once with [`Guest::func`](crate::Guest::func).
 ///
 /// Inputs are anything that is bytes (`&[u8]`, `&str`, `Vec<u8>`, `String`); the call copies
 /// them in, calls the export through a typed wasmtime function, and frees what it allocated.
 #[derive(Clone)]
 pub struct GuestFunc {
-    name: String,
-    guest: u64,
+    pub(crate) name: String,
+    pub(crate) guest: u64,
     inputs: usize,
     call: Call,
     /// What the module's interface section says of it, when it has one.
@@ -90,7 +78,7 @@ impl GuestFunc {
     }
 
     /// What the module's interface section says of it, if the guest has one
-    /// ([`Guest::set_interface`]).
+    /// ([`Guest::set_interface`](crate::Guest::set_interface)).
     #[must_use]
     pub fn signature(&self) -> Option<&Function> {
         self.signature.as_ref()
@@ -112,7 +100,7 @@ impl GuestFunc {
     }
 
     /// The inputs the guest owns, by the interface: bit `i` for input `i`.
-    fn owned_inputs(&self) -> u16 {
+    pub(crate) fn owned_inputs(&self) -> u16 {
         self.signature.as_ref().map_or(0, |signature| {
             signature
                 .args
@@ -130,7 +118,7 @@ impl GuestFunc {
     }
 
     /// Refuses inputs the interface says the export cannot take: text that is not UTF-8.
-    fn check_inputs<I: AsRef<[u8]>>(&self, inputs: &[I]) -> Result<(), Error> {
+    pub(crate) fn check_inputs<I: AsRef<[u8]>>(&self, inputs: &[I]) -> Result<(), Error> {
         let Some(signature) = &self.signature else {
             return Ok(());
         };
@@ -160,147 +148,14 @@ impl GuestFunc {
         self.inputs
     }
 
-    /// Calls it and returns the result block's bytes.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Guest`] if it returned `0`, with `last_error`'s message; [`Error::BadResult`] if
-    /// the block cannot be trusted; or what [`GuestFunc::call_raw`] returns.
-    pub fn call_bytes<T, I: AsRef<[u8]>>(
+    /// Calls the export with `args` in `store`: the raw outcome, for the caller to settle.
+    pub(crate) fn call_in(
         &self,
-        guest: &mut Guest<T>,
-        inputs: &[I],
-    ) -> Result<Vec<u8>, Error> {
-        self.expect_result(BLOCKS, "call_bytes")?;
-        self.call_with(guest, inputs, <[u8]>::to_vec)
-    }
-
-    /// Calls it and returns the result block's text.
-    ///
-    /// # Errors
-    ///
-    /// As [`GuestFunc::call_bytes`], and [`ResultProblem::NotUtf8`] if the result is not UTF-8.
-    pub fn call_string<T, I: AsRef<[u8]>>(
-        &self,
-        guest: &mut Guest<T>,
-        inputs: &[I],
-    ) -> Result<String, Error> {
-        self.expect_result(&[Kind::String, Kind::Json], "call_string")?;
-        self.call_with(guest, inputs, |bytes| {
-            std::str::from_utf8(bytes).map(str::to_owned)
-        })?
-        .map_err(|_| Error::BadResult {
-            function: self.name.clone(),
-            problem: ResultProblem::NotUtf8,
-        })
-    }
-
-    /// Calls it and lends the result's bytes to `read` where they lie in guest memory, without a
-    /// copy; the block is freed when `read` returns.
-    ///
-    /// # Errors
-    ///
-    /// As [`GuestFunc::call_bytes`].
-    pub fn call_with<T, I: AsRef<[u8]>, R>(
-        &self,
-        guest: &mut Guest<T>,
-        inputs: &[I],
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, Error> {
-        let ptr = self.call_raw(guest, inputs)?;
-        guest.take_result_with(&self.name, ptr, read)
-    }
-
-    /// Calls it and returns the result's bytes where they lie in guest memory, without a copy.
-    /// The block stays allocated until the next call into this instance, which frees it first;
-    /// the slice borrows the guest, so it cannot outlive that call.
-    ///
-    /// # Errors
-    ///
-    /// As [`GuestFunc::call_bytes`].
-    pub fn call_borrowed<'g, T, I: AsRef<[u8]>>(
-        &self,
-        guest: &'g mut Guest<T>,
-        inputs: &[I],
-    ) -> Result<&'g [u8], Error> {
-        let ptr = self.call_raw(guest, inputs)?;
-        guest.lend_result(&self.name, ptr)
-    }
-
-    /// Calls a function that returns an integer. `0` is an answer unless the call left an error
-    /// pending: then it is [`Error::Guest`]. An error pending from an earlier call is cleared
-    /// first, so it is never reported as this call's.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Guest`], or what [`GuestFunc::call_raw`] returns.
-    pub fn call_u32<T, I: AsRef<[u8]>>(
-        &self,
-        guest: &mut Guest<T>,
-        inputs: &[I],
-    ) -> Result<u32, Error> {
-        self.check(guest, inputs.len())?;
-        self.expect_result(INTEGERS, "call_u32")?;
-        guest.clear_pending_error()?;
-        let value = self.call_raw(guest, inputs)?;
-        if value == 0
-            && let Some(message) = guest.last_error()?
-        {
-            return Err(Error::Guest {
-                function: self.name.clone(),
-                message,
-            });
-        }
-        Ok(value)
-    }
-
-    /// Calls it and returns its raw `i32` result: a result block's pointer is the caller's to
-    /// take ([`Guest::take_result`]). The inputs are freed (or kept for the next call) after the
-    /// call returns; after a trap they are left to the instance, which is to be dropped.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Arity`] for the wrong number of inputs, [`Error::WrongInstance`] for another
-    /// instance's guest, [`Error::InputTooLong`], [`Error::AllocFailed`], [`Error::Trap`].
-    pub fn call_raw<T, I: AsRef<[u8]>>(
-        &self,
-        guest: &mut Guest<T>,
-        inputs: &[I],
-    ) -> Result<u32, Error> {
-        self.check(guest, inputs.len())?;
-        self.check_inputs(inputs)?;
-        guest.return_lent()?;
-        let mut args = [0_u32; 2 * MAX_INPUTS];
-        let args = &mut args[..inputs.len() * 2];
-        let owned = self.owned_inputs();
-        let placed = guest.place_inputs(&self.name, inputs, owned, args)?;
-        let outcome = self.invoke(guest, args);
-        if matches!(&outcome, Err(error) if error.is_trap()) {
-            return outcome;
-        }
-        guest.release_inputs(placed, args, owned)?;
-        outcome
-    }
-
-    fn check<T>(&self, guest: &Guest<T>, inputs: usize) -> Result<(), Error> {
-        if guest.id() != self.guest {
-            return Err(Error::WrongInstance {
-                function: self.name.clone(),
-            });
-        }
-        if inputs != self.inputs {
-            return Err(Error::Arity {
-                function: self.name.clone(),
-                expected: self.inputs,
-                given: inputs,
-            });
-        }
-        Ok(())
-    }
-
-    fn invoke<T>(&self, guest: &mut Guest<T>, args: &[u32]) -> Result<u32, Error> {
-        let store = guest.store_mut();
-        let outcome = match (&self.call, args) {
+        mut store: impl AsContextMut,
+        args: &[u32],
+    ) -> Option<wasmtime::Result<u32>> {
+        let store = store.as_context_mut();
+        Some(match (&self.call, args) {
             (Call::None(func), []) => func.call(store, ()),
             (Call::One(func), &[a, b]) => func.call(store, (a, b)),
             (Call::Two(func), &[a, b, c, d]) => func.call(store, (a, b, c, d)),
@@ -311,22 +166,11 @@ impl GuestFunc {
                     .map(|&arg| Val::I32(arg.cast_signed()))
                     .collect();
                 let mut results = [Val::I32(0)];
-                func.call(&mut *store, &params, &mut results)
+                func.call(store, &params, &mut results)
                     .map(|()| results[0].i32().unwrap_or(0).cast_unsigned())
             }
-            // `check` matched the arity with the export's type: not reached.
-            _ => {
-                return Err(Error::Arity {
-                    function: self.name.clone(),
-                    expected: self.inputs,
-                    given: args.len() / 2,
-                });
-            }
-        };
-        let value = guest.settle(&self.name, outcome)?;
-        if value == 0 {
-            guest.set_error_pending();
-        }
-        Ok(value)
+            // The arity does not match the export's type.
+            _ => return None,
+        })
     }
 }

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod call;
 mod error;
 mod exports;
 mod func;
@@ -11,9 +12,9 @@ pub mod interface;
 mod typed;
 
 pub use error::Error;
-pub use guestmem_abi::{ABI_VERSION, ResultProblem, result_block};
 pub use func::{GuestFunc, MAX_INPUTS};
 pub use guest::{DEFAULT_RESULT_CAP, Guest};
+pub use guestmem_abi::{ABI_VERSION, ResultProblem, result_block};
 pub use imports::{Bytes, HostArg, HostFunctions, HostResult, IntoHostFunc, Str};
 pub use interface::{Argument, Function, Interface, InterfaceError, Kind};
 #[cfg(feature = "json")]

@@ -39,7 +39,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// [`Error::Call`] if the module's interface gives another result, [`Error::Typed`] if the
-    /// result does not decode, or what [`GuestFunc::call_with`] returns.
+    /// result does not decode, or what [`GuestFunc::call_view`] returns.
     #[cfg(feature = "json")]
     pub fn call_json<T, I: AsRef<[u8]>, R: DeserializeOwned>(
         &self,
@@ -47,7 +47,7 @@ impl GuestFunc {
         inputs: &[I],
     ) -> Result<R, Error> {
         self.expect_result(&[Kind::Json], "call_json")?;
-        let decoded = self.call_with(guest, inputs, |bytes| serde_json::from_slice(bytes))?;
+        let decoded = self.call_view(guest, inputs, |bytes| serde_json::from_slice(bytes))?;
         decoded.map_err(|error| self.decode_error("JSON", &error))
     }
 
@@ -63,7 +63,7 @@ impl GuestFunc {
         inputs: &[I],
     ) -> Result<R, Error> {
         self.expect_result(&[Kind::Postcard], "call_postcard")?;
-        let decoded = self.call_with(guest, inputs, |bytes| postcard::from_bytes(bytes))?;
+        let decoded = self.call_view(guest, inputs, |bytes| postcard::from_bytes(bytes))?;
         decoded.map_err(|error| self.decode_error("postcard", &error))
     }
 

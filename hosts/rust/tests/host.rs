@@ -117,7 +117,7 @@ fn results_are_read_and_freed_and_inputs_share_one_kept_block() {
         assert_eq!(guest.live_blocks().expect("live"), Some(0));
     }
     let seen = echo
-        .call_with(&mut guest, &[[9_u8; 300]], |bytes| {
+        .call_view(&mut guest, &[[9_u8; 300]], |bytes| {
             (bytes.len(), bytes[299])
         })
         .expect("echo");
@@ -131,7 +131,7 @@ fn results_are_read_and_freed_and_inputs_share_one_kept_block() {
 fn large_inputs_get_blocks_of_their_own_freed_after_the_call() {
     let mut guest = guest();
     let big = vec![5_u8; 100 << 10];
-    assert_eq!(guest.call_result("echo", &[&big]).expect("echo"), big);
+    assert_eq!(guest.call_bytes("echo", &[&big]).expect("echo"), big);
     assert_eq!(guest.live_blocks().expect("live"), Some(0));
 }
 
@@ -152,19 +152,19 @@ fn a_failed_alloc_frees_the_inputs_already_placed() {
 #[test]
 fn a_failed_alloc_for_small_inputs_is_an_error_naming_the_export() {
     let mut guest = instantiate(&guest_wat(1, 1)).expect("instantiate");
-    let error = guest.call_result("echo", &[b"x"]).unwrap_err();
+    let error = guest.call_bytes("echo", &[b"x"]).unwrap_err();
     assert!(
         matches!(&error, Error::AllocFailed { function, .. } if function == "echo"),
         "{error}"
     );
-    assert_eq!(guest.call_result("echo", &[b"x"]).expect("echo"), b"x");
+    assert_eq!(guest.call_bytes("echo", &[b"x"]).expect("echo"), b"x");
     assert_eq!(guest.live_blocks().expect("live"), Some(0));
 }
 
 #[test]
 fn a_trap_carries_the_recorded_reason_and_names_the_export() {
     let mut guest = guest();
-    let error = guest.call_result("boom", &[b"input"]).unwrap_err();
+    let error = guest.call_bytes("boom", &[b"input"]).unwrap_err();
     assert!(
         matches!(&error, Error::Trap { function, .. } if function == "boom"),
         "{error}"
@@ -247,7 +247,7 @@ fn prefixed_exports_are_preferred_and_initialize_runs() {
         );
     let mut guest = instantiate(&wat).expect("instantiate");
     assert_eq!(guest.live_blocks().expect("live"), Some(5));
-    assert_eq!(guest.call_result("echo", &[b"abc"]).expect("echo"), b"abc");
+    assert_eq!(guest.call_bytes("echo", &[b"abc"]).expect("echo"), b"abc");
     assert_eq!(guest.live_blocks().expect("live"), Some(5));
 }
 
@@ -348,7 +348,7 @@ const ALLOC_OUTSIDE: &str = r#"
 fn an_alloc_outside_memory_is_an_error_and_never_kept_or_freed() {
     let mut guest = instantiate(ALLOC_OUTSIDE).expect("instantiate");
     for _ in 0..2 {
-        let error = guest.call_result("echo", &[b"input"]).unwrap_err();
+        let error = guest.call_bytes("echo", &[b"input"]).unwrap_err();
         assert!(
             matches!(error, Error::OutOfBounds { ptr: 0x20000, .. }),
             "{error}"
