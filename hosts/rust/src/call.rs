@@ -135,7 +135,9 @@ impl GuestFunc {
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];
         let owned = self.owned_inputs();
-        let placed = guest.place_inputs(&self.name, inputs, owned, args)?;
+        let placed = guest
+            .place_inputs(&self.name, inputs, owned, args)
+            .map_err(|error| error.while_placing_inputs_of(&self.name))?;
         let outcome = self.invoke(guest, args);
         if matches!(&outcome, Err(error) if error.is_trap()) {
             return outcome;

@@ -8,6 +8,7 @@ mod guest;
 mod imports;
 mod inputs;
 pub mod interface;
+mod plugin;
 #[cfg(any(feature = "json", feature = "postcard"))]
 mod typed;
 
@@ -17,6 +18,7 @@ pub use guest::{DEFAULT_RESULT_CAP, Guest};
 pub use guestmem_abi::{ABI_VERSION, ResultProblem, result_block};
 pub use imports::{Bytes, HostArg, HostFunctions, HostResult, IntoHostFunc, Str};
 pub use interface::{Argument, Function, Interface, InterfaceError, Kind};
+pub use plugin::Plugin;
 #[cfg(feature = "json")]
 pub use typed::to_json;
 #[cfg(feature = "postcard")]

@@ -378,3 +378,96 @@ fn a_borrowed_result_is_freed_by_the_next_call() {
     assert_eq!(raw_live_blocks.call(guest.store_mut(), ()).expect("raw"), 2);
     assert_eq!(guest.live_blocks().expect("live"), Some(0));
 }
+
+/// `echo`'s entry in the interface section: `export echo(data: bytes) -> bytes`.
+const ECHO_SECTION: &str =
+    r#"(@custom "guestmem.interface" "\01\00\00\04echo\01\04data\01\01\00")"#;
+
+fn plugin_with(section: &str) -> Result<guestmem_host::Plugin, Error> {
+    let wat = guest_wat(0, 1).replacen("(module", &format!("(module {section}"), 1);
+    let wasm = wat::parse_str(&wat).expect("valid text");
+    guestmem_host::Plugin::new(&Engine::default(), &wasm)
+}
+
+#[test]
+fn a_plugin_reads_its_interface_so_a_wrong_call_is_refused_before_the_guest_runs() {
+    let plugin = plugin_with(ECHO_SECTION).expect("compiles");
+    let described = plugin.interface().expect("a section").to_string();
+    assert_eq!(described, "export echo(data: bytes) -> bytes\n");
+    let engine = plugin.module().engine().clone();
+    let mut described_guest = plugin
+        .instantiate(Store::new(&engine, ()), &Linker::new(&engine))
+        .expect("instantiates");
+    let echo = described_guest.func("echo").expect("echo");
+    let error = echo.call_u32(&mut described_guest, &[b"abc"]).unwrap_err();
+    assert!(
+        matches!(&error, Error::Call { function, .. } if function == "echo"),
+        "{error}"
+    );
+    assert_eq!(described_guest.live_blocks().expect("stats"), Some(0));
+    // Without the section the same call reads the result block's pointer as a number, and the
+    // block is never freed: what the plugin's interface guards against.
+    let mut bare = guest();
+    let pointer = bare
+        .func("echo")
+        .expect("echo")
+        .call_u32(&mut bare, &[b"abc"]);
+    assert!(pointer.expect("a number") > 0);
+    assert_eq!(bare.live_blocks().expect("stats"), Some(1));
+}
+
+#[test]
+fn a_plugin_whose_section_does_not_fit_its_exports_is_refused_at_instantiation() {
+    let missing = r#"(@custom "guestmem.interface" "\01\00\00\04gone\00\00\00")"#;
+    let plugin = plugin_with(missing).expect("compiles");
+    let engine = plugin.module().engine().clone();
+    let error = plugin
+        .instantiate(Store::new(&engine, ()), &Linker::new(&engine))
+        .err()
+        .expect("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("`gone` is described but not exported"),
+        "{error}"
+    );
+    let malformed = r#"(@custom "guestmem.interface" "\01\00\00\04echo")"#;
+    let error = plugin_with(malformed).err().expect("refused");
+    assert!(
+        matches!(&error, Error::Interface(message) if message.contains("cut short")),
+        "{error}"
+    );
+}
+
+#[test]
+fn an_epoch_deadline_that_strikes_while_inputs_are_placed_names_the_export() {
+    let mut config = wasmtime::Config::new();
+    config.epoch_interruption(true);
+    let engine = Engine::new(&config).expect("engine");
+    let module = Module::new(&engine, guest_wat(0, 1)).expect("compiles");
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let mut guest = Guest::instantiate(store, &Linker::new(&engine), &module).expect("instance");
+    let echo = guest.func("echo").expect("echo");
+    // The deadline passes before the call: the first function entered, `alloc` for the input,
+    // traps.
+    engine.increment_epoch();
+    let error = echo.call_bytes(&mut guest, &[b"abc"]).unwrap_err();
+    let Error::Trap {
+        function,
+        trap,
+        reason,
+    } = &error
+    else {
+        panic!("{error}");
+    };
+    assert_eq!(
+        (function.as_str(), *trap, reason.as_deref()),
+        (
+            "echo",
+            wasmtime::Trap::Interrupt,
+            Some("in `alloc` for its inputs")
+        ),
+        "{error}"
+    );
+}
