@@ -96,8 +96,8 @@ fn zero_is_an_answer_unless_this_call_left_an_error() {
     );
 }
 
-/// Before the fix, an error left pending by a raw call was reported by the next integer call as
-/// its own: `zero("ab")` failed with "odd!".
+/// An error left pending by a raw call must not be reported by the next integer call as its own
+/// (`zero("ab")` failing with "odd!").
 #[test]
 fn an_error_pending_from_an_earlier_call_is_not_reported_as_this_calls() {
     let mut guest = guest();
