@@ -15,6 +15,13 @@ use wasmtime_wasi::p1::{self, WasiP1Ctx};
 pub struct HostState {
     limits: StoreLimits,
     wasi: Option<WasiP1Ctx>,
+    guestmem: guestmem_host::GuestmemCtx,
+}
+
+impl guestmem_host::GuestmemView for HostState {
+    fn guestmem(&mut self) -> &mut guestmem_host::GuestmemCtx {
+        &mut self.guestmem
+    }
 }
 
 impl HostState {
@@ -124,6 +131,7 @@ impl GuestModule {
         let state = HostState {
             limits: limits.build(),
             wasi: None,
+            guestmem: guestmem_host::GuestmemCtx::default(),
         };
         let mut store = Store::new(self.module.engine(), state);
         store.limiter(|state| &mut state.limits);

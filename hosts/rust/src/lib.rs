@@ -16,7 +16,10 @@ pub use error::Error;
 pub use func::{GuestFunc, MAX_INPUTS};
 pub use guest::{DEFAULT_RESULT_CAP, Guest};
 pub use guestmem_abi::{ABI_VERSION, ResultProblem, result_block};
-pub use imports::{Bytes, HostArg, HostFunctions, HostResult, IntoHostFunc, Str};
+pub use imports::{
+    Bytes, GuestmemCtx, GuestmemView, HostArg, HostFunctions, HostResult, IntoHostFunc, StoreData,
+    Str,
+};
 pub use interface::{Argument, Function, Interface, InterfaceError, Kind};
 pub use plugin::Plugin;
 #[cfg(feature = "json")]

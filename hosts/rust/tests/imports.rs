@@ -3,14 +3,26 @@
 //! read through `guestmem.last_error`, and the guest's bad arguments and the host's panics as
 //! `Error::HostFunction`.
 
-use guestmem_host::{Error, Guest, HostFunctions};
+use guestmem_host::{Error, Guest, GuestmemCtx, GuestmemView, HostFunctions, Interface};
 use wasmtime::{Engine, Linker, Module, Store};
+
+/// The store's data: whose instance it is, for the host functions that ask.
+struct Tenant {
+    name: &'static str,
+    guestmem: GuestmemCtx,
+}
+
+impl GuestmemView for Tenant {
+    fn guestmem(&mut self) -> &mut GuestmemCtx {
+        &mut self.guestmem
+    }
+}
 
 /// A guest over a bump allocator (`alloc` returns 0 for lengths above 100,000) whose exports
 /// call the host: `concat(a, b)` (a `&str` and a `&[u8]`), `add()` (`add(40, 2)`, a u32 and an
 /// i64), `fallible(text)` and `host_error()` (`guestmem.last_error`), `note(text)` (no result),
 /// `big()` (a result `alloc` refuses), `bad_arg()` (a range past memory), `bad_text()` (invalid
-/// UTF-8 at 64).
+/// UTF-8 at 64), `whoami()` (the calling store's tenant).
 const GUEST: &str = r#"
 (module
   (import "env" "concat" (func $concat (param i32 i32 i32 i32) (result i32)))
@@ -18,6 +30,7 @@ const GUEST: &str = r#"
   (import "env" "fallible" (func $fallible (param i32 i32) (result i32)))
   (import "env" "note" (func $note (param i32 i32)))
   (import "env" "big" (func $big (result i32)))
+  (import "env" "whoami" (func $whoami (result i32)))
   (import "guestmem" "last_error" (func $host_error (result i32)))
   (memory (export "memory") 1)
   (data (i32.const 64) "\ff\fe")
@@ -40,14 +53,18 @@ const GUEST: &str = r#"
   (func (export "host_error") (result i32) (call $host_error))
   (func (export "note") (param i32 i32) (result i32) (call $note (local.get 0) (local.get 1)) (i32.const 1))
   (func (export "big") (result i32) (call $big))
+  (func (export "whoami") (result i32) (call $whoami))
   (func (export "bad_arg") (result i32) (call $note (i32.const 65530) (i32.const 100)) (i32.const 1))
   (func (export "bad_text") (result i32) (call $note (i32.const 64) (i32.const 2)) (i32.const 1)))
 "#;
 
-fn guest() -> Guest<()> {
-    let engine = Engine::default();
-    let module = Module::new(&engine, GUEST).expect("the guest compiles");
-    let mut linker = Linker::new(&engine);
+fn guest() -> Guest<Tenant> {
+    guest_of(&Engine::default(), "tenant")
+}
+
+fn guest_of(engine: &Engine, name: &'static str) -> Guest<Tenant> {
+    let module = Module::new(engine, GUEST).expect("the guest compiles");
+    let mut linker = Linker::new(engine);
     HostFunctions::new(&mut linker)
         .expect("guestmem.last_error")
         .func("env", "concat", |a: &str, b: &[u8]| {
@@ -70,8 +87,17 @@ fn guest() -> Guest<()> {
             })
         })
         .and_then(|host| host.func("env", "big", || vec![0_u8; 200_000]))
+        .and_then(|host| {
+            host.func("env", "whoami", |tenant: &mut Tenant| {
+                tenant.name.to_owned()
+            })
+        })
         .expect("the host functions");
-    Guest::instantiate(Store::new(&engine, ()), &linker, &module).expect("instantiates")
+    let tenant = Tenant {
+        name,
+        guestmem: GuestmemCtx::default(),
+    };
+    Guest::instantiate(Store::new(engine, tenant), &linker, &module).expect("instantiates")
 }
 
 #[test]
@@ -147,4 +173,87 @@ fn bad_arguments_panics_and_refused_results_name_the_host_function() {
             other => panic!("{export}: {other:?}, expected a host function error"),
         }
     }
+}
+
+/// Fails `fallible` in `guest`, leaving its message pending for `guestmem.last_error`.
+fn fail(guest: &mut Guest<Tenant>) {
+    let input = guest.put(b"fail").expect("input");
+    assert_eq!(guest.call_raw("fallible", &[input, 4]).expect("no trap"), 0);
+    guest.free(input).expect("freed");
+}
+
+/// What the guest's `guestmem.last_error` gives now: the message, or `None` for 0.
+fn host_error(guest: &mut Guest<Tenant>) -> Option<Vec<u8>> {
+    let ptr = guest.call_raw("host_error", &[]).expect("host_error");
+    (ptr != 0).then(|| {
+        guest
+            .take_result("host_error", ptr)
+            .expect("a message block")
+    })
+}
+
+#[test]
+fn each_failure_reaches_its_own_guest_with_two_instances_on_one_thread() {
+    let engine = Engine::default();
+    let (mut first, mut second) = (guest_of(&engine, "first"), guest_of(&engine, "second"));
+    fail(&mut first);
+    fail(&mut second);
+    assert_eq!(
+        host_error(&mut second).as_deref(),
+        Some(&b"refused \"fail\""[..])
+    );
+    assert_eq!(host_error(&mut second), None, "read once");
+    // The second instance's read left the first one's message where it was.
+    assert_eq!(
+        host_error(&mut first).as_deref(),
+        Some(&b"refused \"fail\""[..])
+    );
+}
+
+#[test]
+fn a_failure_follows_its_instance_to_another_thread() {
+    let mut guest = guest();
+    fail(&mut guest);
+    let message = std::thread::spawn(move || host_error(&mut guest))
+        .join()
+        .expect("the thread ran");
+    assert_eq!(message.as_deref(), Some(&b"refused \"fail\""[..]));
+}
+
+#[test]
+fn a_host_function_reads_its_callers_data() {
+    let engine = Engine::default();
+    for name in ["acme", "globex"] {
+        let mut guest = guest_of(&engine, name);
+        assert_eq!(
+            guest
+                .call_string("whoami", &[] as &[&[u8]])
+                .expect("whoami"),
+            name
+        );
+    }
+}
+
+#[test]
+fn a_host_function_registered_fallible_where_the_import_is_not_is_refused() {
+    let engine = Engine::default();
+    let mut linker = Linker::<Tenant>::new(&engine);
+    let mut host = HostFunctions::new(&mut linker).expect("guestmem.last_error");
+    host.func("env", "fallible", |text: &str| -> Result<String, String> {
+        Ok(text.to_owned())
+    })
+    .expect("registered");
+    // `import env.fallible(text: string) -> string`, not fallible, as a guest would describe it.
+    let section = b"\x01\x01\x03env\x08fallible\x01\x04text\x02\x02\x00";
+    let interface = Interface::parse(section).expect("a valid section");
+    let error = host.check(&interface).unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "`env.fallible` is registered fallible, but the guest imports it not fallible"
+        ),
+        "{error}"
+    );
+    let fallible = Interface::parse(b"\x01\x01\x03env\x08fallible\x01\x04text\x02\x02\x01")
+        .expect("a valid section");
+    host.check(&fallible).expect("the same fallibility");
 }

@@ -1,7 +1,7 @@
-//! A host function's arguments, read from the wasm values and, for bytes, from guest memory in
-//! place.
+//! A host function's arguments, read from the raw wasm values and, for bytes, from guest memory
+//! in place.
 
-use wasmtime::{Val, ValType};
+use wasmtime::{ValRaw, ValType};
 
 /// The kind of a `&[u8]` argument: a `(ptr: i32, len: i32)` pair.
 pub struct Bytes;
@@ -20,10 +20,12 @@ pub trait HostArg {
     ///
     /// What is wrong with the guest's argument: a range outside memory, text that is not UTF-8.
     #[doc(hidden)]
-    fn read<'a>(memory: &'a [u8], params: &mut &[Val]) -> Result<Self::Value<'a>, String>;
+    fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<Self::Value<'a>, String>;
 }
 
-fn next(params: &mut &[Val]) -> Result<Val, String> {
+/// The next raw value. Its type is the one the function was registered with ([`HostArg::PARAMS`]),
+/// which wasmtime checked against the guest's import when it linked the module.
+fn next(params: &mut &[ValRaw]) -> Result<ValRaw, String> {
     let (first, rest) = params
         .split_first()
         .ok_or_else(|| "missing wasm parameter".to_owned())?;
@@ -31,25 +33,19 @@ fn next(params: &mut &[Val]) -> Result<Val, String> {
     Ok(*first)
 }
 
-fn next_u32(params: &mut &[Val]) -> Result<u32, String> {
-    next(params)?
-        .i32()
-        .map(i32::cast_unsigned)
-        .ok_or_else(|| "not an i32".to_owned())
+fn next_u32(params: &mut &[ValRaw]) -> Result<u32, String> {
+    next(params).map(|value| value.get_u32())
 }
 
-fn next_u64(params: &mut &[Val]) -> Result<u64, String> {
-    next(params)?
-        .i64()
-        .map(i64::cast_unsigned)
-        .ok_or_else(|| "not an i64".to_owned())
+fn next_u64(params: &mut &[ValRaw]) -> Result<u64, String> {
+    next(params).map(|value| value.get_u64())
 }
 
 impl HostArg for Bytes {
     type Value<'a> = &'a [u8];
     const PARAMS: &'static [ValType] = &[ValType::I32, ValType::I32];
 
-    fn read<'a>(memory: &'a [u8], params: &mut &[Val]) -> Result<&'a [u8], String> {
+    fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<&'a [u8], String> {
         let ptr = next_u32(params)?;
         let len = next_u32(params)?;
         if len == 0 {
@@ -72,7 +68,7 @@ impl HostArg for Str {
     type Value<'a> = &'a str;
     const PARAMS: &'static [ValType] = Bytes::PARAMS;
 
-    fn read<'a>(memory: &'a [u8], params: &mut &[Val]) -> Result<&'a str, String> {
+    fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<&'a str, String> {
         let bytes = Bytes::read(memory, params)?;
         std::str::from_utf8(bytes).map_err(|error| format!("not UTF-8: {error}"))
     }
@@ -84,7 +80,7 @@ macro_rules! int_arg {
             type Value<'a> = $ty;
             const PARAMS: &'static [ValType] = &[ValType::$val];
 
-            fn read(_: &[u8], params: &mut &[Val]) -> Result<$ty, String> {
+            fn read(_: &[u8], params: &mut &[ValRaw]) -> Result<$ty, String> {
                 $next(params).map(|value| value.$cast())
             }
         }

@@ -3,9 +3,10 @@
 
 use std::fmt::Display;
 
-use wasmtime::{Caller, Extern, Memory, Val, ValType};
+use wasmtime::{Caller, ValRaw, ValType};
 
-use super::{HostTrap, pending};
+use super::HostTrap;
+use super::state::{CallerExports, GuestmemView};
 use crate::result_block::PREFIX_LEN;
 
 /// What a host function returned, before it is written into the guest.
@@ -14,17 +15,19 @@ pub enum Outcome {
     /// No result.
     Nothing,
     /// A wasm value, as it is.
-    Value(Val),
+    Value(ValRaw),
     /// Bytes for a result block; `fallible` says whether `alloc` failing may be reported as a
     /// failure (`0` and a message) or must trap.
     Bytes { bytes: Vec<u8>, fallible: bool },
     /// A failure: `0` of the result's type, and the message.
-    Failed { zero: Val, message: String },
+    Failed { zero: ValRaw, message: String },
 }
 
 /// A result a host function can return: `()`, `u32`, `i32`, `u64`, `i64`, `Vec<u8>`, `String`,
 /// or a `Result` of one of these whose error is `Display`.
 pub trait HostResult {
+    /// Whether it is a `Result`: the guest's import must be declared fallible.
+    const FALLIBLE: bool = false;
     /// The wasm result types.
     #[doc(hidden)]
     fn results() -> &'static [ValType];
@@ -50,27 +53,27 @@ impl HostResult for () {
     }
     /// A fallible host function with no result returns `1` on success.
     fn into_success(self) -> Outcome {
-        Outcome::Value(Val::I32(1))
+        Outcome::Value(ValRaw::i32(1))
     }
 }
 
 macro_rules! int_result {
-    ($($ty:ty: $val:ident $wasm:ident;)*) => {$(
+    ($($ty:ty: $val:ident $raw:ident;)*) => {$(
         impl HostResult for $ty {
             fn results() -> &'static [ValType] {
                 &[ValType::$val]
             }
             fn into_outcome(self) -> Outcome {
-                Outcome::Value(Val::$val(self as $wasm))
+                Outcome::Value(ValRaw::$raw(self))
             }
         }
     )*};
 }
 
 int_result! {
-    u32: I32 i32;
+    u32: I32 u32;
     i32: I32 i32;
-    u64: I64 i64;
+    u64: I64 u64;
     i64: I64 i64;
 }
 
@@ -105,6 +108,7 @@ impl HostResult for String {
 }
 
 impl<R: HostResult, E: Display> HostResult for Result<R, E> {
+    const FALLIBLE: bool = true;
     fn results() -> &'static [ValType] {
         match R::results() {
             // A fallible function with no result returns 1 on success, 0 on failure.
@@ -117,8 +121,8 @@ impl<R: HostResult, E: Display> HostResult for Result<R, E> {
             Ok(value) => value.into_success(),
             Err(error) => Outcome::Failed {
                 zero: match Self::results() {
-                    [ValType::I64] => Val::I64(0),
-                    _ => Val::I32(0),
+                    [ValType::I64] => ValRaw::i64(0),
+                    _ => ValRaw::i32(0),
                 },
                 message: error.to_string(),
             },
@@ -126,61 +130,57 @@ impl<R: HostResult, E: Display> HostResult for Result<R, E> {
     }
 }
 
-/// Writes `outcome` into the guest, whose memory is `memory`, and returns the wasm result.
-pub(super) fn deliver<T>(
+/// Writes `outcome` into the calling guest and returns the wasm result.
+pub(super) fn deliver<T: GuestmemView>(
     caller: &mut Caller<'_, T>,
-    memory: Memory,
+    exports: &CallerExports,
     function: &str,
     outcome: Outcome,
-) -> wasmtime::Result<Option<Val>> {
+) -> wasmtime::Result<Option<ValRaw>> {
     match outcome {
         Outcome::Nothing => Ok(None),
         Outcome::Value(value) => Ok(Some(value)),
         Outcome::Failed { zero, message } => {
-            pending::set(memory.data_ptr(&*caller), message);
+            caller.data_mut().guestmem().set_pending(message);
             Ok(Some(zero))
         }
-        Outcome::Bytes { bytes, fallible } => match write_block(caller, memory, &bytes)? {
-            Some(ptr) => Ok(Some(Val::I32(ptr.cast_signed()))),
+        Outcome::Bytes { bytes, fallible } => match write_block(caller, exports, &bytes)? {
+            Some(ptr) => Ok(Some(ValRaw::u32(ptr))),
             None => {
                 let message = format!("the guest's alloc({}) returned 0", bytes.len() + PREFIX_LEN);
                 if !fallible {
                     return Err(HostTrap::new(function, message).into());
                 }
-                pending::set(memory.data_ptr(&*caller), message);
-                Ok(Some(Val::I32(0)))
+                caller.data_mut().guestmem().set_pending(message);
+                Ok(Some(ValRaw::i32(0)))
             }
         },
     }
 }
 
-/// Allocates a result block for `bytes` with the guest's `alloc` and fills it in `memory`, the
-/// guest's own; `None` when `alloc` returns 0.
+/// Allocates a result block for `bytes` with the guest's `alloc` and fills it in the guest's
+/// memory; `None` when `alloc` returns 0.
 ///
 /// # Errors
 ///
-/// A [`HostTrap`] when the result is too long for a u32 length, the guest has no `alloc`, its
-/// `alloc` traps, or it returns a block outside memory.
+/// A [`HostTrap`] when the result is too long for a u32 length, the guest's `alloc` traps, or it
+/// returns a block outside memory.
 pub(super) fn write_block<T>(
     caller: &mut Caller<'_, T>,
-    memory: Memory,
+    exports: &CallerExports,
     bytes: &[u8],
 ) -> wasmtime::Result<Option<u32>> {
     let function = "guestmem.alloc";
     let too_long = || HostTrap::new(function, format!("a result of {} bytes", bytes.len()));
     let len = u32::try_from(bytes.len()).map_err(|_| too_long())?;
     let total = len.checked_add(PREFIX_LEN as u32).ok_or_else(too_long)?;
-    let Some(Extern::Func(alloc)) = caller.get_export("alloc") else {
-        return Err(HostTrap::new(function, "the calling module exports no `alloc`").into());
-    };
-    let alloc = alloc.typed::<u32, u32>(&*caller)?;
     // Memory may grow in this call: the view is taken after it (a `Memory` is a handle, not a
     // view, so it stays valid).
-    let ptr = alloc.call(&mut *caller, total)?;
+    let ptr = exports.alloc.call(&mut *caller, total)?;
     if ptr == 0 {
         return Ok(None);
     }
-    let data = memory.data_mut(&mut *caller);
+    let data = exports.memory.data_mut(&mut *caller);
     let block = usize::try_from(ptr)
         .ok()
         .and_then(|start| data.get_mut(start..start.checked_add(total as usize)?))
