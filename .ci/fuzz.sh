@@ -2,8 +2,11 @@
 # Fuzzing (fuzz/README.md): installs cargo-fuzz, builds the three targets, runs each for a
 # bounded time from its committed corpus and regressions, and fails on the first crash (the
 # input is left in fuzz/artifacts/TARGET/ and printed). New inputs go to a scratch directory:
-# the committed corpus changes only by hand (cargo fuzz cmin). Called by .ci/run.
+# the committed corpus changes only by hand (cargo fuzz cmin). Called by .ci/run, which builds
+# (`fuzz.sh build`, both cores) and then runs the targets (`fuzz.sh run`, one core) beside its
+# other steps; no argument does both.
 set -euo pipefail
+phase="${1:-all}"
 cd "$(dirname "$0")/../fuzz"
 
 # Seconds per target: GUESTMEM_FUZZ_SECONDS overrides.
@@ -17,21 +20,27 @@ timed() {
   return "$status"
 }
 
-# libfuzzer-sys compiles libFuzzer, which is C++.
-bash ../.ci/apt-install.sh c++:g++
-
-if [[ "$(cargo +nightly fuzz --version 2>/dev/null || true)" != "cargo-fuzz $version" ]]; then
-  timed cargo +nightly install cargo-fuzz --version "$version" --locked
-fi
-
-# abi_sequence and export_input run guestmem's unsafe code natively: AddressSanitizer (the
-# default) sees what the model cannot. host_reader drives the host library, which has no unsafe
-# code, through wasmtime: without a sanitizer, in a target directory of its own so that the two
-# builds do not evict each other.
-timed cargo +nightly fuzz build abi_sequence
-timed cargo +nightly fuzz build export_input
 host=(-s none --features host --target-dir target/host)
-timed cargo +nightly fuzz build "${host[@]}" host_reader
+
+if [[ $phase != run ]]; then
+  # libfuzzer-sys compiles libFuzzer, which is C++.
+  bash ../.ci/apt-install.sh c++:g++
+
+  if [[ "$(cargo +nightly fuzz --version 2>/dev/null || true)" != "cargo-fuzz $version" ]]; then
+    timed cargo +nightly install cargo-fuzz --version "$version" --locked
+  fi
+
+  # abi_sequence and export_input run guestmem's unsafe code natively: AddressSanitizer (the
+  # default) sees what the model cannot. host_reader drives the host library, which has no unsafe
+  # code, through wasmtime: without a sanitizer, in a target directory of its own so that the two
+  # builds do not evict each other.
+  timed cargo +nightly fuzz build abi_sequence
+  timed cargo +nightly fuzz build export_input
+  timed cargo +nightly fuzz build "${host[@]}" host_reader
+fi
+if [[ $phase == build ]]; then
+  exit 0
+fi
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
