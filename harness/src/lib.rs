@@ -4,7 +4,6 @@
 //! `harness` binary and `cargo test -p harness` ([`checks`]), and the native drive of guestmem and
 //! the example guests that Valgrind watches ([`checks::native`]).
 
-pub mod bench;
 pub mod checks;
 pub mod engine;
 pub mod examples;

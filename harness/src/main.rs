@@ -23,7 +23,6 @@ static HEAP: guestmem::stats::Counting<std::alloc::System> =
 const USAGE: &str = "\
 usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
        harness guests [--guests DIR]
-       harness bench [--no-build] [--quick] [--out DIR]   (see `harness bench --help`)
 
   run            build the guests and run every check (the default)
   guests         build every guest of testdata/guests.tsv and print each module's size
@@ -81,9 +80,6 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
 }
 
 fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("bench") {
-        return harness::bench::main(std::env::args().skip(2));
-    }
     let options = match parse(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(problem) => {

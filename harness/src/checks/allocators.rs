@@ -2,7 +2,7 @@
 //!
 //! Through the `alloc`/`free` exports of `echo` built with each back end, every round allocates
 //! the two large blocks and frees them in allocation order ([`pages_over_rounds`], which
-//! `harness bench` runs too). An allocator that reuses freed memory stays at the size the first
+//! `guestmem-bench` runs too). An allocator that reuses freed memory stays at the size the first
 //! round needed; wee_alloc keeps growing. talc must stay flat, and wee_alloc must be seen growing:
 //! that is the proof that this check can see a leak.
 

@@ -1,5 +1,0 @@
-// Written by `harness describe --typescript` from the module's guestmem.interface section.
-
-export interface Exports {
-  upper(text: string): string;
-}
