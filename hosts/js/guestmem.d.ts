@@ -1,5 +1,5 @@
-// Types of guestmem-host (guestmem.mjs), written by hand; harness/js/host-types.check.ts checks
-// them against the module's JSDoc. The contract is docs/ABI.md (ABI version 1).
+// Types of guestmem-host (guestmem.mjs), written by hand; test/host-types.check.ts checks them
+// against the modules' JSDoc. The contract is docs/ABI.md (ABI version 1).
 // `WebAssembly`, `Response`, `Blob` and `BufferSource` come from TypeScript's `dom` lib.
 
 /** The ABI version this host speaks (docs/ABI.md). */
@@ -21,8 +21,8 @@ export declare const DEFAULT_REUSE_INPUT_BYTES: number;
  *   the instance is dead.
  * - `dead`: a call on an instance that trapped earlier.
  * - `alloc`: `alloc` (or `realloc`) returned 0 for an input.
- * - `bounds`: a pointer or length from the guest lies outside its memory; nothing was read or
- *   written there.
+ * - `bounds`: a pointer or length from the guest lies outside its memory, or a result pointer is
+ *   not a multiple of 8; nothing was read or written there.
  * - `utf8`: a result asked for as a string is not valid UTF-8.
  * - `decode`: a `json` result does not parse.
  * - `call`: the call does not fit what the guest's interface section says of the export (the
@@ -219,14 +219,15 @@ export declare function readInterface(module: WebAssembly.Module): Interface | u
  * Parses the contents of a `guestmem.interface` section: entries one after the other. Another
  * version, direction or kind than docs/ABI.md lists is an error, never a guess.
  * @throws {GuestError} `interface` when an entry is cut short, or has a version, direction or
- *   kind this host does not know, or a name that is not UTF-8
+ *   kind this host does not know, a name that is not UTF-8, or an argument of kind `none` or
+ *   owned but not `bytes`
  */
 export declare function parseInterface(contents: BufferSource): Interface;
 
 /**
- * The interface as text, one line per function, exports first, as `harness describe` prints it:
- * `export upper(text: string) -> string`, `import env.salutation() -> string, fallible`,
- * `data: owned bytes`.
+ * The interface as text, one line per function, exports first, as every host's describe prints
+ * it (testdata/sections.json holds the cases): `export upper(text: string) -> string`,
+ * `import env.log(line: string) -> none`, a `, fallible` suffix, `data: owned bytes`.
  */
 export declare function describeInterface(described: Interface): string;
 
@@ -331,7 +332,7 @@ export declare function abiExportName(exports: WebAssembly.Exports, name: string
 
 /**
  * A running guest instance and the host side of the ABI. `E` is the type of
- * {@link Guest.exports}: the `Exports` that `harness describe --typescript` writes for the
+ * {@link Guest.exports}: the `Exports` that `guestmem describe --typescript` writes for the
  * guest's module (`Guest.instantiate<Exports>(...)`), `any` without one.
  */
 export declare class Guest<E extends object = any> {
