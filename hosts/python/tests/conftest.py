@@ -1,15 +1,22 @@
 """The guests under test, found as ``.ci/guests.sh`` leaves them: ``target/guests/NAME-BACKEND.wasm``
-for every allocator back end and ``NAME-wasip1.wasm``. As in the JavaScript checks,
-``$GUESTMEM_GUEST_DIR`` names another directory and ``$GUESTMEM_GUEST_SUFFIX`` (``-talc``, or
-empty for ``NAME.wasm``) tests one build of each example instead of every back end. A missing
-guest fails its tests: build them with ``bash .ci/guests.sh``."""
+for every allocator back end and ``NAME-wasip1.wasm``, every module named in
+``testdata/guests.tsv``. As in the JavaScript checks, ``$GUESTMEM_GUEST_DIR`` names another
+directory and ``$GUESTMEM_GUEST_SUFFIX`` (``-talc``, or empty for ``NAME.wasm``) tests one build of
+each example instead of every back end. A missing guest fails its tests: build them with
+``bash .ci/guests.sh``.
+
+The repository's ``testdata/`` (the wire format's cases and the guest table, read by every host's
+tests) is found from this file, so the tests read the checkout they sit in, whatever the working
+directory; the installed package does not carry it."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import wasmtime
@@ -17,8 +24,50 @@ import wasmtime
 from guestmem import Guest
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLES = ("array_sum", "upper", "replace", "echo", "minimal")
-BACKENDS = ("talc", "wee_alloc", "lol_alloc", "dlmalloc")
+TESTDATA = REPO / "testdata"
+
+
+def read_testdata(name: str) -> Any:
+    """``testdata/NAME``, a JSON file, as ``json`` reads it."""
+    return json.loads((TESTDATA / name).read_text())
+
+
+@dataclass(frozen=True)
+class GuestBuild:
+    """A row of ``testdata/guests.tsv``: a guest module (``target/guests/NAME.wasm``) and how it
+    is built."""
+
+    name: str
+    package: str
+    target: str
+    cargo_args: str
+    group: str
+
+    @property
+    def backend(self) -> str | None:
+        """The allocator back end, for a build of a package with one back end and nothing else
+        (``upper-talc``: ``--no-default-features --features talc``)."""
+        suffix = self.name.removeprefix(f"{self.package}-")
+        if suffix != self.name and self.cargo_args == f"--no-default-features --features {suffix}":
+            return suffix
+        return None
+
+
+def guest_table() -> list[GuestBuild]:
+    rows = (TESTDATA / "guests.tsv").read_text().splitlines()
+    return [GuestBuild(*row.split("\t")) for row in rows if row and not row.startswith("#")]
+
+
+#: Every guest module the checks use, in the table's order.
+GUESTS = guest_table()
+#: The allocator back ends every example is built with.
+BACKENDS = tuple(dict.fromkeys(row.backend for row in GUESTS if row.backend is not None))
+#: The examples: the packages built with every back end.
+EXAMPLES = tuple(
+    package
+    for package in dict.fromkeys(row.package for row in GUESTS)
+    if {f"{package}-{backend}" for backend in BACKENDS} <= {row.name for row in GUESTS}
+)
 #: Built with guestmem's `compact` feature and without `stats`.
 COMPACT = "minimal"
 WAT = Path(__file__).resolve().parent / "wat"
@@ -71,7 +120,9 @@ class GuestModule:
         if any(item.module == "wasi_snapshot_preview1" for item in self.module.imports):
             linker.define_wasi()
             store.set_wasi(wasmtime.WasiConfig())
-        return Guest.instantiate(store, linker, self.module)
+        # These checks are of the ABI, which holds for a guest without a section as well; what
+        # the section adds is test_interface's.
+        return Guest.instantiate(store, linker, self.module, interface=None)
 
 
 _compiled: dict[Path, GuestModule] = {}

@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from conftest import REPO, WAT, guest_path, suffixes
+from conftest import REPO, WAT, guest_path, read_testdata, suffixes
 from guestmem.describe import NO_SECTION
+
+#: testdata/sections.json's cases, by name.
+CASES = {case["name"]: case for case in read_testdata("sections.json")["cases"]}
+#: The Rust CLI, ``guestmem describe FILE``: target/debug/guestmem, or ``$GUESTMEM_CLI``.
+CLI = Path(os.environ.get("GUESTMEM_CLI", REPO / "target" / "debug" / "guestmem"))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -50,20 +55,42 @@ def test_describe_a_wasi_guest(tmp_path: Path) -> None:
     assert "abi_version: 1" in described.stdout
 
 
+def wat_with_section(case: str) -> str:
+    """A text module holding the section of sections.json's case ``case``."""
+    escaped = "".join(f"\\{byte:02x}" for byte in bytes.fromhex(CASES[case]["section"]))
+    return f'(module (@custom "guestmem.interface" "{escaped}"))'
+
+
 def test_describe_reads_text_modules_and_reports_a_malformed_section(tmp_path: Path) -> None:
-    upper = r'(@custom "guestmem.interface" "\01\00\00\05upper\01\04text\02\02\00")'
     path = tmp_path / "upper.wat"
-    path.write_text(f"(module {upper})")
+    path.write_text(wat_with_section("upper"))
     described = run("-m", "guestmem", "describe", str(path))
-    assert (described.returncode, described.stdout) == (0, "export upper(text: string) -> string\n")
-    bad_kind = upper.replace(r"\02\02", r"\63\02")
-    path.write_text(f"(module {bad_kind})")
+    assert (described.returncode, described.stdout) == (0, CASES["upper"]["describe"])
+    path.write_text(wat_with_section("unknown result kind 99"))
     described = run("-m", "guestmem", "describe", str(path))
     assert described.returncode == 1
     assert described.stdout == ""
-    assert described.stderr.strip() == (
-        f"python -m guestmem describe: {path}: `guestmem.interface`: malformed: unknown kind 99"
-    )
+    prefix = f"python -m guestmem describe: {path}: `guestmem.interface`: malformed: "
+    assert described.stderr.startswith(prefix), described.stderr
+    assert CASES["unknown result kind 99"]["error"] in described.stderr
+
+
+@pytest.mark.skipif(not CLI.is_file(), reason=f"no guestmem CLI binary at {CLI}")
+def test_describe_prints_what_the_rust_cli_prints(tmp_path: Path) -> None:
+    """Both commands on a guest, a guest without a section, and every case of sections.json."""
+    files = [guest_path("replace", suffixes()[0]), guest_path("minimal", suffixes()[0])]
+    for index, case in enumerate(CASES.values()):
+        path = tmp_path / f"{index}.wasm"
+        path.write_bytes(wasmtime.wat2wasm(wat_with_section(case["name"])))
+        files.append(path)
+    for path in files:
+        python = run("-m", "guestmem", "describe", str(path))
+        rust = subprocess.run(
+            [str(CLI), "describe", str(path)], capture_output=True, text=True, check=False,
+            timeout=60,
+        )
+        assert python.stdout == rust.stdout, path
+        assert (python.returncode == 0) == (rust.returncode == 0), (path, rust.stderr)
 
 
 def test_describe_a_missing_file_fails() -> None:

@@ -8,15 +8,16 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import GuestModule, builds
+from conftest import GuestModule, builds, read_testdata
 from guestmem import ABI_VERSION, Guest, GuestFailed, GuestTrap
 
-ALIGN = 8
-LENGTHS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129,
-           255, 256, 1000, 1024, 4095, 4096, 4097, 65535, 65536, 65537, 100_000, 1 << 20]
+#: The ABI's numbers and the lengths the checks allocate, shared with the harness's conformance
+#: check and the JavaScript tests.
+CONFORMANCE = read_testdata("conformance.json")
+ALIGN: int = CONFORMANCE["block_align"]
+LENGTHS: list[int] = CONFORMANCE["lengths"]
+IMPOSSIBLE_LENGTHS: list[int] = CONFORMANCE["impossible_lengths"]
 U32_MAX = 0xFFFF_FFFF
-IMPOSSIBLE_LENGTHS = [U32_MAX, U32_MAX - 1, U32_MAX - 7, U32_MAX - 8, U32_MAX - 15,
-                      U32_MAX - 65_535, 0xFFFF_0000]
 
 
 def pattern(seed: int, length: int) -> bytes:
@@ -56,8 +57,12 @@ def expect_trap(
         assert function in reason and (f"{ptr:#x}" in reason or str(ptr) in reason), reason
 
 
+def test_this_host_speaks_the_abi_version_of_the_contract() -> None:
+    assert ABI_VERSION == CONFORMANCE["abi_version"]
+
+
 def test_abi_version(module: GuestModule) -> None:
-    assert module.instantiate().abi_version() == ABI_VERSION
+    assert module.instantiate().abi_version() == CONFORMANCE["abi_version"]
 
 
 def test_stats_exports(module: GuestModule) -> None:
@@ -314,7 +319,7 @@ def test_replace_errors(module: GuestModule) -> None:
     assert guest.func("replace").call_raw(b"abc", b"", b"x") == 0
     assert guest.last_error() is not None
     with pytest.raises(GuestFailed):
-        guest.func("replace").call_str("abc", "", "x")
+        guest.func("replace").call_string("abc", "", "x")
 
 
 @pytest.mark.parametrize("module", builds("upper"), indirect=True)

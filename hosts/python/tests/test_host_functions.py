@@ -79,7 +79,7 @@ class Host:
 def host_calls(host: Host, **replaced: Callable[..., object]) -> Guest:
     linker = wasmtime.Linker(ENGINE)
     host.define(linker, **replaced)
-    return Guest.instantiate(wasmtime.Store(ENGINE), linker, HOST_CALLS)
+    return Guest.instantiate(wasmtime.Store(ENGINE), linker, HOST_CALLS, interface=None)
 
 
 def host_error(guest: Guest) -> str | None:
@@ -278,7 +278,10 @@ def test_a_failed_alloc() -> None:
 def test_the_pending_message_is_per_instance_and_cleared_by_the_next_host_function() -> None:
     linker = wasmtime.Linker(ENGINE)
     Host().define(linker)
-    first, second = (Guest.instantiate(wasmtime.Store(ENGINE), linker, HOST_CALLS) for _ in "ab")
+    first, second = (
+        Guest.instantiate(wasmtime.Store(ENGINE), linker, HOST_CALLS, interface=None)
+        for _ in "ab"
+    )
     assert first.call_raw("succeed") == 1
     assert host_error(first) is None
     assert first.call_raw("fail") == 0

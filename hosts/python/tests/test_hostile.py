@@ -165,5 +165,7 @@ def test_guest_functions_are_checked() -> None:
 def test_a_trap_in_start_or_instantiation_is_an_exception() -> None:
     source = "(module (import \"env\" \"f\" (func)))"
     with pytest.raises(GuestError):
-        Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE),
-                          wasmtime.Module(ENGINE, source))
+        Guest.instantiate(
+            wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), wasmtime.Module(ENGINE, source),
+            interface=None,
+        )

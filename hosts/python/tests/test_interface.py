@@ -1,23 +1,25 @@
 """Self-describing modules ("Interface section" in docs/ABI.md): the reader against hand-made
-sections and modules, every guest's section against what the module really exports and imports
-(the checks of harness/src/checks/interface.rs), ``describe`` against ``harness describe``, and
-calls the section rules out refused before the guest runs."""
+modules (the sections' own cases are testdata/sections.json, test_testdata's), every guest's
+section against what the module really exports and imports (the checks of
+harness/src/checks/interface.rs), ``describe`` against the Rust CLI's ``guestmem describe``, the
+section read by ``Guest.instantiate`` itself, and calls the section rules out refused before the
+guest runs."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import wasmtime
 
-from conftest import ENGINE, EXAMPLES, GUEST_DIR, REPO, suffixes
+from conftest import ENGINE, GUEST_DIR, GUESTS, REPO, read_testdata
 from guestmem import (
     SECTION,
     Argument,
     ArityError,
-    Argument,
     CallRefused,
     Function,
     Guest,
@@ -30,8 +32,10 @@ from guestmem.describe import NO_SECTION, interface_text
 
 # ---- the reader ---------------------------------------------------------------------------------
 
-#: ``upper``'s entry as guestmem writes it (hosts/rust/src/interface.rs has the same bytes).
-UPPER = b"\x01\x00\x00\x05upper\x01\x04text\x02\x02\x00"
+#: testdata/sections.json's cases, by name.
+CASES = {case["name"]: case for case in read_testdata("sections.json")["cases"]}
+#: ``upper``'s entry as guestmem writes it.
+UPPER = bytes.fromhex(CASES["upper"]["section"])
 #: ``greet``'s host function ``env.salutation() -> Result<String, String>``.
 SALUTATION = b"\x01\x01\x03env\x0asalutation\x00\x02\x01"
 HEADER = b"\0asm\x01\0\0\0"
@@ -137,19 +141,13 @@ def test_no_section_is_none_and_every_cut_is_an_error() -> None:
     [
         (b"not wasm", "not a WebAssembly module"),
         (b"\0asm\x02\0\0\0", "not a WebAssembly module"),
-        (module_with(custom(SECTION, b"\x02\x00\x00\x00\x00\x00\x00")), "entry version 2"),
-        (module_with(custom(SECTION, b"\x01\x00\x00\x00\x01\x00\x63\x00\x00")), "unknown kind 99"),
-        (module_with(custom(SECTION, b"\x01\x00\x00\x00\x00\x63\x00")), "unknown kind 99"),
-        (module_with(custom(SECTION, b"\x01\x02\x00\x00\x00\x00\x00")), "unknown direction 2"),
-        (module_with(custom(SECTION, b"\x01\x00\x00\x01\xff\x00\x00\x00")), "not UTF-8"),
         (module_with(b"\x00\x05\x02ab"), "cut short"),
         (module_with(b"\x01\x80\x80\x80\x80\x80\x01"), "longer than 5 bytes"),
         (module_with(b"\x00\x03\x02\xff\xfe"), "section name is not UTF-8"),
     ],
-    ids=["not-wasm", "version-2", "entry-2", "arg-kind", "result-kind", "direction", "name-utf8",
-         "section-past-end", "leb128-6-bytes", "section-name-utf8"],
+    ids=["not-wasm", "version-2", "section-past-end", "leb128-6-bytes", "section-name-utf8"],
 )
-def test_a_malformed_module_or_section_is_an_error(wasm: bytes, problem: str) -> None:
+def test_a_malformed_module_is_an_error(wasm: bytes, problem: str) -> None:
     with pytest.raises(InterfaceError, match=problem) as caught:
         Interface.read(wasm)
     assert caught.value.function == SECTION
@@ -169,15 +167,8 @@ def test_the_wasm_type_follows_the_kinds() -> None:
 
 # ---- every guest's section ----------------------------------------------------------------------
 
-#: The guests whose section is checked (harness/src/checks/interface.rs: the examples, the
-#: variants, the guests that import host functions, shapes, the guests with owned arguments),
-#: each build of the examples, and the shapes builds with one format or none.
-DESCRIBED = sorted(
-    {f"{example}{suffix}" for example in EXAMPLES for suffix in [*suffixes(), ""]}
-    | {"word_count", "word_count-wasip1", "wasi_env-wasip1", "own_allocator", "bare_talc"}
-    | {"greet", "greet-wasip1", "imports", "in_place", "faults"}
-    | {"shapes", "shapes-json", "shapes-postcard", "shapes-none"}
-)
+#: The guests whose section is checked: every guest of testdata/guests.tsv.
+DESCRIBED = [row.name for row in GUESTS]
 
 
 def undescribed(name: str) -> bool:
@@ -186,15 +177,8 @@ def undescribed(name: str) -> bool:
     return name.startswith("minimal") or name in ("bare_talc", "shapes-none")
 
 
-#: What ``describe`` prints for some of them (the linker decides the order: compared as sets).
-EXPECTED = {
-    "upper": "export upper(text: string) -> string\n",
-    "greet": "export greet(name: string) -> string, fallible\n"
-    "import env.salutation() -> string, fallible\n"
-    "import env.log(line: string) -> none\n",
-    "shapes": "export measure_compact(rect: postcard) -> postcard, fallible\n"
-    "export measure(rect: json) -> json, fallible\n",
-}
+#: The guests whose describe text testdata/sections.json holds, in a case of the guest's name.
+EXPECTED = sorted(name for name in CASES if name in DESCRIBED)
 
 #: Exports every guest has that are the ABI's, not the author's.
 ABI_EXPORTS = frozenset(
@@ -214,14 +198,15 @@ def described(name: str) -> Interface | None:
     return Interface.read(path_of(name).read_bytes())
 
 
-def instance_of(module: wasmtime.Module) -> Guest:
-    """An instance whose host functions trap if called: enough to look at its exports."""
+def instance_of(module: wasmtime.Module, interface: Interface | None = None) -> Guest:
+    """An instance whose host functions trap if called: enough to look at its exports; given
+    ``interface``, which it checks against them."""
     linker = wasmtime.Linker(ENGINE)
     linker.define_wasi()
     linker.define_unknown_imports_as_traps(module)
     store = wasmtime.Store(ENGINE)
     store.set_wasi(wasmtime.WasiConfig())
-    return Guest.instantiate(store, linker, module)
+    return Guest.instantiate(store, linker, module, interface=interface)
 
 
 @pytest.mark.parametrize("name", DESCRIBED)
@@ -250,45 +235,102 @@ def test_the_section_is_what_the_module_exports_and_imports(name: str) -> None:
         ty = imported[function.module or "", function.name]
         assert isinstance(ty, wasmtime.FuncType)
         assert (list(ty.params), list(ty.results)) == function.wasm_type(), str(function)
-    instance_of(module).set_interface(interface)
+    instance_of(module, interface)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", EXPECTED)
 def test_describe_prints_the_expected_text(name: str) -> None:
+    # The linker decides the order of a built guest's entries: compared as sets.
     lines = interface_text(str(path_of(name))).splitlines()
     assert len(lines) == len(set(lines))
-    assert set(lines) == set(EXPECTED[name].splitlines())
+    assert set(lines) == set(CASES[name]["describe"].splitlines())
 
 
-HARNESS = Path(os.environ.get("GUESTMEM_HARNESS", REPO / "target" / "debug" / "harness"))
+#: The Rust CLI, ``guestmem describe FILE``: target/debug/guestmem as ``cargo build -p
+#: guestmem-cli`` leaves it, or ``$GUESTMEM_CLI``.
+CLI = Path(os.environ.get("GUESTMEM_CLI", REPO / "target" / "debug" / "guestmem"))
 
 
-@pytest.mark.skipif(not HARNESS.is_file(), reason=f"no harness binary at {HARNESS}")
+@pytest.mark.skipif(not CLI.is_file(), reason=f"no guestmem CLI binary at {CLI}")
 @pytest.mark.parametrize("name", DESCRIBED)
-def test_describe_prints_what_harness_describe_prints(name: str) -> None:
+def test_describe_prints_what_the_rust_cli_prints(name: str) -> None:
     path = str(path_of(name))
-    harness = subprocess.run(
-        [str(HARNESS), "describe", path], capture_output=True, text=True, check=True, timeout=60
+    rust = subprocess.run(
+        [str(CLI), "describe", path], capture_output=True, text=True, check=True, timeout=60
     )
-    assert interface_text(path) == harness.stdout
+    assert interface_text(path) == rust.stdout
     if undescribed(name):
-        assert harness.stdout == NO_SECTION
+        assert rust.stdout == NO_SECTION
 
 
-# ---- calls the section rules out ----------------------------------------------------------------
+# ---- the section, read by Guest.instantiate --------------------------------------------------
 
 
 def upper_guest(*, interface: bool = True) -> Guest:
+    """upper from its path: with the section it carries, or (``interface=None``) without."""
+    store, linker = wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE)
+    if interface:
+        guest = Guest.instantiate(store, linker, path_of("upper"))
+        assert guest.interface == Interface.read_file(path_of("upper"))
+        return guest
+    guest = Guest.instantiate(store, linker, path_of("upper"), interface=None)
+    assert guest.interface is None
+    return guest
+
+
+def test_a_path_or_bytes_bring_their_section_with_them() -> None:
+    path = path_of("upper")
+    expected = Interface.read_file(path)
+    assert expected is not None
+    for source in (path, str(path), path.read_bytes(), bytearray(path.read_bytes())):
+        guest = Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), source)
+        assert guest.interface == expected, type(source)
+        assert guest.func("upper").signature == upper_function()
+    guest = Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), path_of("minimal"))
+    assert guest.interface is None
+
+
+def test_a_compiled_module_needs_its_interface_said() -> None:
     path = path_of("upper")
     module = wasmtime.Module.from_file(ENGINE, str(path))
-    guest = Guest.instantiate(
+    with pytest.raises(TypeError, match="wasmtime keeps no module bytes"):
+        Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), module)
+    described = Guest.instantiate(
         wasmtime.Store(ENGINE),
         wasmtime.Linker(ENGINE),
         module,
-        interface=Interface.read_file(path) if interface else None,
+        interface=Interface.read_file(path),
     )
-    assert guest.interface is not None or not interface
-    return guest
+    assert described.func("upper").signature == upper_function()
+    store, linker = wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE)
+    bare = Guest.instantiate(store, linker, module, interface=None)
+    assert bare.interface is None
+
+
+def test_interface_overrides_the_section() -> None:
+    raw = Function(None, "upper", (Argument("raw", Kind.BYTES),), Kind.BYTES, fallible=False)
+    other = Interface(exports=(raw,))
+    guest = Guest.instantiate(
+        wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), path_of("upper"), interface=other
+    )
+    assert guest.interface == other
+    upper = guest.func("upper")
+    assert upper.call_bytes(b"abc") == b"ABC"
+    with pytest.raises(CallRefused, match="returns bytes .* which `call_string` does not read"):
+        upper.call_string("abc")
+
+
+def test_a_malformed_section_fails_instantiate() -> None:
+    cut_short = CASES["cut short"]
+    wasm = path_of("upper").read_bytes() + custom(SECTION, bytes.fromhex(cut_short["section"]))
+    with pytest.raises(InterfaceError, match=cut_short["error"]):
+        Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), wasm)
+    # Overridden, the section is not read.
+    guest = Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), wasm, interface=None)
+    assert guest.func("upper").call_string("a") == "A"
+
+
+# ---- calls the section rules out ----------------------------------------------------------------
 
 
 def test_upper_refuses_calls_its_section_rules_out_before_it_runs() -> None:
@@ -299,11 +341,11 @@ def test_upper_refuses_calls_its_section_rules_out_before_it_runs() -> None:
     with pytest.raises(CallRefused, match="returns string .* which `call_int` does not read"):
         upper.call_int("abc")
     for not_utf8 in (b"\xff", bytearray(b"ok\xc3"), memoryview(b"\xed\xa0\x80")):
-        for call in (upper.call_str, upper.call_bytes, upper.call_view, upper.call_raw):
+        for call in (upper.call_string, upper.call_bytes, upper.call_view, upper.call_raw):
             with pytest.raises(CallRefused, match=r"argument `text` \(string\) is not UTF-8"):
                 call(not_utf8)
     with pytest.raises(ArityError):
-        upper.call_str("a", "b")
+        upper.call_string("a", "b")
     with pytest.raises(CallRefused, match="`call_json` does not read"):
         upper.call_json("abc")
     with pytest.raises(CallRefused, match="`call_postcard` does not read"):
@@ -311,8 +353,8 @@ def test_upper_refuses_calls_its_section_rules_out_before_it_runs() -> None:
     # Refused before the guest ran: it recorded no error and allocated nothing.
     assert guest.last_error() is None
     assert guest.live_blocks() == before
-    assert upper.call_str("ok") == "OK"
-    assert upper.call_str(b"stra\xc3\x9fe") == "STRASSE"
+    assert upper.call_string("ok") == "OK"
+    assert upper.call_string(b"stra\xc3\x9fe") == "STRASSE"
     assert guest.live_blocks() == before
 
 
@@ -321,23 +363,10 @@ def test_without_an_interface_the_guest_decides() -> None:
     upper = guest.func("upper")
     assert upper.signature is None
     with pytest.raises(GuestFailed, match="UTF-8"):
-        upper.call_str(b"\xff")  # the guest ran and failed
+        upper.call_string(b"\xff")  # the guest ran and failed
     ptr = upper.call_int("abc")  # a result block's pointer, read as an integer
     assert ptr != 0
     guest.free(ptr)
-
-
-def test_set_interface_applies_to_functions_looked_up_after_it() -> None:
-    guest = upper_guest(interface=False)
-    before = guest.func("upper")
-    interface = Interface.read_file(path_of("upper"))
-    guest.set_interface(interface)
-    assert guest.interface == interface
-    with pytest.raises(CallRefused):
-        guest.func("upper").call_int("a")
-    assert before.signature is None
-    guest.set_interface(None)
-    assert guest.func("upper").signature is None
 
 
 @pytest.mark.parametrize(
@@ -353,8 +382,47 @@ def test_set_interface_applies_to_functions_looked_up_after_it() -> None:
 def test_an_interface_that_does_not_match_the_instance_is_refused(
     function: Function, problem: str
 ) -> None:
-    guest = upper_guest(interface=False)
     with pytest.raises(InterfaceError, match=problem) as caught:
-        guest.set_interface(Interface(exports=(function,)))
+        Guest.instantiate(
+            wasmtime.Store(ENGINE),
+            wasmtime.Linker(ENGINE),
+            path_of("upper"),
+            interface=Interface(exports=(function,)),
+        )
     assert caught.value.function == function.name
-    assert guest.interface is None
+
+
+# ---- inputs of the wrong type -------------------------------------------------------------------
+
+
+def test_an_input_of_the_wrong_type_names_the_function_and_the_argument() -> None:
+    path = path_of("replace")
+    for interface, named in ((True, True), (False, False)):
+        store, linker = wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE)
+        guest = (
+            Guest.instantiate(store, linker, path)
+            if interface
+            else Guest.instantiate(store, linker, path, interface=None)
+        )
+        replace = guest.func("replace")
+        before = guest.live_blocks()
+        second = "argument 2 (`from`)" if named else "argument 2"
+        for call in (replace.call_string, replace.call_bytes, replace.call_view, replace.call_raw):
+            with pytest.raises(TypeError) as caught:
+                call("a-b", 5, "+")  # type: ignore[arg-type]
+            assert str(caught.value) == (
+                f"`replace`: {second} must be bytes, bytearray, memoryview or str, not int"
+            )
+        first = "argument 1 (`text`)" if named else "argument 1"
+        with pytest.raises(TypeError, match=rf"`replace`: {re.escape(first)} .*, not NoneType"):
+            replace.call_string(None, "-", "+")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"argument 3 .*, not list"):
+            replace.call_raw("a", "b", [1])  # type: ignore[arg-type]
+        # Refused before anything was placed: the guest did not run.
+        assert guest.last_error() is None
+        assert guest.live_blocks() == before
+        assert replace.call_string("a-b", "-", "+") == "a+b"
+    with pytest.raises(TypeError, match=r"`put`: argument 1 \(`data`\) .*, not int"):
+        guest.put(7)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"`write`: argument 2 \(`data`\) .*, not float"):
+        guest.write(0, 1.5)  # type: ignore[arg-type]

@@ -33,12 +33,20 @@ def module(name: str) -> wasmtime.Module:
     return _modules[name]
 
 
-def instance(name: str, *, described: bool = True, memory_limit: int | None = None) -> Guest:
-    """An instance of ``target/guests/NAME.wasm``, knowing its interface if ``described``."""
+def instance(
+    name: str,
+    *,
+    described: bool = True,
+    memory_limit: int | None = None,
+    interface: Interface | None = None,
+) -> Guest:
+    """An instance of ``target/guests/NAME.wasm``, knowing its interface if ``described``, or
+    ``interface`` if given."""
     store = wasmtime.Store(ENGINE)
     if memory_limit is not None:
         store.set_limits(memory_size=memory_limit)
-    interface = Interface.read_file(GUEST_DIR / f"{name}.wasm") if described else None
+    if interface is None and described:
+        interface = Interface.read_file(GUEST_DIR / f"{name}.wasm")
     return Guest.instantiate(store, wasmtime.Linker(ENGINE), module(name), interface=interface)
 
 
@@ -99,17 +107,20 @@ def test_owned_blocks_placed_before_a_failed_alloc_are_freed_from_their_start() 
         for item in module("replace").exports
         if isinstance(item.type, wasmtime.MemoryType)
     )
-    guest = instance("replace", described=False, memory_limit=(minimum + 4) << 16)
     owned_text = (
         Argument("text", Kind.STRING, owned=True),
         Argument("from", Kind.STRING),
         Argument("to", Kind.STRING),
     )
-    guest.set_interface(
-        Interface(exports=(Function(None, "replace", owned_text, Kind.STRING, fallible=True),))
+    guest = instance(
+        "replace",
+        memory_limit=(minimum + 4) << 16,
+        interface=Interface(
+            exports=(Function(None, "replace", owned_text, Kind.STRING, fallible=True),)
+        ),
     )
     before = guest.live_blocks()
     replace = guest.func("replace")
     with pytest.raises(AllocFailed):
-        replace.call_str("some text", "x" * (1 << 20), "y")
+        replace.call_string("some text", "x" * (1 << 20), "y")
     assert guest.live_blocks() == before

@@ -220,17 +220,21 @@ def test_json_builds_dataclasses_and_checks_their_fields() -> None:
 _modules: dict[str, tuple[wasmtime.Module, Interface | None]] = {}
 
 
-def shapes(build: str) -> Guest:
-    """An instance of ``target/guests/BUILD.wasm`` with its interface."""
+def shapes(build: str, **interface: Interface | None) -> Guest:
+    """An instance of ``target/guests/BUILD.wasm`` with its interface, or with
+    ``interface=...``."""
     if build not in _modules:
         path = GUEST_DIR / f"{build}.wasm"
         if not path.is_file():
             raise FileNotFoundError(f"{path}: build them with `cargo run -p harness -- guests`")
         wasm = Path(path).read_bytes()
         _modules[build] = (wasmtime.Module(ENGINE, wasm), Interface.read(wasm))
-    module, interface = _modules[build]
+    module, described = _modules[build]
     return Guest.instantiate(
-        wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), module, interface=interface
+        wasmtime.Store(ENGINE),
+        wasmtime.Linker(ENGINE),
+        module,
+        interface=interface.get("interface", described),
     )
 
 
@@ -318,8 +322,11 @@ def test_typed_calls_the_section_rules_out_are_refused() -> None:
     with pytest.raises(CallRefused, match=r"argument `rect` \(json\) is not UTF-8"):
         measure.call_bytes(to_postcard(DOOR))  # c8 01: not UTF-8
     # Described with a string argument (the same wasm type), measure takes no JSON value.
+    assert guest.last_error() is None
+    assert guest.live_blocks() == before
     text_rect = Function(None, "measure", (Argument("rect", Kind.STRING),), Kind.JSON, True)
-    guest.set_interface(Interface(exports=(text_rect,)))
+    guest = shapes("shapes", interface=Interface(exports=(text_rect,)))
+    before = guest.live_blocks()
     with pytest.raises(CallRefused, match="argument `rect` is string .* encodes every argument"):
         guest.func("measure").call_json(DOOR)
     assert guest.last_error() is None
@@ -341,8 +348,7 @@ def test_values_that_do_not_encode_are_refused_before_the_guest_runs() -> None:
 
 
 def test_typed_calls_work_without_an_interface() -> None:
-    guest = shapes("shapes")
-    guest.set_interface(None)
+    guest = shapes("shapes", interface=None)
     compact = guest.func("measure_compact")
     assert compact.signature is None
     assert compact.call_postcard(DOOR, into=Measured) == measured(DOOR)

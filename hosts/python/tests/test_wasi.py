@@ -19,7 +19,7 @@ def wasi_guest(environment: list[tuple[str, str]]) -> Guest:
     config = wasmtime.WasiConfig()
     config.env = environment
     store.set_wasi(config)
-    return Guest.instantiate(store, linker, MODULE)
+    return Guest.instantiate(store, linker, MODULE, interface=None)
 
 
 def test_initialize_runs_with_the_wasi_environment() -> None:
@@ -39,7 +39,7 @@ def test_guestmem_prefixed_exports_are_used() -> None:
 
 def test_without_wasi_instantiation_fails_with_an_exception() -> None:
     with pytest.raises(GuestError):
-        Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), MODULE)
+        Guest.instantiate(wasmtime.Store(ENGINE), wasmtime.Linker(ENGINE), MODULE, interface=None)
 
 
 # ---- the examples built for wasm32-wasip1 (target/guests/NAME-wasip1.wasm) ---------------------
@@ -62,7 +62,7 @@ def wasip1_guest(example: str, environment: list[tuple[str, str]]) -> Guest:
     config = wasmtime.WasiConfig()
     config.env = environment
     store.set_wasi(config)
-    return Guest.instantiate(store, linker, wasmtime.Module.from_file(ENGINE, str(path)))
+    return Guest.instantiate(store, linker, path)  # with its interface section
 
 
 @pytest.mark.parametrize("example", [*SAMPLES, "minimal"])
@@ -86,6 +86,6 @@ def test_wasip1_examples(example: str) -> None:
 
 def test_wasip1_guest_reads_the_environment_the_host_sets() -> None:
     guest = wasip1_guest("wasi_env", [("GUESTMEM_GREETING", "Hello")])
-    assert guest.func("greet").call_str("Python") == "Hello, Python!"
+    assert guest.func("greet").call_string("Python") == "Hello, Python!"
     with pytest.raises(GuestFailed, match="GUESTMEM_GREETING"):
-        wasip1_guest("wasi_env", []).func("greet").call_str("Python")
+        wasip1_guest("wasi_env", []).func("greet").call_string("Python")

@@ -3,8 +3,9 @@
 The contract is guestmem's ``docs/ABI.md``; the engine, store, linker (WASI, host functions) and
 limits stay the user's, as in wasmtime's own examples. :class:`HostFunctions` defines Python
 functions on that linker for the guest to call. :class:`Interface` reads what a module says of
-its functions (its ``guestmem.interface`` section), and :meth:`Guest.set_interface` holds calls to
-it; :meth:`GuestFunc.call_json` and :meth:`GuestFunc.call_postcard` pass typed values.
+its functions (its ``guestmem.interface`` section), which :meth:`Guest.instantiate` reads from the
+module's bytes and holds calls to; :meth:`GuestFunc.call_json` and :meth:`GuestFunc.call_postcard`
+pass typed values.
 """
 
 from .errors import (
@@ -27,8 +28,9 @@ from .errors import (
     RuntimeFailure,
     TypedValueError,
 )
+from .calls import DEFAULT_RESULT_CAP
 from .func import GuestFunc
-from .guest import ABI_VERSION, DEFAULT_RESULT_CAP, Guest
+from .guest import ABI_VERSION, Guest, ModuleSource
 from .host_functions import Failures, HostFunctions
 from .host_types import I32, I64, U32, U64, Json, Postcard
 from .inputs import Input
@@ -64,6 +66,7 @@ __all__ = [
     "InterfaceError",
     "Json",
     "Kind",
+    "ModuleSource",
     "OutOfBounds",
     "Postcard",
     "PostcardError",

@@ -1,27 +1,35 @@
-"""A guest export looked up once: the calls users make."""
+"""A guest export looked up once: the calls users make.
+
+A call runs one way: its inputs are checked (arity, types, what the interface says), placed
+(:mod:`guestmem.inputs`), the export called (:mod:`guestmem.calls`), the placed blocks freed, and
+the result read (:mod:`guestmem.results`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import wasmtime
 
+from .calls import AbiCalls
 from .errors import (
     ArityError,
     BadResult,
     CallRefused,
     ExportError,
+    GuestError,
     GuestFailed,
+    GuestTrap,
+    HostFunctionError,
     ResultProblem,
     TypedValueError,
 )
+from .inputs import Input, Inputs, as_bytes
 from .interface import Function, Kind
+from .memory import Buffer
+from .results import Results
 from .typed import from_json, from_postcard, to_json, to_postcard
-
-if TYPE_CHECKING:
-    from .guest import Guest
-    from .inputs import Input
 
 T = TypeVar("T")
 
@@ -42,14 +50,23 @@ class GuestFunc:
     block, or an integer), looked up once with :meth:`Guest.func`.
 
     Each call copies its inputs in (``bytes``, ``bytearray``, ``memoryview``, or ``str`` as
-    UTF-8), calls the export, and frees what it allocated.
+    UTF-8), calls the export, and frees what it allocated. The methods are named as in the Rust
+    and JavaScript hosts: ``call_bytes``, ``call_string``, ``call_view`` (Rust's
+    ``call_borrowed``), ``call_int`` (``call_u32``, ``callU32``), ``call_raw``, ``call_json``,
+    ``call_postcard``.
     """
 
-    def __init__(self, guest: Guest, name: str) -> None:
-        func = guest.export(name)
-        if not isinstance(func, wasmtime.Func):
-            raise ExportError(name, "missing, or not a function")
-        ty = func.type(guest.store)
+    def __init__(
+        self,
+        name: str,
+        func: wasmtime.Func,
+        ty: wasmtime.FuncType,
+        signature: Function | None,
+        *,
+        calls: AbiCalls,
+        inputs: Inputs,
+        results: Results,
+    ) -> None:
         i32 = wasmtime.ValType.i32()
         params = len(ty.params)
         if (
@@ -60,18 +77,19 @@ class GuestFunc:
             raise ExportError(
                 name, "is not a function taking (ptr: i32, len: i32) pairs and returning an i32"
             )
-        self._guest = guest
         self._func = func
+        self._calls = calls
+        self._inputs = inputs
+        self._results = results
         self.name = name
         #: How many byte inputs it takes.
         self.inputs = params // 2
-        interface = guest.interface
-        #: What the module's interface section says of it, if the guest was given one
-        #: (:meth:`Guest.set_interface`) when it was looked up.
-        self.signature: Function | None = None if interface is None else interface.export(name)
-        signature = self.signature
+        #: What the module's interface section says of it, if the guest has an interface.
+        self.signature = signature
         self._result = None if signature is None else signature.result
         args = () if signature is None else signature.args
+        # The arguments' names, for the errors that name them.
+        self._names = tuple(arg.name for arg in args)
         # The inputs that must be UTF-8, by the interface: checked before every call.
         self._text_inputs = tuple(
             (index, arg.name, arg.kind) for index, arg in enumerate(args) if arg.kind in _TEXT
@@ -91,13 +109,15 @@ class GuestFunc:
         """
         self._expect(_BLOCKS, "call_bytes")
         ptr = self._call(inputs)
-        return self._guest._take(self.name, ptr) if ptr else self._fail()
+        if ptr == 0:
+            raise self._results.failure(self.name)
+        return self._results.take(self.name, ptr)
 
-    def call_str(self, *inputs: Input) -> str:
+    def call_string(self, *inputs: Input) -> str:
         """Calls it and returns the result block's text; :class:`BadResult` if not UTF-8,
         :class:`CallRefused` if its interface gives a result that is not text (``string``,
         ``json``)."""
-        self._expect(_TEXT, "call_str")
+        self._expect(_TEXT, "call_string")
         data = self.call_bytes(*inputs)
         try:
             return data.decode()
@@ -114,17 +134,22 @@ class GuestFunc:
         """
         self._expect(_BLOCKS, "call_view")
         ptr = self._call(inputs)
-        return self._guest._lend(self.name, ptr)
+        return self._results.lend(self.name, ptr)
 
     def call_int(self, *inputs: Input) -> int:
-        """Calls a function that returns an integer (a u32). ``0`` is an answer unless the call
-        left an error pending: then it is :class:`GuestFailed`. An error pending from an earlier
-        call is cleared first, so it is never reported as this call's. :class:`CallRefused` if
-        its interface gives a result that is not such an integer."""
+        """Calls a function that returns an integer, and returns the i32 it returns as a u32
+        (``call_u32`` in the Rust host, ``callU32`` in the JavaScript host). One method serves
+        every integer kind an i32 carries (``u8``, ``u16``, ``u32``, ``i8``, ``i16``, ``i32``):
+        a Python ``int`` holds each, so there is no width to choose by name.
+
+        ``0`` is an answer unless the call left an error pending: then it is
+        :class:`GuestFailed`. An error pending from an earlier call is cleared first, so it is
+        never reported as this call's. :class:`CallRefused` if its interface gives a result that
+        is not such an integer."""
         self._expect(_INTEGERS, "call_int")
         value = self._call(inputs)
         if value == 0:
-            message = self._guest.last_error()
+            message = self._results.last_error()
             if message is not None:
                 raise GuestFailed(self.name, message)
         return value
@@ -132,8 +157,7 @@ class GuestFunc:
     def call_raw(self, *inputs: Input) -> int:
         """Calls it and returns its raw i32 result as a u32: a result block's pointer is the
         caller's to take (:meth:`Guest.take_result`)."""
-        self._check_inputs(inputs)
-        return self._guest._call(self.name, self._func, inputs, self._owned)
+        return self._run(self._check_inputs(inputs))
 
     @overload
     def call_json(self, *values: object) -> Any: ...
@@ -197,28 +221,48 @@ class GuestFunc:
                 f"returns {self._result} (its interface says), which `{method}` does not read",
             )
 
-    def _check_inputs(self, inputs: tuple[Input, ...]) -> None:
-        """The arity, and text the interface says must be UTF-8: refused before the guest runs."""
+    def _check_inputs(self, inputs: tuple[Input, ...]) -> list[Buffer]:
+        """The bytes of ``inputs``, refused before the guest runs for another arity
+        (:class:`ArityError`), an input that is not bytes or text (``TypeError``), or text the
+        interface says must be UTF-8 that is not (:class:`CallRefused`)."""
         if len(inputs) != self.inputs:
             raise ArityError(self.name, self.inputs, len(inputs))
+        names = self._names
+        data = [
+            as_bytes(value, self.name, index + 1, names[index] if names else None)
+            for index, value in enumerate(inputs)
+        ]
         for index, arg, kind in self._text_inputs:
-            value = inputs[index]
-            if isinstance(value, str):
+            if isinstance(inputs[index], str):
                 continue
             try:
-                str(value, "utf-8")
+                str(data[index], "utf-8")
             except UnicodeDecodeError as error:
                 raise CallRefused(
                     self.name, f"argument `{arg}` ({kind}) is not UTF-8: {error}"
                 ) from None
+        return data
 
     def _call(self, inputs: tuple[Input, ...]) -> int:
-        self._check_inputs(inputs)
-        guest = self._guest
-        guest._refuse_call_back(self.name)
-        # Whatever a result or an integer call reports as its failure must be its own.
-        guest._clear_pending_error()
-        return guest._call(self.name, self._func, inputs, self._owned)
+        """A call whose ``0`` is to be explained by ``last_error``: an error an earlier call left
+        pending is taken first."""
+        data = self._check_inputs(inputs)
+        self._calls.refuse_call_back(self.name)
+        self._results.clear_pending_error()
+        return self._run(data)
 
-    def _fail(self) -> bytes:
-        raise self._guest._failure(self.name)
+    def _run(self, data: list[Buffer]) -> int:
+        """Places ``data``, calls the export and frees what was placed apart but the owned
+        inputs, which the guest took; after a trap the inputs are left to the instance, which is
+        to be dropped."""
+        self._calls.refuse_call_back(self.name)
+        placed = self._inputs.place(self.name, data, self._owned)
+        try:
+            value = self._calls.call_export(self.name, self._func, *placed.args)
+        except (GuestTrap, HostFunctionError):
+            raise
+        except GuestError:
+            self._inputs.release(placed, taken=self._owned)
+            raise
+        self._inputs.release(placed, taken=self._owned)
+        return value

@@ -102,7 +102,7 @@ class Function:
     fallible: bool
 
     def __str__(self) -> str:
-        """As ``harness describe`` prints it: ``export upper(text: string) -> string``,
+        """As ``guestmem describe`` prints it: ``export upper(text: string) -> string``,
         ``import env.log(line: string) -> none``, ``..., fallible``."""
         head = f"export {self.name}" if self.module is None else f"import {self.module}.{self.name}"
         args = ", ".join(str(arg) for arg in self.args)
@@ -151,7 +151,8 @@ class Interface:
     @classmethod
     def parse(cls, section: bytes | bytearray | memoryview) -> Interface:
         """The entries of a section's contents, one after the other. :class:`InterfaceError` if
-        one is cut short, has another version, direction or kind, or a name is not UTF-8."""
+        one is cut short, has another version, direction or kind, an argument of kind none or owned
+        but not bytes, or a name is not UTF-8."""
         reader = _Reader(memoryview(section).cast("B"))
         exports: list[Function] = []
         imports: list[Function] = []
@@ -165,7 +166,7 @@ class Interface:
         return next((function for function in self.exports if function.name == name), None)
 
     def text(self) -> str:
-        """One line per function, exports first, as ``harness describe`` prints it."""
+        """One line per function, exports first, as every host's describe prints it."""
         return "".join(f"{function}\n" for function in (*self.exports, *self.imports))
 
 
@@ -245,8 +246,12 @@ def _entry(reader: _Reader) -> Function:
     args = []
     for _ in range(reader.byte()):
         arg = reader.text(reader.byte(), "a name")
-        kind = reader.byte()
-        args.append(Argument(arg, _kind(kind & ~_OWNED), owned=bool(kind & _OWNED)))
+        byte = reader.byte()
+        kind, owned = _kind(byte & ~_OWNED), bool(byte & _OWNED)
+        # An argument is a value: never none; and only bytes are a block the guest can take.
+        if kind is Kind.NONE or (owned and kind is not Kind.BYTES):
+            raise _malformed(f"argument `{arg}` cannot be of kind {byte:#x}")
+        args.append(Argument(arg, kind, owned=owned))
     result = _kind(reader.byte())
     flags = reader.byte()
     if direction not in (0, 1):
