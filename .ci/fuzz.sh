@@ -31,7 +31,7 @@ if [[ $phase != run ]]; then
   fi
 
   # abi_sequence and export_input run guestmem's unsafe code natively: AddressSanitizer (the
-  # default) sees what the model cannot. host_reader drives the host library, which has no unsafe
+  # default) sees what the model cannot. host_reader drives the host library's readers, which are safe
   # code, through wasmtime: without a sanitizer, in a target directory of its own so that the two
   # builds do not evict each other.
   timed cargo +nightly fuzz build abi_sequence
