@@ -128,6 +128,15 @@ pub enum Error {
         /// The encoder's or decoder's message.
         message: String,
     },
+    /// A call ran past its deadline and was interrupted: a trap, after which the instance is
+    /// dropped. [`crate::pool`] turns the epoch interrupt of a pooled call into it.
+    #[error("`{function}` ran past its deadline of {deadline:?}")]
+    Timeout {
+        /// The export that was running.
+        function: String,
+        /// The deadline it was given.
+        deadline: std::time::Duration,
+    },
     /// Any other wasmtime error (compilation, instantiation, a failed host call).
     #[error("wasmtime: {0:#}")]
     Wasmtime(wasmtime::Error),

@@ -9,6 +9,7 @@ mod imports;
 mod inputs;
 pub mod interface;
 mod plugin;
+pub mod pool;
 #[cfg(any(feature = "json", feature = "postcard"))]
 mod typed;
 

@@ -11,7 +11,7 @@ fn the_readme_shows_the_upper_example_as_it_is() {
         .skip_while(|line| line.starts_with("//!") || line.is_empty())
         .map(|line| format!("{line}\n"))
         .collect();
-    assert!(code.contains("Guest::instantiate"), "{code}");
+    assert!(code.contains("Plugin::from_file"), "{code}");
     assert!(
         readme.contains(&format!("```rust,ignore\n{code}```")),
         "README.md's Rust host differs from hosts/rust/examples/upper.rs:\n{code}"

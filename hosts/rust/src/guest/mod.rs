@@ -240,7 +240,7 @@ impl<T: 'static> Guest<T> {
     }
 
     /// Changes the cap on result lengths ([`DEFAULT_RESULT_CAP`] by default): a longer result is
-    /// [`ResultProblem::TooLong`], freed without being read.
+    /// [`ResultProblem::TooLong`](crate::ResultProblem::TooLong), freed without being read.
     pub fn set_result_cap(&mut self, cap: u32) {
         self.result_cap = cap;
     }
