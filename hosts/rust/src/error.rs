@@ -150,20 +150,14 @@ impl From<wasmtime::Error> for Error {
 
 impl Error {
     /// A trap in `alloc` or `free` while the inputs of `export` were placed is a trap of the call
-    /// the user made: it names that export (an epoch deadline, say, that struck in `alloc`).
+    /// the user made: it names that export (an epoch deadline, say, that struck in `alloc`). The
+    /// reason stays the one the guest recorded, as [`Error::Trap`] promises.
     pub(crate) fn while_placing_inputs_of(self, export: &str) -> Self {
         match self {
-            Self::Trap {
-                function,
-                trap,
-                reason,
-            } if function != export => Self::Trap {
+            Self::Trap { trap, reason, .. } => Self::Trap {
                 function: export.to_owned(),
                 trap,
-                reason: Some(match reason {
-                    Some(reason) => format!("in `{function}` for its inputs: {reason}"),
-                    None => format!("in `{function}` for its inputs"),
-                }),
+                reason,
             },
             other => other,
         }

