@@ -88,10 +88,21 @@ pub(crate) mod hook {
         }
         let message = info.payload_as_str().unwrap_or("Box<dyn Any>");
         match info.location() {
+            // A panic raised in std's own code (a capacity overflow in `Vec`, say) has std's
+            // source as its location, which is not the guest's: say where it is.
+            Some(at) if in_std(at.file()) => crate::error::record_formatted(format_args!(
+                "guest panicked inside the Rust standard library at {at}: {message}"
+            )),
             Some(at) => {
                 crate::error::record_formatted(format_args!("guest panicked at {at}: {message}"))
             }
             None => crate::error::record_formatted(format_args!("guest panicked: {message}")),
         }
+    }
+
+    /// Whether `file` is a source file of the standard library as rustc names it (its sources
+    /// are remapped to `/rustc/HASH/library/...`).
+    fn in_std(file: &str) -> bool {
+        file.starts_with("/rustc/") || file.starts_with("library/")
     }
 }

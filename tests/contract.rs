@@ -579,10 +579,19 @@ fn the_std_panic_hook_records_the_panic_and_keeps_the_previous_hook() {
     guestmem::__install_panic_hook();
     let line = line!() + 1;
     let outcome = catch_unwind(|| panic!("asked to panic: {}", 7));
+    let message = take_error().expect("the hook recorded the panic");
+    // A panic raised inside the standard library: its location is std's source, not the guest's,
+    // and the record says so.
+    let inside_std = catch_unwind(|| Vec::<u64>::with_capacity(usize::MAX).len());
     std::panic::set_hook(original);
 
+    assert!(inside_std.is_err());
+    let std_message = take_error().expect("the hook recorded the panic inside std");
+    assert!(
+        std_message.starts_with("guest panicked inside the Rust standard library at "),
+        "{std_message:?}"
+    );
     assert!(outcome.is_err());
-    let message = take_error().expect("the hook recorded the panic");
     let at = format!("guest panicked at {}:{line}:", file!());
     assert!(
         message.starts_with(&at),

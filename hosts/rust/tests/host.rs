@@ -463,11 +463,7 @@ fn an_epoch_deadline_that_strikes_while_inputs_are_placed_names_the_export() {
     };
     assert_eq!(
         (function.as_str(), *trap, reason.as_deref()),
-        (
-            "echo",
-            wasmtime::Trap::Interrupt,
-            None
-        ),
+        ("echo", wasmtime::Trap::Interrupt, None),
         "{error}"
     );
 }
