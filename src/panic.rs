@@ -20,6 +20,10 @@ fn on_panic(info: &core::panic::PanicInfo<'_>) -> ! {
         crate::error::fail("guest panicked (no message: guestmem's `compact` feature)");
     }
     match info.location() {
+        Some(at) if in_std(at.file()) => crate::error::record_formatted(format_args!(
+            "guest panicked inside the Rust standard library at {at}: {}",
+            info.message()
+        )),
         Some(at) => crate::error::record_formatted(format_args!(
             "guest panicked at {at}: {}",
             info.message()
@@ -90,7 +94,7 @@ pub(crate) mod hook {
         match info.location() {
             // A panic raised in std's own code (a capacity overflow in `Vec`, say) has std's
             // source as its location, which is not the guest's: say where it is.
-            Some(at) if in_std(at.file()) => crate::error::record_formatted(format_args!(
+            Some(at) if super::in_std(at.file()) => crate::error::record_formatted(format_args!(
                 "guest panicked inside the Rust standard library at {at}: {message}"
             )),
             Some(at) => {
@@ -99,10 +103,27 @@ pub(crate) mod hook {
             None => crate::error::record_formatted(format_args!("guest panicked: {message}")),
         }
     }
+}
 
-    /// Whether `file` is a source file of the standard library as rustc names it (its sources
-    /// are remapped to `/rustc/HASH/library/...`).
-    fn in_std(file: &str) -> bool {
-        file.starts_with("/rustc/") || file.starts_with("library/")
-    }
+/// Whether `file` is a source file of the standard library (core, alloc, std): a panic raised in
+/// std's own code (an allocation failure, a `Vec` capacity overflow) has std's source as its
+/// location, which is not the guest's, and the record says so. rustc names those files
+/// `/rustc/HASH/library/...`, a local rust-src `.../lib/rustlib/src/rust/library/...`. A plain
+/// byte search: `str::contains` would bring its searcher into every module.
+#[cfg(any(
+    all(
+        target_arch = "wasm32",
+        feature = "panic_handler",
+        not(feature = "std")
+    ),
+    feature = "std"
+))]
+fn in_std(file: &str) -> bool {
+    ["library/core/", "library/alloc/", "library/std/"]
+        .iter()
+        .any(|dir| {
+            file.as_bytes()
+                .windows(dir.len())
+                .any(|window| window == dir.as_bytes())
+        })
 }
