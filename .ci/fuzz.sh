@@ -20,7 +20,7 @@ timed() {
   return "$status"
 }
 
-host=(-s none --features host --target-dir target/host)
+host=(--dev -s none --features host --target-dir target/host)
 
 if [[ $phase != run ]]; then
   # libfuzzer-sys compiles libFuzzer, which is C++.
@@ -33,7 +33,8 @@ if [[ $phase != run ]]; then
   # abi_sequence and export_input run guestmem's unsafe code natively: AddressSanitizer (the
   # default) sees what the model cannot. host_reader drives the host library's readers, which are safe
   # code, through wasmtime: without a sanitizer, in a target directory of its own so that the two
-  # builds do not evict each other.
+  # builds do not evict each other, and unoptimized (fuzz/README.md, "What it costs": the release
+  # build of wasmtime took CI over 20 minutes).
   timed cargo +nightly fuzz build abi_sequence
   timed cargo +nightly fuzz build export_input
   timed cargo +nightly fuzz build "${host[@]}" host_reader
