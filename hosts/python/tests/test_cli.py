@@ -136,8 +136,18 @@ def test_the_readme_example_runs() -> None:
 
 @pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
 def test_the_readme_host_functions_example_runs() -> None:
-    (example,) = [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
+    (example,) = [block for block in host_function_blocks() if "with_data" not in block]
     runs_with(example, GREET_OUTPUT)
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_readme_store_data_example_runs() -> None:
+    (example,) = [block for block in host_function_blocks() if "with_data" in block]
+    runs_with(example, ["Hello, Ada!", "Bonjour, Ada!"])
+
+
+def host_function_blocks() -> list[str]:
+    return [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
 
 
 @pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
@@ -157,9 +167,9 @@ def test_the_repository_readme_python_examples_run() -> None:
 
 
 def test_the_readme_examples_pass_mypy_strict() -> None:
-    (example,) = [block for block in python_blocks(HOST_README) if "HostFunctions" in block]
+    examples = host_function_blocks()
     (typed,) = [block for block in python_blocks(HOST_README) if "call_postcard" in block]
     call, host_functions, typed_here = python_blocks(ROOT_README)
-    for source in (example, typed, call + host_functions + typed_here):
+    for source in (*examples, typed, call + host_functions + typed_here):
         checked = run("-m", "mypy", "--strict", "--no-incremental", "-c", source)
         assert checked.returncode == 0, checked.stdout

@@ -356,3 +356,66 @@ def test_typed_results_that_do_not_encode_trap() -> None:
     assert caught.value.message == (
         "returned a value that is not postcard: field `width`: -1 is out of range for u32"
     )
+
+
+
+# ---- the calling store's data ------------------------------------------------------------------
+
+
+@dataclass
+class Tenant:
+    name: str
+    texts: list[str]
+
+
+def with_data_linker(text: Callable[..., object]) -> wasmtime.Linker:
+    """host_calls.wat's imports, with ``env.text`` given the calling store's data."""
+    host = Host()
+    linker = wasmtime.Linker(ENGINE)
+    functions = HostFunctions(linker).func("env", "text", text, with_data=True)
+    functions.func("env", "ints", host.ints).func("env", "big_trusted", host.big)
+    for name in ("fail", "succeed", "big"):
+        functions.func("env", name, getattr(host, name), fails_with=ValueError)
+    return linker
+
+
+def test_with_data_passes_the_calling_stores_data_first() -> None:
+    def text(tenant: Tenant, value: str) -> U32:
+        tenant.texts.append(value)
+        return len(tenant.name)
+
+    linker = with_data_linker(text)
+    tenants = [Tenant("ada", []), Tenant("grace", [])]
+    guests = [
+        Guest.instantiate(wasmtime.Store(ENGINE, tenant), linker, HOST_CALLS, interface=None)
+        for tenant in tenants
+    ]
+    # Alternating calls on one linker: each reaches its own store's tenant.
+    pairs = list(zip(guests, tenants)) * 2
+    for (guest, tenant), word in zip(pairs, ["one", "two", "three", "four"]):
+        ptr = guest.put(word)
+        assert guest.call_raw("text", ptr, len(word)) == len(tenant.name)
+    assert tenants[0].texts == ["one", "three"]
+    assert tenants[1].texts == ["two", "four"]
+
+
+def test_with_data_gives_none_for_a_store_without_data() -> None:
+    seen: list[object] = []
+
+    def text(data: object, value: str) -> U32:
+        seen.append((data, value))
+        return 7
+
+    guest = Guest.instantiate(
+        wasmtime.Store(ENGINE), with_data_linker(text), HOST_CALLS, interface=None
+    )
+    ptr = guest.put("x")
+    assert guest.call_raw("text", ptr, 1) == 7
+    assert seen == [(None, "x")]
+
+
+def test_with_data_needs_a_parameter_for_the_data() -> None:
+    def nothing() -> None: ...
+
+    with pytest.raises(TypeError, match="with_data=True, but it takes no first positional"):
+        HostFunctions(wasmtime.Linker(ENGINE)).func("env", "succeed", nothing, with_data=True)

@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import TypeAlias, Union
 
 import wasmtime
+from wasmtime import _ffi as wasmtime_ffi
+from wasmtime import _value as wasmtime_value
 
 from .errors import HostTrap, ReentrantCall
 from .exports import is_i32_func
@@ -145,6 +147,15 @@ class _Calling:
         return ptr
 
 
+def _store_data(caller: wasmtime.Caller) -> object:
+    """The data of the store that called, as ``wasmtime.Store(engine, data)`` was given it (or
+    ``None``). wasmtime-py has ``Store.data()`` but no way there from a ``Caller``: this reads it
+    as ``Store.data()`` does, through the pinned wasmtime-py's (50.0.1) own bindings; a test
+    (``test_host_functions.py``) fails if a new version moves them."""
+    data = wasmtime_ffi.wasmtime_context_get_data(caller._context())
+    return wasmtime_value._unintern(data) if data else None  # type: ignore[arg-type]
+
+
 class HostFunctions:
     """Defines host functions on a :class:`wasmtime.Linker`, and ``guestmem.last_error``, through
     which a guest reads why one failed.
@@ -167,6 +178,10 @@ class HostFunctions:
     Inside a host function, a call into the instance that called it through its
     :class:`~guestmem.Guest` is refused with :class:`~guestmem.ReentrantCall`, except ``alloc``,
     ``realloc``, ``free`` and ``dealloc`` ("Calls back into the guest").
+
+    A function registered with ``with_data=True`` receives, before the guest's arguments, the
+    data of the store that called (``wasmtime.Store(engine, data)``): which tenant or request
+    the call is for, one store per instance.
     """
 
     def __init__(self, linker: wasmtime.Linker) -> None:
@@ -194,11 +209,14 @@ class HostFunctions:
         function: Callable[..., object],
         *,
         fails_with: Failures = (),
+        with_data: bool = False,
     ) -> HostFunctions:
         """Defines ``function`` as the host function ``module.name`` and returns ``self``.
 
         ``fails_with`` names the exceptions that are the function's failures (``Exception`` for
         all); without it the function cannot fail, as the guest declares it (``Result`` or not).
+        ``with_data=True`` passes the calling store's data first, before the guest's arguments;
+        its parameter needs no annotation the ABI has.
 
         Raises ``TypeError`` if a parameter or the result is not annotated with a type the ABI
         has, and ``wasmtime.WasmtimeError`` if the linker has ``module.name`` already.
@@ -208,13 +226,17 @@ class HostFunctions:
         for failure in failures:
             if not (isinstance(failure, type) and issubclass(failure, Exception)):
                 raise TypeError(f"host function `{label}`: fails_with: {failure!r} is no exception")
-        signature = HostSignature.of(function, label, fallible=bool(failures))
+        signature = HostSignature.of(
+            function, label, fallible=bool(failures), with_data=with_data
+        )
         pending = self._pending
 
         def call(caller: wasmtime.Caller, *params: int) -> int | None:
             calling = _Calling(caller, label)
             pending.clear()
             args = calling.read_args(signature, params)
+            if with_data:
+                args.insert(0, _store_data(caller))
             try:
                 value = function(*args)
             except ReentrantCall as error:  # a bug of the host, whatever fails_with says

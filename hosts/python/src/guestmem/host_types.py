@@ -118,15 +118,29 @@ class HostSignature:
     fallible: bool
 
     @classmethod
-    def of(cls, function: Callable[..., object], label: str, fallible: bool) -> HostSignature:
+    def of(
+        cls, function: Callable[..., object], label: str, fallible: bool, with_data: bool = False
+    ) -> HostSignature:
         """Reads the annotations of ``function``; ``TypeError`` naming ``label`` and the
-        parameter when one is missing or is not a kind the ABI has."""
+        parameter when one is missing or is not a kind the ABI has. ``with_data``: the first
+        parameter is the calling store's data, not the guest's, and is not read."""
         try:
             signature = inspect.signature(function, eval_str=True)
         except (NameError, TypeError, ValueError) as error:
             raise TypeError(f"host function `{label}`: its signature cannot be read: {error}")
+        parameters = list(signature.parameters.values())
+        if with_data:
+            if not parameters or parameters[0].kind not in (
+                parameters[0].POSITIONAL_ONLY,
+                parameters[0].POSITIONAL_OR_KEYWORD,
+            ):
+                raise TypeError(
+                    f"host function `{label}`: with_data=True, but it takes no first positional "
+                    "parameter for the store's data"
+                )
+            parameters = parameters[1:]
         params: list[Kind] = []
-        for parameter in signature.parameters.values():
+        for parameter in parameters:
             if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
                 raise TypeError(
                     f"host function `{label}`: parameter `{parameter.name}` is not positional"
