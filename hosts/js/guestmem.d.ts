@@ -10,6 +10,8 @@ export declare const REQUIRED_EXPORTS: readonly string[];
 
 /** The longest input block a Guest keeps between calls unless told otherwise (64 KiB). */
 export declare const DEFAULT_REUSE_INPUT_BYTES: number;
+/** The longest result payload a Guest reads unless told otherwise (256 MiB). */
+export declare const DEFAULT_RESULT_CAP: number;
 
 /**
  * What went wrong, as a word a program can branch on:
@@ -300,6 +302,11 @@ export type GuestOptions = {
    * into one block the Guest keeps between calls; 0 allocates and frees every input on every call.
    */
   reuseInputBytes?: number;
+  /**
+   * The longest result payload read (default {@link DEFAULT_RESULT_CAP}); a longer result block
+   * is freed unread and the call fails with a `bounds` GuestError.
+   */
+  resultCap?: number;
   /**
    * The interface the Guest enforces and builds `guest.exports` from: by default
    * `Guest.instantiate` reads the module's section ({@link readInterface}) and `new Guest` has

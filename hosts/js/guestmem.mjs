@@ -10,7 +10,7 @@
 
 export { ABI_VERSION, abiExportName, REQUIRED_EXPORTS } from './src/abi.mjs';
 export { GuestError } from './src/errors.mjs';
-export { DEFAULT_REUSE_INPUT_BYTES, Guest } from './src/guest.mjs';
+export { DEFAULT_RESULT_CAP, DEFAULT_REUSE_INPUT_BYTES, Guest } from './src/guest.mjs';
 export { hostFunction } from './src/host-functions.mjs';
 export { describeInterface, INTERFACE_SECTION, parseInterface, readInterface } from './src/interface.mjs';
 export { Postcard } from './src/postcard.mjs';

@@ -19,6 +19,10 @@ import { RESULT_PREFIX, resultLength } from './result-block.mjs';
 /** The longest input block a Guest keeps between calls unless told otherwise (64 KiB). */
 export const DEFAULT_REUSE_INPUT_BYTES = 64 * 1024;
 
+/** The longest result payload a Guest reads unless told otherwise (256 MiB), as in the Rust and
+ * Python hosts: a longer one is given back to the guest unread. */
+export const DEFAULT_RESULT_CAP = 256 * 1024 * 1024;
+
 /** Inputs packed into the reused block start at multiples of 8, as blocks from `alloc` do. */
 const INPUT_ALIGN = 8;
 
@@ -38,6 +42,9 @@ const INPUT_ALIGN = 8;
  * @property {number} [reuseInputBytes] inputs of a call that fit in this many bytes (default
  *   {@link DEFAULT_REUSE_INPUT_BYTES}) go into one block the Guest keeps between calls; 0 allocates
  *   and frees every input on every call
+ * @property {number} [resultCap] the longest result payload read (default
+ *   {@link DEFAULT_RESULT_CAP}); a longer result block is freed unread and the call fails with a
+ *   `bounds` GuestError
  * @property {Interface | null} [interface] the interface the Guest enforces and builds
  *   `guest.exports` from: by default `Guest.instantiate` reads the module's section
  *   ({@link readInterface}) and `new Guest` has none; `null` ignores the section (every call
@@ -55,7 +62,7 @@ const INPUT_ALIGN = 8;
  * @typedef {GuestOptions & InstantiateOnlyOptions} InstantiateOptions
  */
 
-const INSTANTIATE_OPTIONS = Object.freeze(['functions', 'imports', 'wasi', 'reuseInputBytes', 'interface']);
+const INSTANTIATE_OPTIONS = Object.freeze(['functions', 'imports', 'wasi', 'reuseInputBytes', 'resultCap', 'interface']);
 
 /**
  * A running guest instance and the host side of the ABI.
@@ -81,6 +88,8 @@ export class Guest {
   #bytes;
   /** @type {number} */
   #reuseLimit;
+  /** @type {number} */
+  #resultCap;
   /** The input block kept between calls (0: none yet), its length, and the heap bytes it holds. */
   #inputPtr = 0;
   #inputLen = 0;
@@ -169,6 +178,11 @@ export class Guest {
     const reuse = options.reuseInputBytes ?? DEFAULT_REUSE_INPUT_BYTES;
     if (!(reuse >= 0 && reuse <= U32_MAX)) throw new RangeError(`reuseInputBytes must be 0 to 2^32 - 1, not ${reuse}`);
     this.#reuseLimit = reuse;
+    const cap = options.resultCap ?? DEFAULT_RESULT_CAP;
+    if (!(Number.isInteger(cap) && cap >= 0 && cap <= U32_MAX)) {
+      throw new RangeError(`resultCap must be an integer from 0 to 2^32 - 1, not ${cap}`);
+    }
+    this.#resultCap = cap;
     this.#functions = /** @type {Record<string, Function>} */ (
       Object.fromEntries(Object.entries(exports).filter(([, value]) => typeof value === 'function'))
     );
@@ -879,21 +893,33 @@ export class Guest {
 
   /**
    * The length of the result block at `ptr`, once the whole block is known to lie inside memory
-   * ({@link resultLength}; no cap). A block whose prefix is readable but whose length is not is
-   * given back with `free` before the `bounds` error is thrown; a pointer that is not a block
-   * (misaligned, or its prefix outside memory) is not.
+   * and within the result cap ({@link resultLength}). A block whose prefix is readable but whose
+   * length is not (outside memory, or over the cap) is given back with `free` before the `bounds`
+   * error is thrown; a pointer that is not a block (misaligned, or its prefix outside memory) is
+   * not.
    * @param {number} ptr
    * @param {string} from
    * @param {boolean} [giveBack] false while a trap is being reported: the heap may be mid-operation
    * @returns {number}
    */
   #resultLength(ptr, from, giveBack = true) {
-    let len = resultLength(this.#bytes, ptr, U32_MAX);
+    let len = resultLength(this.#bytes, ptr, this.#resultCap);
     if (typeof len === 'number') return len;
     // Memory may have grown since the view was taken (a detached view has length 0).
-    if (len !== 'misaligned') len = resultLength((this.#bytes = new Uint8Array(this.memory.buffer)), ptr, U32_MAX);
+    if (len !== 'misaligned' && len !== 'too_long') {
+      len = resultLength((this.#bytes = new Uint8Array(this.memory.buffer)), ptr, this.#resultCap);
+    }
     if (typeof len === 'number') return len;
     const at = `${from} result at ${hex(ptr)}`;
+    if (len === 'too_long') {
+      // A block inside memory, only longer than the host reads: it is given back.
+      const memory = this.#bytes;
+      const announced = (memory[ptr] | (memory[ptr + 1] << 8) | (memory[ptr + 2] << 16) | (memory[ptr + 3] << 24)) >>> 0;
+      if (giveBack && !this.trapped) this.free(ptr);
+      throw new GuestError(`${at}: payload of ${announced} bytes is longer than the result cap of ${this.#resultCap}`, {
+        kind: 'bounds',
+      });
+    }
     if (len === 'misaligned') {
       throw new GuestError(`${at}: misaligned, not a multiple of 8, so not a result block`, { kind: 'bounds' });
     }

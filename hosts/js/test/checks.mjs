@@ -503,6 +503,20 @@ const exampleChecks = {
   ],
   echo: (fresh) => [
     {
+      name: 'a result longer than resultCap is freed unread and fails as bounds',
+      run: async () => {
+        const guest = await fresh({ resultCap: 8 });
+        const before = stats(guest);
+        equal(fromUtf8.decode(guest.callBytes('echo', 'eight by')), 'eight by', 'echo of 8 bytes, at the cap');
+        const error = throwsGuest(() => guest.callBytes('echo', 'nine byte'), 'bounds', 'echo of 9 bytes');
+        ok(/payload of 9 bytes is longer than the result cap of 8/.test(error.message), `the message: ${error.message}`);
+        balanced(guest, before, 'after the refused result (freed)');
+        for (const cap of [-1, 1.5, 2 ** 32, Number.NaN]) {
+          await rejects(() => fresh({ resultCap: cap }), (thrown) => thrown instanceof RangeError, `resultCap ${cap}`);
+        }
+      },
+    },
+    {
       name: 'echo returns every byte value',
       run: async () => {
         const guest = await fresh();
