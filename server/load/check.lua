@@ -40,6 +40,9 @@ local sets = {
   -- Every fault plugin beside good answers, spin once in every 20.
   faults = { "panic", "leak", "hostile", "refused", "unknown", "badjson", "upper16", "greet", "tag", "leak",
              "panic", "leak", "hostile", "refused", "shapes", "badjson", "upper16", "greet", "tag", "spin" },
+  -- The same without the runaway: what panics, leaks and hostile blocks cost the others.
+  calm_faults = { "panic", "leak", "hostile", "refused", "unknown", "badjson", "upper16", "greet", "tag", "leak",
+                  "panic", "leak", "hostile", "refused", "shapes", "badjson", "upper16", "greet", "tag", "panic" },
   leakmix = { "leak", "upper16" },
 }
 
