@@ -5,10 +5,12 @@
 //! cargo install --path cli
 //! guestmem describe FILE.wasm [--typescript]
 //! guestmem check FILE.wasm
+//! guestmem wit FILE.wasm
 //! ```
 
 mod check;
 mod describe;
+mod wit;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,21 +18,26 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: guestmem describe FILE.wasm [--typescript]
        guestmem check FILE.wasm
+       guestmem wit FILE.wasm
 
   describe       print what a module's guestmem.interface section says it exports and
                  imports, or (--typescript) a TypeScript declaration of it
   check          whether a module meets the guestmem contract (docs/ABI.md): the ABI's
                  exports with their wasm types, abi_version(), and its interface section
                  against its exports and imports
+  wit            print the WIT world of a module, from its interface section: what a
+                 Component Model host sees of it once lifted into a component
 
 exit status: 0 done (check: the module meets the contract), 1 the module's section is
-malformed or (check) it does not meet the contract, 2 a usage error or an unreadable file";
+malformed, (check) it does not meet the contract or (wit) it has no section, 2 a usage error
+or an unreadable file";
 
 /// A subcommand and its arguments.
 enum Command {
     Help,
     Describe { file: String, typescript: bool },
     Check { file: String },
+    Wit { file: String },
 }
 
 fn parse(args: &[String]) -> Result<Command, String> {
@@ -50,7 +57,10 @@ fn parse(args: &[String]) -> Result<Command, String> {
         ["check", file] => Ok(Command::Check {
             file: (*file).to_owned(),
         }),
-        ["describe" | "check", ..] => Err(format!("wrong arguments to `{}`", args[0])),
+        ["wit", file] => Ok(Command::Wit {
+            file: (*file).to_owned(),
+        }),
+        ["describe" | "check" | "wit", ..] => Err(format!("wrong arguments to `{}`", args[0])),
         [other, ..] => Err(format!("unknown command `{other}`")),
     }
 }
@@ -75,6 +85,10 @@ fn main() -> ExitCode {
         }
         Command::Check { file } => {
             let outcome = read(&file).map(|wasm| check::main(&file, &wasm));
+            (file, outcome)
+        }
+        Command::Wit { file } => {
+            let outcome = read(&file).map(|wasm| wit::main(&file, &wasm));
             (file, outcome)
         }
     };

@@ -112,6 +112,71 @@ fn describe_prints_every_case_of_testdata() {
 }
 
 #[test]
+fn wit_is_valid_for_every_case_of_testdata() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sections.json");
+    let cases: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("testdata/sections.json"))
+            .expect("JSON");
+    let mut parsed = 0;
+    for case in cases["cases"].as_array().expect("a list of cases") {
+        let name = case["name"].as_str().expect("a name");
+        let section = hex(case["section"].as_str().expect("a section"));
+        let module = write_module(
+            &format!("wit {name}"),
+            &with_section(b"\0asm\x01\0\0\0".to_vec(), &section),
+        );
+        let output = guestmem(&["wit", str_of(&module)]);
+        if case["describe"].is_null() {
+            assert_eq!(output.status.code(), Some(1), "{name}: a malformed section");
+            continue;
+        }
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{name}: {}",
+            text(&output.stderr)
+        );
+        let wit = text(&output.stdout);
+        let mut resolve = wit_parser::Resolve::default();
+        if let Err(error) = resolve.push_str(format!("{name}.wit"), &wit) {
+            panic!("{name}: not valid WIT ({error:#}):\n{wit}");
+        }
+        parsed += 1;
+    }
+    assert!(parsed >= 3, "{parsed} cases parsed");
+}
+
+#[test]
+fn wit_of_greet_and_a_module_without_a_section() {
+    let greet = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests/greet.wasm");
+    let output = guestmem(&["wit", str_of(&greet)]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "// Written by `guestmem wit` from the module's guestmem.interface section.\n\
+         package guestmem:greet;\n\
+         \n\
+         world greet {\n\
+         \x20 import env: interface {\n\
+         \x20   /// A failure's message reaches the guest through `guestmem.last_error`.\n\
+         \x20   salutation: func() -> result<string, string>;\n\
+         \x20   log: func(line: string);\n\
+         \x20 }\n\
+         \x20 /// A failure carries the guest's `last_error` message.\n\
+         \x20 export greet: func(name: string) -> result<string, string>;\n\
+         }\n"
+    );
+    let module = write_module("wit without a section", b"\0asm\x01\0\0\0");
+    let output = guestmem(&["wit", str_of(&module)]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr).contains("no guestmem.interface section"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
 fn check_passes_every_guest_built() {
     let guests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/guests");
     for name in [
