@@ -26,7 +26,7 @@ bash .ci/node-test.sh hosts/js/test/*.test.mjs hosts/js/test/browser/*.test.mjs
 
 # What `npm publish` would ship: the entry point, its modules, its types, README.md and
 # package.json; not the tests.
-expected='README.md guestmem.d.ts guestmem.mjs package.json src/abi.mjs src/bytes.mjs src/call-check.mjs src/errors.mjs src/guest.mjs src/host-functions.mjs src/interface.mjs src/load.mjs src/postcard.mjs src/result-block.mjs'
+expected='README.md guestmem.d.ts guestmem.mjs package.json src/abi.mjs src/bytes.mjs src/call-check.mjs src/errors.mjs src/guest.mjs src/host-functions.mjs src/interface.mjs src/load.mjs src/pool.mjs src/postcard.mjs src/result-block.mjs'
 packed="$(cd hosts/js && npm pack --dry-run --json --ignore-scripts |
   node -e 'let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () =>
     console.log(JSON.parse(text)[0].files.map((file) => file.path).sort().join(" ")))')"

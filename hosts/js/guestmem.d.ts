@@ -33,6 +33,8 @@ export declare const DEFAULT_RESULT_CAP: number;
  * - `interface`: the guest's `guestmem.interface` section is malformed, or describes exports
  *   the module does not have.
  * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`, a WASI command).
+ * - `busy`: a pool checkout found every instance out for its whole timeout (the Rust host's
+ *   `PoolError::Busy`); no guest ran.
  */
 export type GuestErrorKind =
   | 'error'
@@ -45,7 +47,8 @@ export type GuestErrorKind =
   | 'decode'
   | 'call'
   | 'interface'
-  | 'abi';
+  | 'abi'
+  | 'busy';
 
 /** An error raised by a guest, or by this host on the guest's behalf. */
 export declare class GuestError extends Error {
@@ -440,4 +443,143 @@ export declare class Guest<E extends object = any> {
   read(ptr: number, len: number): Uint8Array;
   /** Copies a result block out, then frees it with `dealloc(ptr, n + 4)`. */
   takeResult(ptr: number, from?: string): Uint8Array;
+}
+
+/** The most instances a pool keeps unless told otherwise (16). */
+export declare const DEFAULT_MAX_INSTANCES: number;
+
+/**
+ * Why an instance was recycled (dropped, a fresh one made in its place when needed), as the Rust
+ * host's `RecycleCause` names it: `trap` (a call trapped: a GuestError of kind `trap`, `host` or
+ * `dead`, or the guest is `trapped` after the call), `timeout` (never in JavaScript, which has no
+ * deadlines), `memory` (linear memory above `recycleAbovePages` after a call), `calls` (the
+ * `recycleAfterCalls` quota), `demand` (`lease.recycle()`).
+ */
+export type RecycleCause = 'trap' | 'timeout' | 'memory' | 'calls' | 'demand';
+
+/** Settings of a {@link Pool}. */
+export type PoolOptions = {
+  /** At most this many instances alive at once, idle or checked out (default 16). */
+  maxInstances?: number;
+  /** Recycle an instance whose linear memory is more than this many 64 KiB pages after a call. */
+  recycleAbovePages?: number;
+  /** Recycle an instance after it served this many calls. */
+  recycleAfterCalls?: number;
+  /**
+   * What each new instance is instantiated with, as for `Guest.instantiate`; a function is called
+   * for every new instance (a `wasi` needs one each). The module's interface section is read once.
+   */
+  instanceOptions?: InstantiateOptions | (() => InstantiateOptions);
+};
+
+/** Settings of {@link Pool.create}. */
+export type PoolCreateOptions = PoolOptions & {
+  /** Instances made before `Pool.create` resolves (default 0). */
+  prewarm?: number;
+};
+
+/** Settings of a checkout. */
+export type CheckoutOptions = {
+  /** How long to wait for an instance when all are out, in milliseconds (default: as long as it takes); 0 does not wait. */
+  timeout?: number;
+};
+
+/** Instances recycled, by cause. */
+export type Recycles = { trap: number; timeout: number; memory: number; calls: number; demand: number };
+
+/** One live instance. */
+export type InstanceMetrics = {
+  /** Its number in the pool: 1 for the first made, counting up. */
+  id: number;
+  /** Linear memory after its last call, in 64 KiB pages. */
+  memoryPages: number;
+  /** The most linear memory seen after a call, in 64 KiB pages. */
+  peakMemoryPages: number;
+  /** Calls it served through `lease.call`. */
+  calls: number;
+  /** Whether it is checked out. */
+  checkedOut: boolean;
+};
+
+/** A snapshot of a pool's counters: the Rust host's `PoolMetrics`, in camelCase. */
+export type PoolMetrics = {
+  /** Instances alive: idle, checked out, or being made. */
+  live: number;
+  /** Instances waiting in the pool. */
+  idle: number;
+  /** The most instances the pool makes. */
+  maxInstances: number;
+  /** Instances made (the first ones and every replacement). */
+  created: number;
+  /** Checkouts that got an instance. */
+  checkouts: number;
+  /** Checkouts that found every instance out and waited, whether they got one or not. */
+  waits: number;
+  /** The time those checkouts waited, in all, in milliseconds. */
+  waitTime: number;
+  /** Checkouts that waited in vain (a `busy` GuestError). */
+  busy: number;
+  /** Calls made through `lease.call`. */
+  calls: number;
+  /** Those that trapped. */
+  traps: number;
+  /** Always 0: JavaScript calls have no deadline. */
+  timeouts: number;
+  /** Instances recycled, by cause. */
+  recycles: Recycles;
+  /** The instances alive, idle or checked out, oldest first. */
+  instances: InstanceMetrics[];
+};
+
+/**
+ * Up to `maxInstances` instances of one module for any number of async callers: `checkout` hands
+ * out an idle instance, makes one while fewer than the maximum are alive, or waits (first come,
+ * first served) for one to come back. No deadlines: a synchronous wasm call cannot be interrupted.
+ */
+export declare class Pool {
+  /** Compiles `source` once and makes a pool of its instances, `prewarm` of them up front. */
+  static create(source: GuestSource | PromiseLike<GuestSource>, options?: PoolCreateOptions): Promise<Pool>;
+  /**
+   * A pool of `module`'s instances; none is made until a checkout needs one.
+   * @throws {GuestError} `interface` when the module's interface section is malformed
+   */
+  constructor(module: WebAssembly.Module, options?: PoolOptions);
+  /**
+   * An instance for the caller alone until `lease.release()`: an idle one, a new one, or the
+   * first one given back within `timeout` ms.
+   * @throws {GuestError} `busy` when none came back in time
+   */
+  checkout(options?: CheckoutOptions): Promise<PooledGuest>;
+  /** Checks an instance out, runs `fn(lease)`, and releases the lease however `fn` ends. */
+  use<T>(fn: (lease: PooledGuest) => T | PromiseLike<T>, options?: CheckoutOptions): Promise<T>;
+  /** The counters so far, and every live instance's: a plain object, a copy. */
+  metrics(): PoolMetrics;
+}
+
+/**
+ * An instance checked out of a {@link Pool} (a lease), the holder's alone until `release()`.
+ * Calls through `call` are counted and judged; `guest` is the instance for everything else.
+ */
+export declare class PooledGuest {
+  private constructor(pool: Pool, slot: unknown, token: symbol);
+  /**
+   * Runs `fn(guest)` (sync or async), counts the call and judges it: the instance is recycled
+   * after a trap, above `recycleAbovePages`, or at `recycleAfterCalls`; the next call on this
+   * lease then runs on a fresh instance. One call at a time per lease.
+   */
+  call<T>(fn: (guest: Guest) => T | PromiseLike<T>): Promise<T>;
+  /** The instance the last call ran on (a condemned one until the next `call` replaces it). */
+  readonly guest: Guest;
+  /** The instance's number in the pool (1 for the first made); a replacement has a new one. */
+  readonly instanceId: number;
+  /** Calls the instance has served through `call`, in this lease and earlier ones. */
+  readonly calls: number;
+  /** Why the instance will be dropped at the next call or at `release`, if it will. */
+  readonly recycleCause: RecycleCause | undefined;
+  /** Whether the lease was released (or recycled). */
+  readonly released: boolean;
+  /** Gives the instance back, or drops it if it was condemned; a second release does nothing. */
+  release(): void;
+  /** Drops the instance instead of giving it back, and releases the lease. */
+  recycle(): void;
 }

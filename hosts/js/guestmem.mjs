@@ -13,6 +13,7 @@ export { GuestError } from './src/errors.mjs';
 export { DEFAULT_RESULT_CAP, DEFAULT_REUSE_INPUT_BYTES, Guest } from './src/guest.mjs';
 export { hostFunction } from './src/host-functions.mjs';
 export { describeInterface, INTERFACE_SECTION, parseInterface, readInterface } from './src/interface.mjs';
+export { DEFAULT_MAX_INSTANCES, Pool, PooledGuest } from './src/pool.mjs';
 export { Postcard } from './src/postcard.mjs';
 
 // The public types, each documented where it is defined.
@@ -50,3 +51,10 @@ export { Postcard } from './src/postcard.mjs';
  * @template P
  * @typedef {import('./src/postcard.mjs').PostcardValue<P>} PostcardValue
  */
+/** @typedef {import('./src/pool.mjs').PoolOptions} PoolOptions */
+/** @typedef {import('./src/pool.mjs').PoolCreateOptions} PoolCreateOptions */
+/** @typedef {import('./src/pool.mjs').CheckoutOptions} CheckoutOptions */
+/** @typedef {import('./src/pool.mjs').RecycleCause} RecycleCause */
+/** @typedef {import('./src/pool.mjs').Recycles} Recycles */
+/** @typedef {import('./src/pool.mjs').InstanceMetrics} InstanceMetrics */
+/** @typedef {import('./src/pool.mjs').PoolMetrics} PoolMetrics */

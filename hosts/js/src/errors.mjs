@@ -21,7 +21,9 @@
  * - `interface`: the guest's `guestmem.interface` section is malformed, or describes exports
  *   the module does not have.
  * - `abi`: the module is not a guestmem guest (missing exports, wrong `abi_version`).
- * @typedef {'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'decode' | 'call' | 'interface' | 'abi'} GuestErrorKind
+ * - `busy`: a pool checkout found every instance out for its whole timeout (the Rust host's
+ *   `PoolError::Busy`); no guest ran.
+ * @typedef {'error' | 'trap' | 'host' | 'dead' | 'alloc' | 'bounds' | 'utf8' | 'decode' | 'call' | 'interface' | 'abi' | 'busy'} GuestErrorKind
  */
 
 /** An error raised by a guest, or by this host on the guest's behalf. */

@@ -49,6 +49,14 @@ export type Checks = [
   Assert<Same<declared.InterfaceArgument, implemented.InterfaceArgument>>,
   Assert<Same<declared.InterfaceFunction, implemented.InterfaceFunction>>,
   Assert<Same<declared.Interface, implemented.Interface>>,
+  Assert<Same<D['DEFAULT_MAX_INSTANCES'], I['DEFAULT_MAX_INSTANCES']>>,
+  Assert<Same<declared.PoolOptions, implemented.PoolOptions>>,
+  Assert<Same<declared.PoolCreateOptions, implemented.PoolCreateOptions>>,
+  Assert<Same<declared.CheckoutOptions, implemented.CheckoutOptions>>,
+  Assert<Same<declared.RecycleCause, implemented.RecycleCause>>,
+  Assert<Same<declared.Recycles, implemented.Recycles>>,
+  Assert<Same<declared.InstanceMetrics, implemented.InstanceMetrics>>,
+  Assert<Same<declared.PoolMetrics, implemented.PoolMetrics>>,
   // Postcard: made by its static members only, the same ones on both sides, each schema of the
   // same value type (compared through what it decodes: `#private` makes the class nominal), and
   // an instance's members.
@@ -69,6 +77,24 @@ export type Checks = [
   Assert<Same<Parameters<D['Guest']['instantiate']>, Parameters<I['Guest']['instantiate']>>>,
   Assert<SameMembers<Awaited<ReturnType<D['Guest']['instantiate']>>, Awaited<ReturnType<I['Guest']['instantiate']>>>>,
   Assert<SameMembers<declared.Guest, implemented.Guest>>,
+  // Pool and PooledGuest: constructor, create, and every instance member. Members that take or
+  // return a Guest or a PooledGuest (classes with `#private` fields, so nominal) are compared
+  // through those classes' members.
+  Assert<Same<ConstructorParameters<D['Pool']>, ConstructorParameters<I['Pool']>>>,
+  Assert<Same<Parameters<D['Pool']['create']>, Parameters<I['Pool']['create']>>>,
+  Assert<Same<keyof Awaited<ReturnType<D['Pool']['create']>>, keyof declared.Pool>>,
+  Assert<Same<keyof Awaited<ReturnType<I['Pool']['create']>>, keyof implemented.Pool>>,
+  Assert<Same<keyof declared.Pool, keyof implemented.Pool>>,
+  Assert<Same<Omit<declared.Pool, 'checkout' | 'use'>, Omit<implemented.Pool, 'checkout' | 'use'>>>,
+  Assert<Same<Parameters<declared.Pool['checkout']>, Parameters<implemented.Pool['checkout']>>>,
+  Assert<Same<keyof Awaited<ReturnType<declared.Pool['checkout']>>, keyof implemented.PooledGuest>>,
+  Assert<Same<keyof Awaited<ReturnType<implemented.Pool['checkout']>>, keyof declared.PooledGuest>>,
+  Assert<Same<Parameters<declared.Pool['use']>[1], Parameters<implemented.Pool['use']>[1]>>,
+  Assert<Same<keyof Parameters<Parameters<declared.Pool['use']>[0]>[0], keyof implemented.PooledGuest>>,
+  Assert<Same<keyof declared.PooledGuest, keyof implemented.PooledGuest>>,
+  Assert<Same<Omit<declared.PooledGuest, 'guest' | 'call'>, Omit<implemented.PooledGuest, 'guest' | 'call'>>>,
+  Assert<SameMembers<declared.PooledGuest['guest'], implemented.PooledGuest['guest']>>,
+  Assert<SameMembers<Parameters<Parameters<declared.PooledGuest['call']>[0]>[0], Parameters<Parameters<implemented.PooledGuest['call']>[0]>[0]>>,
   // Guest<E>: `exports` is E, as `guestmem describe --typescript` declares it.
   Assert<SameMembers<declared.Guest<UpperExports>, implemented.Guest<UpperExports>>>,
   Assert<Same<declared.Guest<UpperExports>['exports'], UpperExports>>,
