@@ -191,6 +191,23 @@ impl Interface {
             .iter()
             .find(|function| function.module.as_deref() == Some(module) && function.name == name)
     }
+
+    /// The import modules, each once, in the order of its first import: a module's functions
+    /// need not be adjacent in the section.
+    #[must_use]
+    pub fn import_modules(&self) -> Vec<&str> {
+        let mut modules: Vec<&str> = Vec::new();
+        for module in self
+            .imports
+            .iter()
+            .filter_map(|function| function.module.as_deref())
+        {
+            if !modules.contains(&module) {
+                modules.push(module);
+            }
+        }
+        modules
+    }
 }
 
 impl fmt::Display for Interface {

@@ -83,18 +83,7 @@ fn typescript_of(interface: &Interface) -> String {
         declare(&mut out, function);
     }
     out.push_str("}\n");
-    // Each import module once, in the order of its first import: its functions need not be
-    // adjacent in the section.
-    let mut modules: Vec<&str> = Vec::new();
-    for module in interface
-        .imports
-        .iter()
-        .filter_map(|function| function.module.as_deref())
-    {
-        if !modules.contains(&module) {
-            modules.push(module);
-        }
-    }
+    let modules = interface.import_modules();
     if !modules.is_empty() {
         out.push_str("\nexport interface Imports {\n");
         for module in modules {

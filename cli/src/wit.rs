@@ -62,17 +62,7 @@ pub fn world_of(name: &str, interface: &Interface) -> Result<String, String> {
         names.push(name);
         Ok(())
     };
-    let mut modules: Vec<&str> = Vec::new();
-    for module in interface
-        .imports
-        .iter()
-        .filter_map(|function| function.module.as_deref())
-    {
-        if !modules.contains(&module) {
-            modules.push(module);
-        }
-    }
-    for module in &modules {
+    for module in &interface.import_modules() {
         claim(kebab(module), "world item")?;
         let _ = writeln!(out, "  import {}: interface {{", escaped(&kebab(module)));
         let mut in_module = Vec::new();
@@ -210,7 +200,7 @@ fn kebab(name: &str) -> String {
         out.push_str(&word);
     }
     if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out.insert_str(0, "x");
+        out.insert(0, 'x');
     }
     out
 }

@@ -64,15 +64,20 @@ fn str_of(path: &Path) -> &str {
     path.to_str().expect("a UTF-8 path")
 }
 
-#[test]
-fn describe_prints_every_case_of_testdata() {
+/// The cases of testdata/sections.json.
+fn section_cases() -> Vec<Value> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sections.json");
     let cases: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("testdata/sections.json"))
             .expect("JSON");
-    let cases = cases["cases"].as_array().expect("a list of cases");
+    let cases = cases["cases"].as_array().expect("a list of cases").clone();
     assert!(!cases.is_empty());
-    for case in cases {
+    cases
+}
+
+#[test]
+fn describe_prints_every_case_of_testdata() {
+    for case in section_cases() {
         let name = case["name"].as_str().expect("a name");
         let section = hex(case["section"].as_str().expect("a section"));
         let module = write_module(
@@ -113,12 +118,8 @@ fn describe_prints_every_case_of_testdata() {
 
 #[test]
 fn wit_is_valid_for_every_case_of_testdata() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/sections.json");
-    let cases: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("testdata/sections.json"))
-            .expect("JSON");
     let mut parsed = 0;
-    for case in cases["cases"].as_array().expect("a list of cases") {
+    for case in section_cases() {
         let name = case["name"].as_str().expect("a name");
         let section = hex(case["section"].as_str().expect("a section"));
         let module = write_module(
