@@ -157,6 +157,16 @@ def test_the_readme_typed_values_example_runs() -> None:
 
 
 @pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
+def test_the_readme_pool_example_runs() -> None:
+    runs_with(pool_block(), ["ABC", "1"])
+
+
+def pool_block() -> str:
+    (example,) = [block for block in python_blocks(HOST_README) if "EpochTicker" in block]
+    return example
+
+
+@pytest.mark.skipif("GUESTMEM_GUEST_DIR" in os.environ, reason="it reads the default guests")
 def test_the_repository_readme_python_examples_run() -> None:
     """README.md's Python host: the call, then host functions and typed values, which go on from
     it."""
@@ -170,6 +180,6 @@ def test_the_readme_examples_pass_mypy_strict() -> None:
     examples = host_function_blocks()
     (typed,) = [block for block in python_blocks(HOST_README) if "call_postcard" in block]
     call, host_functions, typed_here = python_blocks(ROOT_README)
-    for source in (*examples, typed, call + host_functions + typed_here):
+    for source in (*examples, typed, pool_block(), call + host_functions + typed_here):
         checked = run("-m", "mypy", "--strict", "--no-incremental", "-c", source)
         assert checked.returncode == 0, checked.stdout

@@ -197,3 +197,22 @@ class RuntimeFailure(GuestError):
     def __init__(self, function: str, error: wasmtime.WasmtimeError) -> None:
         super().__init__(function, f"wasmtime: {error}")
         self.error = error
+
+
+class Timeout(GuestError):
+    """A call through a :class:`~guestmem.Pool` ran past the pool's deadline and was interrupted
+    (wasmtime's epoch interruption): a trap, after which the pool drops the instance.
+    ``deadline`` is the one it was given, in seconds."""
+
+    def __init__(self, function: str, deadline: float) -> None:
+        super().__init__(function, f"ran past its deadline of {deadline:g} s")
+        self.deadline = deadline
+
+
+class PoolBusy(GuestError):
+    """:meth:`~guestmem.Pool.checkout` found every instance checked out and none came back within
+    its timeout; ``waited`` is how long it waited, in seconds. ``function`` is ``(checkout)``."""
+
+    def __init__(self, waited: float) -> None:
+        super().__init__("(checkout)", f"all pooled instances stayed busy for {waited:.3f} s")
+        self.waited = waited

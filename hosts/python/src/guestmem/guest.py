@@ -45,6 +45,35 @@ class _FromModule(enum.Enum):
     READ = "read from the module's bytes"
 
 
+def compile_module(
+    engine: wasmtime.Engine,
+    module: ModuleSource,
+    interface: Interface | None | _FromModule,
+    caller: str,
+) -> tuple[wasmtime.Module, Interface | None]:
+    """``module`` compiled with ``engine`` (unless it is a :class:`wasmtime.Module` already), and
+    the interface calls are held to: ``interface``, or the module's section read from its bytes.
+    One place for the rule :meth:`Guest.instantiate` documents, which :class:`~guestmem.Pool`
+    follows too, since it compiles once for all its instances."""
+    if isinstance(module, wasmtime.Module):
+        if interface is _FromModule.READ:
+            raise TypeError(
+                f"{caller}: wasmtime keeps no module bytes, so a compiled Module's "
+                "guestmem.interface section cannot be read: pass the module's path or bytes, "
+                "or interface=Interface.read_file(path) (None: without one)"
+            )
+        return module, interface
+    if isinstance(module, (bytes, bytearray, memoryview)):
+        wasm = bytes(module)
+    else:
+        wasm = Path(module).read_bytes()
+    try:
+        compiled = wasmtime.Module(engine, wasm)
+    except wasmtime.WasmtimeError as error:
+        raise RuntimeFailure("(compile)", error) from error
+    return compiled, Interface.read(wasm) if interface is _FromModule.READ else interface
+
+
 class Guest:
     """One instance of a guestmem guest, in the user's own :class:`wasmtime.Store`.
 
@@ -127,25 +156,7 @@ class Guest:
         Raises ``OSError`` for a path it cannot read, :class:`InterfaceError` for a malformed
         section, :class:`RuntimeFailure` if the module does not compile or link, and the errors
         of the constructor."""
-        if isinstance(module, wasmtime.Module):
-            if interface is _FromModule.READ:
-                raise TypeError(
-                    "Guest.instantiate: wasmtime keeps no module bytes, so a compiled Module's "
-                    "guestmem.interface section cannot be read: pass the module's path or bytes, "
-                    "or interface=Interface.read_file(path) (None: without one)"
-                )
-            compiled = module
-        else:
-            if isinstance(module, (bytes, bytearray, memoryview)):
-                wasm = bytes(module)
-            else:
-                wasm = Path(module).read_bytes()
-            try:
-                compiled = wasmtime.Module(linker.engine, wasm)
-            except wasmtime.WasmtimeError as error:
-                raise RuntimeFailure("(compile)", error) from error
-            if interface is _FromModule.READ:
-                interface = Interface.read(wasm)
+        compiled, interface = compile_module(linker.engine, module, interface, "Guest.instantiate")
         try:
             instance = linker.instantiate(store, compiled)
         except HostTrap as trap:
