@@ -164,3 +164,15 @@ def module(request: pytest.FixtureRequest) -> GuestModule:
 def echo(request: pytest.FixtureRequest) -> Iterator[GuestModule]:
     """echo, with every allocator back end."""
     yield load(guest_path("echo", request.param), "echo")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The default compile cache in a directory of this run's, not the user's cache."""
+    previous = os.environ.get("GUESTMEM_CACHE_DIR")
+    os.environ["GUESTMEM_CACHE_DIR"] = str(tmp_path_factory.mktemp("guestmem-cache"))
+    yield
+    if previous is None:
+        del os.environ["GUESTMEM_CACHE_DIR"]
+    else:
+        os.environ["GUESTMEM_CACHE_DIR"] = previous

@@ -31,6 +31,7 @@ from .errors import (
     Timeout,
     TypedValueError,
 )
+from .cache import CacheOutcome, ModuleCache
 from .calls import DEFAULT_RESULT_CAP
 from .epochs import EpochTicker, recommended_config
 from .func import GuestFunc
@@ -51,6 +52,7 @@ __all__ = [
     "AllocFailed",
     "Argument",
     "ArityError",
+    "CacheOutcome",
     "BadResult",
     "CallRefused",
     "EpochTicker",
@@ -74,6 +76,7 @@ __all__ = [
     "InterfaceError",
     "Json",
     "Kind",
+    "ModuleCache",
     "ModuleSource",
     "OutOfBounds",
     "Pool",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import wasmtime
 
+from .cache import ModuleCache
 from .calls import DEFAULT_RESULT_CAP, AbiCalls, to_i32
 from .errors import (
     AbiMismatch,
@@ -45,11 +46,23 @@ class _FromModule(enum.Enum):
     READ = "read from the module's bytes"
 
 
+class _DefaultCache(enum.Enum):
+    """The default of ``cache=``: :meth:`ModuleCache.default`, looked up when a module is
+    compiled (so that ``GUESTMEM_CACHE_DIR`` set later still counts)."""
+
+    DEFAULT = "ModuleCache.default()"
+
+
+#: What ``cache=`` takes: a cache, ``None`` for none, or the default.
+CacheChoice = ModuleCache | None | _DefaultCache
+
+
 def compile_module(
     engine: wasmtime.Engine,
     module: ModuleSource,
     interface: Interface | None | _FromModule,
     caller: str,
+    cache: CacheChoice = _DefaultCache.DEFAULT,
 ) -> tuple[wasmtime.Module, Interface | None]:
     """``module`` compiled with ``engine`` (unless it is a :class:`wasmtime.Module` already), and
     the interface calls are held to: ``interface``, or the module's section read from its bytes.
@@ -67,8 +80,12 @@ def compile_module(
         wasm = bytes(module)
     else:
         wasm = Path(module).read_bytes()
+    if cache is _DefaultCache.DEFAULT:
+        cache = ModuleCache.default()
     try:
-        compiled = wasmtime.Module(engine, wasm)
+        compiled = (
+            wasmtime.Module(engine, wasm) if cache is None else cache.load(engine, wasm)[0]
+        )
     except wasmtime.WasmtimeError as error:
         raise RuntimeFailure("(compile)", error) from error
     return compiled, Interface.read(wasm) if interface is _FromModule.READ else interface
@@ -142,6 +159,7 @@ class Guest:
         module: ModuleSource,
         *,
         interface: Interface | None | _FromModule = _FromModule.READ,
+        cache: CacheChoice = _DefaultCache.DEFAULT,
     ) -> Guest:
         """Instantiates ``module`` with the imports of ``linker`` (WASI, host functions: the
         user's to add) in ``store``, and checks it as the constructor does.
@@ -153,10 +171,16 @@ class Guest:
         ``Interface.read_file(path)``, or ``None``; without it the call raises ``TypeError``
         rather than run the guest unchecked.
 
+        A path or bytes are compiled through ``cache``: by default :meth:`ModuleCache.default`
+        (on disk, so that a second load deserializes instead of compiling), ``None`` for no
+        cache, or a :class:`ModuleCache` of the caller's.
+
         Raises ``OSError`` for a path it cannot read, :class:`InterfaceError` for a malformed
         section, :class:`RuntimeFailure` if the module does not compile or link, and the errors
         of the constructor."""
-        compiled, interface = compile_module(linker.engine, module, interface, "Guest.instantiate")
+        compiled, interface = compile_module(
+            linker.engine, module, interface, "Guest.instantiate", cache
+        )
         try:
             instance = linker.instantiate(store, compiled)
         except HostTrap as trap:

@@ -27,7 +27,7 @@ from .errors import (
     RuntimeFailure,
     Timeout,
 )
-from .guest import Guest, ModuleSource, _FromModule, compile_module
+from .guest import CacheChoice, Guest, ModuleSource, _DefaultCache, _FromModule, compile_module
 from .interface import Interface
 from .pool_metrics import Counters, InstanceCounters, PoolMetrics, RecycleCause
 
@@ -59,9 +59,9 @@ class Pool:
     :meth:`checkout` hands out an idle instance, makes one while fewer than the maximum are
     alive, or waits for one to come back.
 
-    ``module`` is compiled once with the linker's engine, its interface section read as
-    :meth:`Guest.instantiate` reads it (``interface=`` as there; a :class:`wasmtime.Module`
-    needs it said). Each instance gets a store of its own from ``make_store`` (a plain
+    ``module`` is compiled once with the linker's engine, through ``cache`` and with its
+    interface section read as :meth:`Guest.instantiate` does it (``interface=`` and ``cache=``
+    as there; a :class:`wasmtime.Module` needs its interface said). Each instance gets a store of its own from ``make_store`` (a plain
     ``wasmtime.Store(engine)`` by default; give one that sets limits, WASI or store data), and is
     made with :meth:`Guest.instantiate`: a failure there is raised from :meth:`checkout` as
     it is.
@@ -88,6 +88,7 @@ class Pool:
         recycle_after_calls: int | None = None,
         deadline: float | None = None,
         ticker: EpochTicker | None = None,
+        cache: CacheChoice = _DefaultCache.DEFAULT,
     ) -> None:
         engine = linker.engine
         if max_instances < 1:
@@ -102,7 +103,7 @@ class Pool:
             self._deadline_ticks = _check_deadline(engine, deadline, ticker)
         elif ticker is not None:
             raise ValueError("Pool: a ticker serves a deadline: give deadline= too")
-        self._module, self._interface = compile_module(engine, module, interface, "Pool")
+        self._module, self._interface = compile_module(engine, module, interface, "Pool", cache)
         self._linker = linker
         self._make_store = make_store or (lambda: wasmtime.Store(engine))
         self._max_instances = max_instances
