@@ -31,13 +31,7 @@ opt_flags=(-Oz --converge)
 features=(--enable-bulk-memory-opt --enable-multivalue --enable-mutable-globals
   --enable-nontrapping-float-to-int --enable-reference-types --enable-sign-ext)
 
-# $GUESTMEM_HARNESS: a harness binary built already (.ci/run builds the workspace's, so that
-# `-p harness` does not build wasmtime once more with its own features).
-if [ -n "${GUESTMEM_HARNESS:-}" ]; then
-  "$GUESTMEM_HARNESS" guests > /dev/null
-else
-  cargo run --quiet -p harness -- guests > /dev/null
-fi
+cargo run --quiet -p harness -- guests > /dev/null
 mapfile -t modules < <(awk -F'\t' '!/^#/ && NF { print $1 }' "$table")
 
 # A module is optimized again only when it or the command changed (a hash of both is kept in

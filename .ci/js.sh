@@ -10,11 +10,7 @@ cd "$root"
 
 # Every guest of testdata/guests.tsv, as the harness keeps them (a no-op after .ci/guests.sh):
 # the default builds are NAME.wasm there, whatever other step rebuilt a package since.
-if [ -n "${GUESTMEM_HARNESS:-}" ]; then
-  "$GUESTMEM_HARNESS" guests > /dev/null
-else
-  cargo run --quiet -p harness -- guests > /dev/null
-fi
+cargo run --quiet -p harness -- guests > /dev/null
 export GUESTMEM_GUEST_DIR="${CARGO_TARGET_DIR:-$root/target}/guests"
 
 echo "node $(node --version)"
