@@ -1,8 +1,7 @@
 """How many times one guest call crosses into wasmtime-py's native bindings: the Python host's
-cost is that count (issue 21's profile put 73% of a 16 B call inside wasmtime-py). A 16 B echo is
-two wasm calls (the export and the result's ``free``, the input block being kept) through the
-unchecked call, and five memory lookups; anything more fails here, so a change that adds a
-crossing says so."""
+cost grows with that count. A 16 B echo is two wasm calls (the export and the result's ``free``,
+the input block being kept) through the unchecked call, and five memory lookups; anything more
+fails here, so a change that adds a crossing says so."""
 
 from __future__ import annotations
 

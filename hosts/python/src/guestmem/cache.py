@@ -1,5 +1,5 @@
 """Compiled modules kept on disk, so that a module loaded from its path or bytes a second time
-is deserialized (well under a millisecond) instead of compiled again (tens of milliseconds).
+is deserialized instead of compiled again (docs/BENCHMARKS.md, "Python: the compile cache").
 
 On by default, as Extism's cache is: :meth:`Guest.instantiate` and :class:`~guestmem.Pool` use
 :meth:`ModuleCache.default` unless given ``cache=None`` or a cache of the user's own. An entry is

@@ -49,9 +49,9 @@ def to_i32(value: int) -> int:
 class _RawCall:
     """A function of i32 parameters and at most one i32 result, called through
     ``wasmtime_func_call_unchecked`` with its argument array made once: ``Func.__call__`` looks
-    the function's type up and converts every value on every call (measured: 9.8 us a call of
-    ``abi_version()`` against 1.5 us this way). Traps and errors come out as from
-    ``Func.__call__``."""
+    the function's type up and converts every value on every call, which was most of a small
+    call's cost (docs/BENCHMARKS.md, "Python: calls without wasmtime-py's checked call"). Traps
+    and errors come out as from ``Func.__call__``."""
 
     __slots__ = ("_count", "_func", "_reference", "_returns", "_values")
 
