@@ -1,10 +1,12 @@
 //! The calls, in the order they happen: the inputs checked against the export, placed in linear
 //! memory ([`Guest`]'s placement), the export called and its outcome settled, the inputs
 //! released, and the result read. By-name calls on [`Guest`] look the export up once and take
-//! the same path.
+//! the same path. Each is written once, generic over the [`Drive`] that runs wasm: the blocking
+//! methods poll it once, the `_async` ones (feature `async`) await it.
 
 use std::sync::Arc;
 
+use crate::drive::{Blocking, Drive, now};
 use crate::func::GuestFunc;
 use crate::{Error, Guest, Kind, MAX_INPUTS, ResultProblem};
 
@@ -33,8 +35,7 @@ impl GuestFunc {
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<Vec<u8>, Error> {
-        self.expect_result(BLOCKS, "call_bytes")?;
-        self.call_view(guest, inputs, <[u8]>::to_vec)
+        now(self.bytes_by::<Blocking, T, I>(guest, inputs))
     }
 
     /// Calls it and returns the result block's text.
@@ -47,14 +48,7 @@ impl GuestFunc {
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<String, Error> {
-        self.expect_result(&[Kind::String, Kind::Json], "call_string")?;
-        self.call_view(guest, inputs, |bytes| {
-            std::str::from_utf8(bytes).map(str::to_owned)
-        })?
-        .map_err(|_| Error::BadResult {
-            function: self.name.clone(),
-            problem: ResultProblem::NotUtf8,
-        })
+        now(self.string_by::<Blocking, T, I>(guest, inputs))
     }
 
     /// Calls it and lends the result's bytes to `read` where they lie in guest memory, without a
@@ -69,8 +63,7 @@ impl GuestFunc {
         inputs: &[I],
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, Error> {
-        let ptr = self.call_raw(guest, inputs)?;
-        guest.take_result_with(&self.name, ptr, read)
+        now(self.view_by::<Blocking, T, I, R>(guest, inputs, read))
     }
 
     /// Calls it and returns the result's bytes where they lie in guest memory, without a copy.
@@ -85,8 +78,10 @@ impl GuestFunc {
         guest: &'g mut Guest<T>,
         inputs: &[I],
     ) -> Result<&'g [u8], Error> {
-        let ptr = self.call_raw(guest, inputs)?;
-        guest.lend_result(&self.name, ptr)
+        now(async {
+            let ptr = self.raw_by::<Blocking, T, I>(guest, inputs).await?;
+            guest.lend_result_by::<Blocking>(&self.name, ptr).await
+        })
     }
 
     /// Calls a function that returns an integer. `0` is an answer unless the call left an error
@@ -101,19 +96,7 @@ impl GuestFunc {
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<u32, Error> {
-        self.check(guest, inputs.len())?;
-        self.expect_result(INTEGERS, "call_u32")?;
-        guest.clear_pending_error()?;
-        let value = self.call_raw(guest, inputs)?;
-        if value == 0
-            && let Some(message) = guest.last_error()?
-        {
-            return Err(Error::Guest {
-                function: self.name.clone(),
-                message,
-            });
-        }
-        Ok(value)
+        now(self.u32_by::<Blocking, T, I>(guest, inputs))
     }
 
     /// Calls it and returns its raw `i32` result: a result block's pointer is the caller's to
@@ -123,26 +106,92 @@ impl GuestFunc {
     /// # Errors
     ///
     /// [`Error::Arity`] for the wrong number of inputs, [`Error::WrongInstance`] for another
-    /// instance's guest, [`Error::InputTooLong`], [`Error::AllocFailed`], [`Error::Trap`].
+    /// instance's guest, [`Error::InputTooLong`], [`Error::AllocFailed`], [`Error::Trap`],
+    /// [`Error::Abandoned`] after an abandoned async call.
     pub fn call_raw<T, I: AsRef<[u8]>>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<u32, Error> {
+        now(self.raw_by::<Blocking, T, I>(guest, inputs))
+    }
+
+    async fn bytes_by<D: Drive<T>, T, I: AsRef<[u8]>>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<Vec<u8>, Error> {
+        self.expect_result(BLOCKS, "call_bytes")?;
+        self.view_by::<D, T, I, _>(guest, inputs, <[u8]>::to_vec)
+            .await
+    }
+
+    async fn string_by<D: Drive<T>, T, I: AsRef<[u8]>>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<String, Error> {
+        self.expect_result(&[Kind::String, Kind::Json], "call_string")?;
+        self.view_by::<D, T, I, _>(guest, inputs, |bytes| {
+            std::str::from_utf8(bytes).map(str::to_owned)
+        })
+        .await?
+        .map_err(|_| Error::BadResult {
+            function: self.name.clone(),
+            problem: ResultProblem::NotUtf8,
+        })
+    }
+
+    async fn view_by<D: Drive<T>, T, I: AsRef<[u8]>, R>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, Error> {
+        let ptr = self.raw_by::<D, T, I>(guest, inputs).await?;
+        guest.take_result_by::<D, R>(&self.name, ptr, read).await
+    }
+
+    async fn u32_by<D: Drive<T>, T, I: AsRef<[u8]>>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<u32, Error> {
+        self.check(guest, inputs.len())?;
+        self.expect_result(INTEGERS, "call_u32")?;
+        guest.clear_pending_error::<D>().await?;
+        let value = self.raw_by::<D, T, I>(guest, inputs).await?;
+        if value == 0
+            && let Some(message) = guest.last_error_by::<D>().await?
+        {
+            return Err(Error::Guest {
+                function: self.name.clone(),
+                message,
+            });
+        }
+        Ok(value)
+    }
+
+    async fn raw_by<D: Drive<T>, T, I: AsRef<[u8]>>(
         &self,
         guest: &mut Guest<T>,
         inputs: &[I],
     ) -> Result<u32, Error> {
         self.check(guest, inputs.len())?;
         self.check_inputs(inputs)?;
-        guest.return_lent()?;
+        guest.enter::<D>(&self.name).await?;
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];
         let owned = self.owned_inputs();
         let placed = guest
-            .place_inputs(&self.name, inputs, owned, args)
+            .place_inputs::<D, I>(&self.name, inputs, owned, args)
+            .await
             .map_err(|error| error.while_placing_inputs_of(&self.name))?;
-        let outcome = self.invoke(guest, args);
+        let outcome = self.invoke::<D, T>(guest, args).await;
         if matches!(&outcome, Err(error) if error.is_trap()) {
             return outcome;
         }
-        guest.release_inputs(placed, args, owned)?;
+        guest.release_inputs::<D>(placed, args, owned).await?;
         outcome
     }
 
@@ -162,8 +211,8 @@ impl GuestFunc {
         Ok(())
     }
 
-    fn invoke<T>(&self, guest: &mut Guest<T>, args: &[u32]) -> Result<u32, Error> {
-        let Some(outcome) = self.call_in(guest.store_mut(), args) else {
+    async fn invoke<D: Drive<T>, T>(&self, guest: &mut Guest<T>, args: &[u32]) -> Result<u32, Error> {
+        let Some(outcome) = guest.invoke::<D>(self, args).await else {
             // `check` matched the arity with the export's type: not reached.
             return Err(Error::Arity {
                 function: self.name.clone(),
@@ -171,11 +220,89 @@ impl GuestFunc {
                 given: args.len() / 2,
             });
         };
-        let value = guest.settle(&self.name, outcome)?;
+        let value = guest.settle::<D, _>(&self.name, outcome).await?;
         if value == 0 {
             guest.set_error_pending();
         }
         Ok(value)
+    }
+}
+
+#[cfg(feature = "async")]
+impl GuestFunc {
+    /// [`GuestFunc::call_bytes`] for stores with async host functions or async yields: the call
+    /// runs on one of wasmtime's fibers, and this future waits while the guest waits (on an
+    /// async host function, an epoch yield). Dropped half way, it leaves the instance in the
+    /// middle of a call: every later call on it is [`Error::Abandoned`], and the instance is to
+    /// be dropped, with whatever it held.
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_bytes`].
+    pub async fn call_bytes_async<T: Send, I: AsRef<[u8]> + Sync>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<Vec<u8>, Error> {
+        self.bytes_by::<crate::drive::Fiber, T, I>(guest, inputs)
+            .await
+    }
+
+    /// [`GuestFunc::call_string`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_string`].
+    pub async fn call_string_async<T: Send, I: AsRef<[u8]> + Sync>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<String, Error> {
+        self.string_by::<crate::drive::Fiber, T, I>(guest, inputs)
+            .await
+    }
+
+    /// [`GuestFunc::call_view`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_view`].
+    pub async fn call_view_async<T: Send, I: AsRef<[u8]> + Sync, R>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+        read: impl FnOnce(&[u8]) -> R + Send,
+    ) -> Result<R, Error> {
+        self.view_by::<crate::drive::Fiber, T, I, R>(guest, inputs, read)
+            .await
+    }
+
+    /// [`GuestFunc::call_u32`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_u32`].
+    pub async fn call_u32_async<T: Send, I: AsRef<[u8]> + Sync>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<u32, Error> {
+        self.u32_by::<crate::drive::Fiber, T, I>(guest, inputs)
+            .await
+    }
+
+    /// [`GuestFunc::call_raw`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`GuestFunc::call_raw`].
+    pub async fn call_raw_async<T: Send, I: AsRef<[u8]> + Sync>(
+        &self,
+        guest: &mut Guest<T>,
+        inputs: &[I],
+    ) -> Result<u32, Error> {
+        self.raw_by::<crate::drive::Fiber, T, I>(guest, inputs)
+            .await
     }
 }
 
@@ -229,5 +356,56 @@ impl<T: 'static> Guest<T> {
         let func = Arc::new(self.func(name)?);
         self.cache_func(name, Arc::clone(&func));
         Ok(func)
+    }
+}
+
+#[cfg(feature = "async")]
+impl<T: Send + 'static> Guest<T> {
+    /// [`Guest::call_with_inputs`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::call_with_inputs`].
+    pub async fn call_with_inputs_async(
+        &mut self,
+        function: &str,
+        inputs: &[&[u8]],
+    ) -> Result<u32, Error> {
+        self.named(function)?.call_raw_async(self, inputs).await
+    }
+
+    /// [`Guest::call_bytes`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::call_bytes`].
+    pub async fn call_bytes_async(
+        &mut self,
+        function: &str,
+        inputs: &[&[u8]],
+    ) -> Result<Vec<u8>, Error> {
+        self.named(function)?.call_bytes_async(self, inputs).await
+    }
+
+    /// [`Guest::call_string`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::call_string`].
+    pub async fn call_string_async(
+        &mut self,
+        function: &str,
+        inputs: &[&[u8]],
+    ) -> Result<String, Error> {
+        self.named(function)?.call_string_async(self, inputs).await
+    }
+
+    /// [`Guest::call_u32`], async as [`GuestFunc::call_bytes_async`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::call_u32`].
+    pub async fn call_u32_async(&mut self, function: &str, inputs: &[&[u8]]) -> Result<u32, Error> {
+        self.named(function)?.call_u32_async(self, inputs).await
     }
 }

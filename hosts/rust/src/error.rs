@@ -137,6 +137,15 @@ pub enum Error {
         /// The deadline it was given.
         deadline: std::time::Duration,
     },
+    /// An earlier call on this instance never finished: its future (an `_async` call) was
+    /// dropped while the guest ran. The instance stopped in the middle of that call, holding
+    /// whatever it had allocated, and refuses every later call: drop it, as after
+    /// [`Error::Trap`] (a pool recycles it).
+    #[error("`{function}`: an earlier call on this instance was abandoned half way; drop the instance")]
+    Abandoned {
+        /// The export or ABI function this call was for.
+        function: String,
+    },
     /// Any other wasmtime error (compilation, instantiation, a failed host call).
     #[error("wasmtime: {0:#}")]
     Wasmtime(wasmtime::Error),
@@ -175,6 +184,9 @@ impl Error {
     /// Returns `true` if this error is a trap: of the guest, or of a host function it called.
     #[must_use]
     pub fn is_trap(&self) -> bool {
-        matches!(self, Self::Trap { .. } | Self::HostFunction { .. })
+        matches!(
+            self,
+            Self::Trap { .. } | Self::HostFunction { .. } | Self::Abandoned { .. }
+        )
     }
 }

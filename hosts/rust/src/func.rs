@@ -1,7 +1,9 @@
 //! A guest export looked up once and typed: what every call goes through. The calls themselves
 //! are in `call.rs`.
 
-use wasmtime::{AsContextMut, Func, Instance, TypedFunc, Val, ValType};
+use wasmtime::{AsContextMut, Func, Instance, Store, TypedFunc, Val, ValType};
+
+use crate::drive::Drive;
 
 use crate::{Error, Function, Kind};
 
@@ -148,28 +150,30 @@ impl GuestFunc {
         self.inputs
     }
 
-    /// Calls the export with `args` in `store`: the raw outcome, for the caller to settle.
-    pub(crate) fn call_in(
+    /// Calls the export with `args` in `store`: the raw outcome, for the caller to settle;
+    /// `None` if the arity does not match the export's type.
+    pub(crate) async fn call_by<D: Drive<T>, T>(
         &self,
-        mut store: impl AsContextMut,
+        store: &mut Store<T>,
         args: &[u32],
     ) -> Option<wasmtime::Result<u32>> {
-        let store = store.as_context_mut();
         Some(match (&self.call, args) {
-            (Call::None(func), []) => func.call(store, ()),
-            (Call::One(func), &[a, b]) => func.call(store, (a, b)),
-            (Call::Two(func), &[a, b, c, d]) => func.call(store, (a, b, c, d)),
-            (Call::Three(func), &[a, b, c, d, e, f]) => func.call(store, (a, b, c, d, e, f)),
+            (Call::None(func), []) => D::call(func, store, ()).await,
+            (Call::One(func), &[a, b]) => D::call(func, store, (a, b)).await,
+            (Call::Two(func), &[a, b, c, d]) => D::call(func, store, (a, b, c, d)).await,
+            (Call::Three(func), &[a, b, c, d, e, f]) => {
+                D::call(func, store, (a, b, c, d, e, f)).await
+            }
             (Call::Any(func), args) => {
                 let params: Vec<Val> = args
                     .iter()
                     .map(|&arg| Val::I32(arg.cast_signed()))
                     .collect();
                 let mut results = [Val::I32(0)];
-                func.call(store, &params, &mut results)
+                D::call_dyn(func, store, &params, &mut results)
+                    .await
                     .map(|()| results[0].i32().unwrap_or(0).cast_unsigned())
             }
-            // The arity does not match the export's type.
             _ => return None,
         })
     }

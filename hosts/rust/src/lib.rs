@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod call;
+mod drive;
 mod error;
 mod exports;
 mod func;

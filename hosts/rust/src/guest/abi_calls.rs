@@ -2,123 +2,250 @@
 //! `abi_version`, the `stats` exports, an export called with raw arguments), and what a call's
 //! outcome becomes: a trap with the reason the guest recorded, or a failure with `last_error`'s
 //! message.
+//!
+//! Each is written once, generic over the [`Drive`] that runs wasm; the public methods are its
+//! blocking form and, with the `async` feature, its `_async` form.
 
-use wasmtime::Val;
+use wasmtime::{Store, TypedFunc, Val, WasmParams, WasmResults};
 
 use super::Guest;
+use crate::drive::{Blocking, Drive, now};
 use crate::imports::HostTrap;
 use crate::{Error, ResultProblem};
 
+/// The blocking method, and with the `async` feature the `_async` one, over the generic `$by`.
+macro_rules! blocking_and_async {
+    ($(
+        $(#[$doc:meta])*
+        fn $name:ident / $name_async:ident ($($arg:ident: $ty:ty),*) -> $ret:ty = $by:ident;
+    )*) => {$(
+        $(#[$doc])*
+        pub fn $name(&mut self, $($arg: $ty),*) -> Result<$ret, Error> {
+            now(self.$by::<Blocking>($($arg),*))
+        }
+
+        #[doc = concat!("[`Guest::", stringify!($name), "`] for stores with async host functions \
+            or async yields: the call runs on one of wasmtime's fibers, and this future waits \
+            while the guest waits. Drop it half way and the instance refuses every later call \
+            ([`Error::Abandoned`]).")]
+        ///
+        /// # Errors
+        ///
+        #[doc = concat!("As [`Guest::", stringify!($name), "`].")]
+        #[cfg(feature = "async")]
+        pub async fn $name_async(&mut self, $($arg: $ty),*) -> Result<$ret, Error>
+        where
+            T: Send,
+        {
+            self.$by::<crate::drive::Fiber>($($arg),*).await
+        }
+    )*};
+}
+
 impl<T: 'static> Guest<T> {
-    /// `alloc(len)`, returning the raw pointer (`0` on failure).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps.
-    pub fn alloc(&mut self, len: u32) -> Result<u32, Error> {
-        self.return_lent()?;
-        let outcome = self.abi.alloc.call(&mut self.store, len);
-        self.settle("alloc", outcome)
+    blocking_and_async! {
+        /// `alloc(len)`, returning the raw pointer (`0` on failure).
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps.
+        fn alloc / alloc_async(len: u32) -> u32 = alloc_by;
+
+        /// `dealloc(ptr, len)`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps (a wrong length or a bad pointer).
+        fn dealloc / dealloc_async(ptr: u32, len: u32) -> () = dealloc_by;
+
+        /// `free(ptr)`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps (a bad pointer).
+        fn free / free_async(ptr: u32) -> () = free_by;
+
+        /// `realloc(ptr, new_len)`, returning the raw pointer (`0` on failure).
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps (a bad pointer).
+        fn realloc / realloc_async(ptr: u32, new_len: u32) -> u32 = realloc_by;
+
+        /// `abi_version()`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps.
+        fn abi_version / abi_version_async() -> u32 = abi_version_by;
+
+        /// `live_blocks()`, less the one block this host keeps for inputs (see
+        /// [`Guest::release_input_block`]), or `None` if the guest was built without `stats`.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps.
+        fn live_blocks / live_blocks_async() -> Option<u32> = live_blocks_by;
+
+        /// `heap_bytes()`, or `None` if the guest was built without `stats`. It counts the block
+        /// this host keeps for inputs: release it first to compare with an empty heap.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps.
+        fn heap_bytes / heap_bytes_async() -> Option<u32> = heap_bytes_by;
+
+        /// Frees the block this host keeps for small inputs, if it has one; the next call
+        /// allocates a new one.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps.
+        fn release_input_block / release_input_block_async() -> () = release_input_block_by;
+
+        /// Takes the pending error message: `last_error()`, then reads and frees the result
+        /// block.
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Trap`] if the guest traps, [`Error::BadResult`] if the block cannot be read
+        /// or is not UTF-8.
+        fn last_error / last_error_async() -> Option<String> = last_error_by;
+
+        /// Calls export `function` with `i32` arguments and one `i32` result, returned raw: a
+        /// result block's pointer is the caller's to take ([`Guest::take_result`]).
+        ///
+        /// # Errors
+        ///
+        /// [`Error::Export`] if there is no such function or it has another type,
+        /// [`Error::Trap`] if it traps.
+        fn call_raw / call_raw_async(function: &str, args: &[u32]) -> u32 = call_raw_by;
     }
 
-    /// `dealloc(ptr, len)`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps (a wrong length or a bad pointer).
-    pub fn dealloc(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
-        self.return_lent()?;
-        let outcome = self.abi.dealloc.call(&mut self.store, (ptr, len));
-        self.settle("dealloc", outcome)
+    /// Runs `func(params)` in `store`: the one way the call path enters the guest. `running`
+    /// stays set if the call never returns (its future was dropped): the instance is then in
+    /// the middle of a call, and [`Guest::enter`] refuses every later one.
+    pub(crate) async fn run<D: Drive<T>, P, R>(
+        store: &mut Store<T>,
+        running: &mut bool,
+        func: &TypedFunc<P, R>,
+        params: P,
+    ) -> wasmtime::Result<R>
+    where
+        P: WasmParams + Send + Sync,
+        R: WasmResults + Send + Sync,
+    {
+        *running = true;
+        let outcome = D::call(func, store, params).await;
+        *running = false;
+        outcome
     }
 
-    /// `free(ptr)`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps (a bad pointer).
-    pub fn free(&mut self, ptr: u32) -> Result<(), Error> {
-        self.return_lent()?;
-        let outcome = self.abi.free.call(&mut self.store, ptr);
-        self.settle("free", outcome)
+    /// Calls export `func` with `args`, marked running as [`Guest::run`] does.
+    pub(crate) async fn invoke<D: Drive<T>>(
+        &mut self,
+        func: &crate::GuestFunc,
+        args: &[u32],
+    ) -> Option<wasmtime::Result<u32>> {
+        self.running = true;
+        let outcome = func.call_by::<D, T>(&mut self.store, args).await;
+        self.running = false;
+        outcome
     }
 
-    /// `realloc(ptr, new_len)`, returning the raw pointer (`0` on failure).
+    /// What every operation does first: refuses an instance whose last call was abandoned, and
+    /// frees the result block lent out by the last [`GuestFunc::call_borrowed`], if any (so a
+    /// borrowed result never outlives the next call; the borrow checker ends the slice's life
+    /// there too).
     ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps (a bad pointer).
-    pub fn realloc(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
-        self.return_lent()?;
-        let outcome = self.abi.realloc.call(&mut self.store, (ptr, new_len));
-        self.settle("realloc", outcome)
+    /// [`GuestFunc::call_borrowed`]: crate::GuestFunc::call_borrowed
+    pub(crate) async fn enter<D: Drive<T>>(&mut self, function: &str) -> Result<(), Error> {
+        if self.running {
+            return Err(Error::Abandoned {
+                function: function.to_owned(),
+            });
+        }
+        let ptr = std::mem::take(&mut self.lent);
+        if ptr == 0 {
+            return Ok(());
+        }
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        self.settle::<D, _>("free", outcome).await
     }
 
-    /// `abi_version()`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps.
-    pub fn abi_version(&mut self) -> Result<u32, Error> {
-        self.return_lent()?;
-        let outcome = self.abi.abi_version.call(&mut self.store, ());
-        self.settle("abi_version", outcome)
+    pub(crate) async fn alloc_by<D: Drive<T>>(&mut self, len: u32) -> Result<u32, Error> {
+        self.enter::<D>("alloc").await?;
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.alloc, len).await;
+        self.settle::<D, _>("alloc", outcome).await
     }
 
-    /// `live_blocks()`, less the one block this host keeps for inputs (see
-    /// [`Guest::release_input_block`]), or `None` if the guest was built without `stats`.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps.
-    pub fn live_blocks(&mut self) -> Result<Option<u32>, Error> {
-        self.return_lent()?;
-        let Some(func) = &self.abi.live_blocks else {
+    async fn dealloc_by<D: Drive<T>>(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
+        self.enter::<D>("dealloc").await?;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.dealloc, (ptr, len))
+                .await;
+        self.settle::<D, _>("dealloc", outcome).await
+    }
+
+    pub(crate) async fn free_by<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
+        self.enter::<D>("free").await?;
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        self.settle::<D, _>("free", outcome).await
+    }
+
+    async fn realloc_by<D: Drive<T>>(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
+        self.enter::<D>("realloc").await?;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.realloc, (ptr, new_len))
+                .await;
+        self.settle::<D, _>("realloc", outcome).await
+    }
+
+    pub(super) async fn abi_version_by<D: Drive<T>>(&mut self) -> Result<u32, Error> {
+        self.enter::<D>("abi_version").await?;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.abi_version, ()).await;
+        self.settle::<D, _>("abi_version", outcome).await
+    }
+
+    async fn live_blocks_by<D: Drive<T>>(&mut self) -> Result<Option<u32>, Error> {
+        self.enter::<D>("live_blocks").await?;
+        let Some(func) = self.abi.live_blocks.clone() else {
             return Ok(None);
         };
-        let outcome = func.call(&mut self.store, ());
-        let blocks = self.settle("live_blocks", outcome)?;
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &func, ()).await;
+        let blocks = self.settle::<D, _>("live_blocks", outcome).await?;
         Ok(Some(blocks.saturating_sub(self.inputs.blocks())))
     }
 
-    /// `heap_bytes()`, or `None` if the guest was built without `stats`. It counts the block this
-    /// host keeps for inputs: release it first to compare with an empty heap.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps.
-    pub fn heap_bytes(&mut self) -> Result<Option<u32>, Error> {
-        self.return_lent()?;
-        let Some(func) = &self.abi.heap_bytes else {
+    async fn heap_bytes_by<D: Drive<T>>(&mut self) -> Result<Option<u32>, Error> {
+        self.enter::<D>("heap_bytes").await?;
+        let Some(func) = self.abi.heap_bytes.clone() else {
             return Ok(None);
         };
-        let outcome = func.call(&mut self.store, ());
-        self.settle("heap_bytes", outcome).map(Some)
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &func, ()).await;
+        self.settle::<D, _>("heap_bytes", outcome).await.map(Some)
     }
 
-    /// Frees the block this host keeps for small inputs, if it has one; the next call allocates
-    /// a new one.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps.
-    pub fn release_input_block(&mut self) -> Result<(), Error> {
+    pub(super) async fn release_input_block_by<D: Drive<T>>(&mut self) -> Result<(), Error> {
         match self.inputs.take() {
-            Some(ptr) => self.free(ptr),
+            Some(ptr) => self.free_by::<D>(ptr).await,
             None => Ok(()),
         }
     }
 
-    /// Takes the pending error message: `last_error()`, then reads and frees the result block.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Trap`] if the guest traps, [`Error::BadResult`] if the block cannot be read or
-    /// is not UTF-8.
-    pub fn last_error(&mut self) -> Result<Option<String>, Error> {
-        self.return_lent()?;
+    pub(crate) async fn last_error_by<D: Drive<T>>(&mut self) -> Result<Option<String>, Error> {
+        self.enter::<D>("last_error").await?;
+        self.take_last_error::<D>().await
+    }
+
+    /// `last_error()` and its message, without [`Guest::enter`]: the reason of a trap is read
+    /// this way (the lent block, if any, was given back by the call that trapped).
+    async fn take_last_error<D: Drive<T>>(&mut self) -> Result<Option<String>, Error> {
         self.error_pending = false;
-        let ptr = match self.abi.last_error.call(&mut self.store, ()) {
+        let ptr = match Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.last_error, ())
+            .await
+        {
             Ok(ptr) => ptr,
             // Asking the trap's reason again would recurse into the same trap.
             Err(error) => return Err(trap_or_wasmtime("last_error", error, None)),
@@ -128,24 +255,17 @@ impl<T: 'static> Guest<T> {
         }
         // Freed without asking for a reason if that traps: the reason would be another message
         // block to free, and a guest whose `free` always traps would recurse without end.
-        let message = self.read_result("last_error", ptr, Self::free_without_reason, |bytes| {
-            String::from_utf8(bytes.to_vec()).ok()
-        })?;
-        message.map(Some).ok_or_else(|| Error::BadResult {
-            function: "last_error".to_owned(),
-            problem: ResultProblem::NotUtf8,
-        })
+        let (message, is_block) = self.read_message(ptr);
+        if is_block {
+            let free =
+                Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+            free.map_err(|error| trap_or_wasmtime("free", error, None))?;
+        }
+        message.map(Some)
     }
 
-    /// Calls export `function` with `i32` arguments and one `i32` result, returned raw: a result
-    /// block's pointer is the caller's to take ([`Guest::take_result`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Export`] if there is no such function or it has another type, [`Error::Trap`]
-    /// if it traps.
-    pub fn call_raw(&mut self, function: &str, args: &[u32]) -> Result<u32, Error> {
-        self.return_lent()?;
+    async fn call_raw_by<D: Drive<T>>(&mut self, function: &str, args: &[u32]) -> Result<u32, Error> {
+        self.enter::<D>(function).await?;
         let func = self
             .instance
             .get_func(&mut self.store, function)
@@ -158,8 +278,10 @@ impl<T: 'static> Guest<T> {
             .map(|&arg| Val::I32(arg.cast_signed()))
             .collect();
         let mut results = [Val::I32(0)];
-        let outcome = func.call(&mut self.store, &params, &mut results);
-        self.settle(function, outcome)?;
+        self.running = true;
+        let outcome = D::call_dyn(&func, &mut self.store, &params, &mut results).await;
+        self.running = false;
+        self.settle::<D, _>(function, outcome).await?;
         match results {
             [Val::I32(0)] => {
                 self.error_pending = true;
@@ -180,16 +302,16 @@ impl<T: 'static> Guest<T> {
 
     /// Clears an error an earlier call left pending, so that the next integer answer of `0` is
     /// told apart from a failure by this call's own error.
-    pub(crate) fn clear_pending_error(&mut self) -> Result<(), Error> {
+    pub(crate) async fn clear_pending_error<D: Drive<T>>(&mut self) -> Result<(), Error> {
         if self.error_pending {
-            self.last_error()?;
+            self.last_error_by::<D>().await?;
         }
         Ok(())
     }
 
     /// The failure of `function`, which returned `0`, with `last_error`'s message.
-    pub(crate) fn failure(&mut self, function: &str) -> Error {
-        let message = match self.last_error() {
+    pub(crate) async fn failure<D: Drive<T>>(&mut self, function: &str) -> Error {
+        let message = match self.last_error_by::<D>().await {
             Ok(Some(message)) => message,
             Ok(None) => "returned 0 and no error is pending".to_owned(),
             Err(error) => format!("returned 0 and last_error failed: {error}"),
@@ -200,35 +322,36 @@ impl<T: 'static> Guest<T> {
         }
     }
 
-    /// `free(ptr)`, reporting a trap without its reason.
-    pub(super) fn free_without_reason(&mut self, ptr: u32) -> Result<(), Error> {
-        self.abi
-            .free
-            .call(&mut self.store, ptr)
-            .map_err(|error| trap_or_wasmtime("free", error, None))
+    /// Gives the block at `ptr` back with `free`, a trap there explained through `last_error`.
+    pub(super) async fn give_back<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
+        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        self.settle::<D, _>("free", outcome).await
     }
 
     /// Converts the outcome of a call, reading the recorded reason if it trapped.
-    pub(crate) fn settle<R>(
+    pub(crate) async fn settle<D: Drive<T>, R>(
         &mut self,
         function: &str,
         outcome: wasmtime::Result<R>,
     ) -> Result<R, Error> {
-        outcome.map_err(|error| {
-            if let Some(host) = error.downcast_ref::<HostTrap>() {
-                return Error::HostFunction {
-                    function: function.to_owned(),
-                    host_function: host.function.clone(),
-                    message: host.message.clone(),
+        match outcome {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                if let Some(host) = error.downcast_ref::<HostTrap>() {
+                    return Err(Error::HostFunction {
+                        function: function.to_owned(),
+                        host_function: host.function.clone(),
+                        message: host.message.clone(),
+                    });
+                }
+                let reason = if error.is::<wasmtime::Trap>() {
+                    self.take_last_error::<D>().await.ok().flatten()
+                } else {
+                    None
                 };
+                Err(trap_or_wasmtime(function, error, reason))
             }
-            let reason = if error.is::<wasmtime::Trap>() {
-                self.last_error().ok().flatten()
-            } else {
-                None
-            };
-            trap_or_wasmtime(function, error, reason)
-        })
+        }
     }
 }
 

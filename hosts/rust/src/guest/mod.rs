@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::{Instance, Linker, Memory, Module, Store, ValType};
 
+use crate::drive::{Blocking, Drive, now};
 use crate::exports::AbiExports;
 use crate::func::GuestFunc;
 use crate::inputs::InputBlock;
@@ -53,6 +54,9 @@ pub struct Guest<T: 'static> {
     error_pending: bool,
     /// A result block lent out by [`GuestFunc::call_borrowed`]: freed before the next call.
     lent: u32,
+    /// A call into the guest is under way: still set when the next one starts, it was abandoned
+    /// (its future dropped), and the instance is refused ([`Error::Abandoned`]).
+    running: bool,
     id: u64,
     /// The exports called by name so far, looked up once each.
     named: HashMap<Box<str>, Arc<GuestFunc>>,
@@ -85,7 +89,46 @@ impl<T: 'static> Guest<T> {
     /// [`Error::Export`] if `memory` or an ABI export is missing or has the wrong type
     /// (`live_blocks` and `heap_bytes` are optional), [`Error::AbiVersion`] if the guest speaks
     /// another version, [`Error::Trap`] if `_initialize` or `abi_version` traps.
-    pub fn new(mut store: Store<T>, instance: Instance) -> Result<Self, Error> {
+    pub fn new(store: Store<T>, instance: Instance) -> Result<Self, Error> {
+        now(Self::new_by::<Blocking>(store, instance))
+    }
+
+    /// [`Guest::instantiate`] for linkers with async host functions
+    /// ([`HostFunctions::func_async`](crate::HostFunctions::func_async)) and stores with async
+    /// yields: instantiates with wasmtime's `instantiate_async`, and checks the instance on one
+    /// of its fibers.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::instantiate`].
+    #[cfg(feature = "async")]
+    pub async fn instantiate_async(
+        mut store: Store<T>,
+        linker: &Linker<T>,
+        module: &Module,
+    ) -> Result<Self, Error>
+    where
+        T: Send,
+    {
+        let instance = linker.instantiate_async(&mut store, module).await?;
+        Self::new_async(store, instance).await
+    }
+
+    /// [`Guest::new`] on one of wasmtime's fibers, for an instance made with
+    /// `instantiate_async`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::new`].
+    #[cfg(feature = "async")]
+    pub async fn new_async(store: Store<T>, instance: Instance) -> Result<Self, Error>
+    where
+        T: Send,
+    {
+        Self::new_by::<crate::drive::Fiber>(store, instance).await
+    }
+
+    async fn new_by<D: Drive<T>>(mut store: Store<T>, instance: Instance) -> Result<Self, Error> {
         if let Some(initialize) = instance.get_func(&mut store, "_initialize") {
             let initialize = initialize
                 .typed::<(), ()>(&store)
@@ -93,8 +136,8 @@ impl<T: 'static> Guest<T> {
                     name: "_initialize".to_owned(),
                     message: format!("{error:#}"),
                 })?;
-            initialize
-                .call(&mut store, ())
+            D::call(&initialize, &mut store, ())
+                .await
                 .map_err(|error| trap_or_wasmtime("_initialize", error, None))?;
         }
         let memory = instance
@@ -113,11 +156,12 @@ impl<T: 'static> Guest<T> {
             inputs: InputBlock::default(),
             error_pending: false,
             lent: 0,
+            running: false,
             named: HashMap::new(),
             interface: None,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         };
-        let found = guest.abi_version()?;
+        let found = guest.abi_version_by::<D>().await?;
         if found != ABI_VERSION {
             return Err(Error::AbiVersion {
                 found,

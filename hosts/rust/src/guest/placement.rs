@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::Guest;
 use crate::Error;
+use crate::drive::{Blocking, Drive, now};
 use crate::inputs::{InputBlock, OWNED_ROOM, Placed};
 
 impl<T: 'static> Guest<T> {
@@ -52,13 +53,26 @@ impl<T: 'static> Guest<T> {
     /// [`Error::InputTooLong`], [`Error::AllocFailed`], [`Error::OutOfBounds`] if `alloc`
     /// returned a block outside memory, or a trap in `alloc`.
     pub fn put(&mut self, bytes: &[u8]) -> Result<u32, Error> {
-        self.put_for("alloc", bytes)
+        now(self.put_for::<Blocking>("alloc", bytes))
     }
 
-    fn put_for(&mut self, function: &str, bytes: &[u8]) -> Result<u32, Error> {
+    /// [`Guest::put`] for stores with async host functions or async yields.
+    ///
+    /// # Errors
+    ///
+    /// As [`Guest::put`].
+    #[cfg(feature = "async")]
+    pub async fn put_async(&mut self, bytes: &[u8]) -> Result<u32, Error>
+    where
+        T: Send,
+    {
+        self.put_for::<crate::drive::Fiber>("alloc", bytes).await
+    }
+
+    async fn put_for<D: Drive<T>>(&mut self, function: &str, bytes: &[u8]) -> Result<u32, Error> {
         let len =
             u32::try_from(bytes.len()).map_err(|_| Error::InputTooLong { len: bytes.len() })?;
-        let ptr = self.alloc(len)?;
+        let ptr = self.alloc_by::<D>(len).await?;
         if ptr == 0 {
             return Err(Error::AllocFailed {
                 function: function.to_owned(),
@@ -73,7 +87,7 @@ impl<T: 'static> Guest<T> {
     /// block kept for inputs when they are small, into blocks of their own (freed by
     /// [`Guest::release_inputs`]) when they are not. On an error nothing stays allocated but the
     /// kept block.
-    pub(crate) fn place_inputs<I: AsRef<[u8]>>(
+    pub(crate) async fn place_inputs<D: Drive<T>, I: AsRef<[u8]>>(
         &mut self,
         function: &str,
         inputs: &[I],
@@ -84,13 +98,13 @@ impl<T: 'static> Guest<T> {
             return Ok(Placed::Kept);
         }
         if owned != 0 {
-            return self.place_apart(function, inputs, owned, args);
+            return self.place_apart::<D, I>(function, inputs, owned, args).await;
         }
         let lens = inputs.iter().map(|input| input.as_ref().len());
         let Some(total) = InputBlock::packed_len(lens) else {
-            return self.place_apart(function, inputs, 0, args);
+            return self.place_apart::<D, I>(function, inputs, 0, args).await;
         };
-        let block = self.input_block(function, total)?;
+        let block = self.input_block::<D>(function, total).await?;
         // One view of memory for every input: `input_block` was the last call into the guest.
         let memory = self.memory.data_mut(&mut self.store);
         let mut offset = block as usize;
@@ -118,12 +132,12 @@ impl<T: 'static> Guest<T> {
 
     /// The kept input block, at least `len` bytes long. A block too small is freed and a larger
     /// one allocated: its bytes need not be kept, so `realloc` would copy for nothing.
-    fn input_block(&mut self, function: &str, len: u32) -> Result<u32, Error> {
+    async fn input_block<D: Drive<T>>(&mut self, function: &str, len: u32) -> Result<u32, Error> {
         let Some(capacity) = self.inputs.grow_to(len) else {
             return Ok(self.inputs.ptr());
         };
-        self.release_input_block()?;
-        let ptr = self.alloc(capacity)?;
+        self.release_input_block_by::<D>().await?;
+        let ptr = self.alloc_by::<D>(capacity).await?;
         if ptr == 0 {
             return Err(Error::AllocFailed {
                 function: function.to_owned(),
@@ -137,7 +151,7 @@ impl<T: 'static> Guest<T> {
     /// Large inputs, and the inputs of a call with owned arguments: a block each, all freed
     /// again if one cannot be had. An owned input's block has 4 bytes of room in front of the
     /// bytes, and its argument points past them (guestmem's `docs/ABI.md`, "Owned arguments").
-    fn place_apart<I: AsRef<[u8]>>(
+    async fn place_apart<D: Drive<T>, I: AsRef<[u8]>>(
         &mut self,
         function: &str,
         inputs: &[I],
@@ -147,17 +161,18 @@ impl<T: 'static> Guest<T> {
         for (placed, (input, pair)) in inputs.iter().zip(args.chunks_exact_mut(2)).enumerate() {
             let input = input.as_ref();
             let is_owned = owned & (1 << placed) != 0;
-            match self.put_owned(function, input, is_owned) {
+            match self.put_owned::<D>(function, input, is_owned).await {
                 // `put_owned` checked that the length fits in a u32.
                 Ok(ptr) => pair.copy_from_slice(&[ptr, input.len() as u32]),
                 Err(error) => {
                     if !error.is_trap() {
                         // Not called yet: the owned blocks are still the host's to free.
-                        self.release_inputs(
+                        self.release_inputs::<D>(
                             Placed::Apart { owned: 0 },
                             &args[..placed * 2],
                             owned,
-                        )?;
+                        )
+                        .await?;
                     }
                     return Err(error);
                 }
@@ -168,15 +183,20 @@ impl<T: 'static> Guest<T> {
 
     /// A block holding `bytes`, with 4 bytes of room in front when `owned`; returns where the
     /// bytes start.
-    fn put_owned(&mut self, function: &str, bytes: &[u8], owned: bool) -> Result<u32, Error> {
+    async fn put_owned<D: Drive<T>>(
+        &mut self,
+        function: &str,
+        bytes: &[u8],
+        owned: bool,
+    ) -> Result<u32, Error> {
         if !owned {
-            return self.put_for(function, bytes);
+            return self.put_for::<D>(function, bytes).await;
         }
         let len = u32::try_from(bytes.len())
             .ok()
             .and_then(|len| len.checked_add(OWNED_ROOM))
             .ok_or(Error::InputTooLong { len: bytes.len() })?;
-        let block = self.alloc(len)?;
+        let block = self.alloc_by::<D>(len).await?;
         if block == 0 {
             return Err(Error::AllocFailed {
                 function: function.to_owned(),
@@ -195,7 +215,7 @@ impl<T: 'static> Guest<T> {
 
     /// Frees the inputs of a call made with [`Guest::place_inputs`]'s arguments `args`, but for
     /// those the guest owns. `room` marks the inputs whose block starts 4 bytes in front of them.
-    pub(crate) fn release_inputs(
+    pub(crate) async fn release_inputs<D: Drive<T>>(
         &mut self,
         placed: Placed,
         args: &[u32],
@@ -211,7 +231,7 @@ impl<T: 'static> Guest<T> {
                 } else {
                     pair[0]
                 };
-                self.free(block)?;
+                self.free_by::<D>(block).await?;
             }
         }
         Ok(())

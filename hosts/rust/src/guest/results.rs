@@ -4,6 +4,7 @@
 use std::ops::Range;
 
 use super::Guest;
+use crate::drive::{Blocking, Drive, now};
 use crate::{Error, ResultProblem, result_block};
 
 impl<T: 'static> Guest<T> {
@@ -29,76 +30,101 @@ impl<T: 'static> Guest<T> {
         ptr: u32,
         read: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, Error> {
-        if ptr == 0 {
-            return Err(self.failure(function));
-        }
-        self.read_result(function, ptr, Self::free, read)
+        now(self.take_result_by::<Blocking, R>(function, ptr, read))
     }
 
-    /// Frees the result block lent out by the last [`GuestFunc::call_borrowed`], if any: every
-    /// call into the guest does this first, so a borrowed result never outlives the next call
-    /// (the borrow checker ends the slice's life there too).
-    pub(crate) fn return_lent(&mut self) -> Result<(), Error> {
-        let ptr = std::mem::take(&mut self.lent);
-        if ptr == 0 {
-            return Ok(());
-        }
-        let outcome = self.abi.free.call(&mut self.store, ptr);
-        self.settle("free", outcome)
-    }
-
-    /// Reads the raw result `ptr` of `function` in place and lends it until the next call into
-    /// the guest, which frees it.
+    /// [`Guest::take_result`] for stores with async host functions or async yields.
     ///
     /// # Errors
     ///
     /// As [`Guest::take_result`].
-    pub(crate) fn lend_result(&mut self, function: &str, ptr: u32) -> Result<&[u8], Error> {
+    #[cfg(feature = "async")]
+    pub async fn take_result_async(&mut self, function: &str, ptr: u32) -> Result<Vec<u8>, Error>
+    where
+        T: Send,
+    {
+        self.take_result_by::<crate::drive::Fiber, _>(function, ptr, <[u8]>::to_vec)
+            .await
+    }
+
+    pub(crate) async fn take_result_by<D: Drive<T>, R>(
+        &mut self,
+        function: &str,
+        ptr: u32,
+        read: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, Error> {
         if ptr == 0 {
-            return Err(self.failure(function));
+            return Err(self.failure::<D>(function).await);
         }
-        let range = self.locate_result(function, ptr, Self::free)?;
+        let range = self.locate_result::<D>(function, ptr).await?;
+        let value = read(&self.memory.data(&self.store)[range]);
+        self.give_back::<D>(ptr).await?;
+        Ok(value)
+    }
+
+    /// Reads the raw result `ptr` of `function` in place and lends it until the next call into
+    /// the guest, which frees it.
+    pub(crate) async fn lend_result_by<D: Drive<T>>(
+        &mut self,
+        function: &str,
+        ptr: u32,
+    ) -> Result<&[u8], Error> {
+        if ptr == 0 {
+            return Err(self.failure::<D>(function).await);
+        }
+        let range = self.locate_result::<D>(function, ptr).await?;
         self.lent = ptr;
         Ok(&self.memory.data(&self.store)[range])
     }
 
-    /// Lends the payload of the result block at `ptr` to `read`, then gives the block back with
-    /// `free`.
-    pub(super) fn read_result<R>(
+    /// Where the payload of the result block at `ptr` lies in linear memory. A block that is only
+    /// too long is still a block: it is given back. Anything else is not a block, and freeing it
+    /// would only make the guest trap.
+    async fn locate_result<D: Drive<T>>(
         &mut self,
         function: &str,
         ptr: u32,
-        free: fn(&mut Self, u32) -> Result<(), Error>,
-        read: impl FnOnce(&[u8]) -> R,
-    ) -> Result<R, Error> {
-        let range = self.locate_result(function, ptr, free)?;
-        let value = read(&self.memory.data(&self.store)[range]);
-        free(self, ptr)?;
-        Ok(value)
+    ) -> Result<Range<usize>, Error> {
+        match self.payload_range(ptr) {
+            Ok(range) => Ok(range),
+            Err(problem) => {
+                if matches!(problem, ResultProblem::TooLong { .. }) {
+                    self.give_back::<D>(ptr).await?;
+                }
+                Err(Error::BadResult {
+                    function: function.to_owned(),
+                    problem,
+                })
+            }
+        }
     }
 
-    /// Where the payload of the result block at `ptr` lies in linear memory. A block that is only
-    /// too long is still a block: it is given back with `free`. Anything else is not a block, and
-    /// freeing it would only make the guest trap.
-    fn locate_result(
-        &mut self,
-        function: &str,
-        ptr: u32,
-        free: fn(&mut Self, u32) -> Result<(), Error>,
-    ) -> Result<Range<usize>, Error> {
+    /// `last_error`'s message in the block at `ptr`, and whether that is a block to give back
+    /// (anything but a pointer that is not one).
+    pub(super) fn read_message(&self, ptr: u32) -> (Result<String, Error>, bool) {
+        let bad = |problem| Error::BadResult {
+            function: "last_error".to_owned(),
+            problem,
+        };
+        match self.payload_range(ptr) {
+            Ok(range) => {
+                let message = std::str::from_utf8(&self.memory.data(&self.store)[range])
+                    .map(str::to_owned)
+                    .map_err(|_| bad(ResultProblem::NotUtf8));
+                (message, true)
+            }
+            Err(problem) => {
+                let is_block = matches!(problem, ResultProblem::TooLong { .. });
+                (Err(bad(problem)), is_block)
+            }
+        }
+    }
+
+    fn payload_range(&self, ptr: u32) -> Result<Range<usize>, ResultProblem> {
         let memory = self.memory.data(&self.store);
-        let outcome = result_block::payload(memory, ptr, self.result_cap).map(|payload| {
+        result_block::payload(memory, ptr, self.result_cap).map(|payload| {
             let start = payload.as_ptr().addr() - memory.as_ptr().addr();
             start..start + payload.len()
-        });
-        outcome.or_else(|problem| {
-            if matches!(problem, ResultProblem::TooLong { .. }) {
-                free(self, ptr)?;
-            }
-            Err(Error::BadResult {
-                function: function.to_owned(),
-                problem,
-            })
         })
     }
 }
