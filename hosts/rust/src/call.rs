@@ -211,7 +211,11 @@ impl GuestFunc {
         Ok(())
     }
 
-    async fn invoke<D: Drive<T>, T>(&self, guest: &mut Guest<T>, args: &[u32]) -> Result<u32, Error> {
+    async fn invoke<D: Drive<T>, T>(
+        &self,
+        guest: &mut Guest<T>,
+        args: &[u32],
+    ) -> Result<u32, Error> {
         let Some(outcome) = guest.invoke::<D>(self, args).await else {
             // `check` matched the arity with the export's type: not reached.
             return Err(Error::Arity {

@@ -6,7 +6,7 @@
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use wasmtime::{Func, Store, TypedFunc, Val, WasmParams, WasmResults};
+use wasmtime::{Caller, Func, Store, TypedFunc, Val, WasmParams, WasmResults};
 
 /// Runs wasm functions for the call path.
 pub(crate) trait Drive<T> {
@@ -27,6 +27,13 @@ pub(crate) trait Drive<T> {
         params: &[Val],
         results: &mut [Val],
     ) -> impl Future<Output = wasmtime::Result<()>> + Send;
+
+    /// The calling guest's `alloc(len)`, from inside a host function.
+    fn alloc_in(
+        alloc: &TypedFunc<u32, u32>,
+        caller: &mut Caller<'_, T>,
+        len: u32,
+    ) -> impl Future<Output = wasmtime::Result<u32>> + Send;
 }
 
 /// Wasmtime's blocking calls: the sync API.
@@ -52,6 +59,14 @@ impl<T> Drive<T> for Blocking {
         results: &mut [Val],
     ) -> impl Future<Output = wasmtime::Result<()>> + Send {
         std::future::ready(func.call(store, params, results))
+    }
+
+    fn alloc_in(
+        alloc: &TypedFunc<u32, u32>,
+        caller: &mut Caller<'_, T>,
+        len: u32,
+    ) -> impl Future<Output = wasmtime::Result<u32>> + Send {
+        std::future::ready(alloc.call(caller, len))
     }
 }
 
@@ -81,12 +96,23 @@ impl<T: Send> Drive<T> for Fiber {
     ) -> impl Future<Output = wasmtime::Result<()>> + Send {
         func.call_async(store, params, results)
     }
+
+    fn alloc_in(
+        alloc: &TypedFunc<u32, u32>,
+        caller: &mut Caller<'_, T>,
+        len: u32,
+    ) -> impl Future<Output = wasmtime::Result<u32>> + Send {
+        alloc.call_async(caller, len)
+    }
 }
 
 /// The output of `future`, polled once: a call path driven by [`Blocking`] is ready at once.
 pub(crate) fn now<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
-    match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
         Poll::Ready(output) => output,
         // Only `Blocking` reaches here, and its futures are `ready`.
         Poll::Pending => unreachable!("a blocking call path waited"),

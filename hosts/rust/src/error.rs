@@ -141,7 +141,9 @@ pub enum Error {
     /// dropped while the guest ran. The instance stopped in the middle of that call, holding
     /// whatever it had allocated, and refuses every later call: drop it, as after
     /// [`Error::Trap`] (a pool recycles it).
-    #[error("`{function}`: an earlier call on this instance was abandoned half way; drop the instance")]
+    #[error(
+        "`{function}`: an earlier call on this instance was abandoned half way; drop the instance"
+    )]
     Abandoned {
         /// The export or ABI function this call was for.
         function: String,

@@ -18,6 +18,8 @@ pub use error::Error;
 pub use func::{GuestFunc, MAX_INPUTS};
 pub use guest::{DEFAULT_RESULT_CAP, Guest};
 pub use guestmem_abi::{ABI_VERSION, ResultProblem, result_block};
+#[cfg(feature = "async")]
+pub use imports::IntoAsyncHostFunc;
 pub use imports::{
     Bytes, GuestmemCtx, GuestmemView, HostArg, HostFunctions, HostResult, IntoHostFunc, StoreData,
     Str,

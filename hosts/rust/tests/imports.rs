@@ -23,40 +23,7 @@ impl GuestmemView for Tenant {
 /// i64), `fallible(text)` and `host_error()` (`guestmem.last_error`), `note(text)` (no result),
 /// `big()` (a result `alloc` refuses), `bad_arg()` (a range past memory), `bad_text()` (invalid
 /// UTF-8 at 64), `whoami()` (the calling store's tenant).
-const GUEST: &str = r#"
-(module
-  (import "env" "concat" (func $concat (param i32 i32 i32 i32) (result i32)))
-  (import "env" "add" (func $add (param i32 i64) (result i64)))
-  (import "env" "fallible" (func $fallible (param i32 i32) (result i32)))
-  (import "env" "note" (func $note (param i32 i32)))
-  (import "env" "big" (func $big (result i32)))
-  (import "env" "whoami" (func $whoami (result i32)))
-  (import "guestmem" "last_error" (func $host_error (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 64) "\ff\fe")
-  (global $next (mut i32) (i32.const 1024))
-  (func $alloc (export "alloc") (param $len i32) (result i32)
-    (local $ptr i32)
-    (if (i32.gt_u (local.get $len) (i32.const 100000)) (then (return (i32.const 0))))
-    (local.set $ptr (global.get $next))
-    (global.set $next (i32.and (i32.add (i32.add (local.get $ptr) (local.get $len)) (i32.const 7)) (i32.const -8)))
-    (local.get $ptr))
-  (func (export "free") (param i32))
-  (func (export "dealloc") (param i32 i32))
-  (func (export "realloc") (param i32 i32) (result i32) (call $alloc (local.get 1)))
-  (func (export "abi_version") (result i32) (i32.const 1))
-  (func (export "last_error") (result i32) (i32.const 0))
-  (func (export "concat") (param i32 i32 i32 i32) (result i32)
-    (call $concat (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
-  (func (export "add") (result i32) (i32.wrap_i64 (call $add (i32.const 40) (i64.const 2))))
-  (func (export "fallible") (param i32 i32) (result i32) (call $fallible (local.get 0) (local.get 1)))
-  (func (export "host_error") (result i32) (call $host_error))
-  (func (export "note") (param i32 i32) (result i32) (call $note (local.get 0) (local.get 1)) (i32.const 1))
-  (func (export "big") (result i32) (call $big))
-  (func (export "whoami") (result i32) (call $whoami))
-  (func (export "bad_arg") (result i32) (call $note (i32.const 65530) (i32.const 100)) (i32.const 1))
-  (func (export "bad_text") (result i32) (call $note (i32.const 64) (i32.const 2)) (i32.const 1)))
-"#;
+const GUEST: &str = include_str!("imports.wat");
 
 fn guest() -> Guest<Tenant> {
     guest_of(&Engine::default(), "tenant")

@@ -9,9 +9,9 @@
 use wasmtime::{Store, TypedFunc, Val, WasmParams, WasmResults};
 
 use super::Guest;
+use crate::Error;
 use crate::drive::{Blocking, Drive, now};
 use crate::imports::HostTrap;
-use crate::{Error, ResultProblem};
 
 /// The blocking method, and with the `async` feature the `_async` one, over the generic `$by`.
 macro_rules! blocking_and_async {
@@ -169,42 +169,58 @@ impl<T: 'static> Guest<T> {
         if ptr == 0 {
             return Ok(());
         }
-        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
         self.settle::<D, _>("free", outcome).await
     }
 
     pub(crate) async fn alloc_by<D: Drive<T>>(&mut self, len: u32) -> Result<u32, Error> {
         self.enter::<D>("alloc").await?;
-        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.alloc, len).await;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.alloc, len).await;
         self.settle::<D, _>("alloc", outcome).await
     }
 
     async fn dealloc_by<D: Drive<T>>(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
         self.enter::<D>("dealloc").await?;
-        let outcome =
-            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.dealloc, (ptr, len))
-                .await;
+        let outcome = Self::run::<D, _, _>(
+            &mut self.store,
+            &mut self.running,
+            &self.abi.dealloc,
+            (ptr, len),
+        )
+        .await;
         self.settle::<D, _>("dealloc", outcome).await
     }
 
     pub(crate) async fn free_by<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
         self.enter::<D>("free").await?;
-        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
         self.settle::<D, _>("free", outcome).await
     }
 
     async fn realloc_by<D: Drive<T>>(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
         self.enter::<D>("realloc").await?;
-        let outcome =
-            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.realloc, (ptr, new_len))
-                .await;
+        let outcome = Self::run::<D, _, _>(
+            &mut self.store,
+            &mut self.running,
+            &self.abi.realloc,
+            (ptr, new_len),
+        )
+        .await;
         self.settle::<D, _>("realloc", outcome).await
     }
 
     pub(super) async fn abi_version_by<D: Drive<T>>(&mut self) -> Result<u32, Error> {
         self.enter::<D>("abi_version").await?;
-        let outcome =
-            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.abi_version, ()).await;
+        let outcome = Self::run::<D, _, _>(
+            &mut self.store,
+            &mut self.running,
+            &self.abi.abi_version,
+            (),
+        )
+        .await;
         self.settle::<D, _>("abi_version", outcome).await
     }
 
@@ -243,8 +259,13 @@ impl<T: 'static> Guest<T> {
     /// this way (the lent block, if any, was given back by the call that trapped).
     async fn take_last_error<D: Drive<T>>(&mut self) -> Result<Option<String>, Error> {
         self.error_pending = false;
-        let ptr = match Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.last_error, ())
-            .await
+        let ptr = match Self::run::<D, _, _>(
+            &mut self.store,
+            &mut self.running,
+            &self.abi.last_error,
+            (),
+        )
+        .await
         {
             Ok(ptr) => ptr,
             // Asking the trap's reason again would recurse into the same trap.
@@ -264,7 +285,11 @@ impl<T: 'static> Guest<T> {
         message.map(Some)
     }
 
-    async fn call_raw_by<D: Drive<T>>(&mut self, function: &str, args: &[u32]) -> Result<u32, Error> {
+    async fn call_raw_by<D: Drive<T>>(
+        &mut self,
+        function: &str,
+        args: &[u32],
+    ) -> Result<u32, Error> {
         self.enter::<D>(function).await?;
         let func = self
             .instance
@@ -324,7 +349,8 @@ impl<T: 'static> Guest<T> {
 
     /// Gives the block at `ptr` back with `free`, a trap there explained through `last_error`.
     pub(super) async fn give_back<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
-        let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
+        let outcome =
+            Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
         self.settle::<D, _>("free", outcome).await
     }
 

@@ -98,7 +98,9 @@ impl<T: 'static> Guest<T> {
             return Ok(Placed::Kept);
         }
         if owned != 0 {
-            return self.place_apart::<D, I>(function, inputs, owned, args).await;
+            return self
+                .place_apart::<D, I>(function, inputs, owned, args)
+                .await;
         }
         let lens = inputs.iter().map(|input| input.as_ref().len());
         let Some(total) = InputBlock::packed_len(lens) else {

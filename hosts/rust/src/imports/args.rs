@@ -12,6 +12,9 @@ pub struct Str;
 pub trait HostArg {
     /// The value the closure receives, borrowed from guest memory for bytes.
     type Value<'a>;
+    /// The value an async host function receives: owned, since its future outlives the view of
+    /// guest memory (`Vec<u8>`, `String`, the integer itself).
+    type Owned: Send + 'static;
     /// Its wasm parameters.
     const PARAMS: &'static [ValType];
     /// Reads it from the front of `params`, advancing past it.
@@ -21,6 +24,9 @@ pub trait HostArg {
     /// What is wrong with the guest's argument: a range outside memory, text that is not UTF-8.
     #[doc(hidden)]
     fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<Self::Value<'a>, String>;
+    /// Its owned form.
+    #[doc(hidden)]
+    fn to_owned(value: Self::Value<'_>) -> Self::Owned;
 }
 
 /// The next raw value. Its type is the one the function was registered with ([`HostArg::PARAMS`]),
@@ -43,6 +49,7 @@ fn next_u64(params: &mut &[ValRaw]) -> Result<u64, String> {
 
 impl HostArg for Bytes {
     type Value<'a> = &'a [u8];
+    type Owned = Vec<u8>;
     const PARAMS: &'static [ValType] = &[ValType::I32, ValType::I32];
 
     fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<&'a [u8], String> {
@@ -62,15 +69,24 @@ impl HostArg for Bytes {
                 )
             })
     }
+
+    fn to_owned(value: &[u8]) -> Vec<u8> {
+        value.to_vec()
+    }
 }
 
 impl HostArg for Str {
     type Value<'a> = &'a str;
+    type Owned = String;
     const PARAMS: &'static [ValType] = Bytes::PARAMS;
 
     fn read<'a>(memory: &'a [u8], params: &mut &[ValRaw]) -> Result<&'a str, String> {
         let bytes = Bytes::read(memory, params)?;
         std::str::from_utf8(bytes).map_err(|error| format!("not UTF-8: {error}"))
+    }
+
+    fn to_owned(value: &str) -> String {
+        value.to_owned()
     }
 }
 
@@ -80,8 +96,14 @@ macro_rules! int_arg {
             type Value<'a> = $ty;
             const PARAMS: &'static [ValType] = &[ValType::$val];
 
+            type Owned = $ty;
+
             fn read(_: &[u8], params: &mut &[ValRaw]) -> Result<$ty, String> {
                 $next(params).map(|value| value.$cast())
+            }
+
+            fn to_owned(value: $ty) -> $ty {
+                value
             }
         }
     )*};

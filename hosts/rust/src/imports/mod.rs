@@ -2,17 +2,20 @@
 //! in guestmem's `docs/ABI.md`), registered on the user's own [`Linker`].
 
 mod args;
+mod define;
 mod results;
+mod shapes;
 mod state;
 
 use std::fmt::Display;
-use std::mem::MaybeUninit;
-use std::panic::{self, AssertUnwindSafe};
 
-use wasmtime::{Caller, FuncType, Linker, ValRaw, ValType};
+use wasmtime::{FuncType, Linker};
 
 pub use args::{Bytes, HostArg, Str};
 pub use results::{HostResult, Outcome};
+#[cfg(feature = "async")]
+pub use shapes::IntoAsyncHostFunc;
+pub use shapes::{IntoHostFunc, StoreData};
 pub use state::{GuestmemCtx, GuestmemView};
 
 use crate::{Error, Interface};
@@ -77,6 +80,12 @@ const MAX_PARAMS: usize = 6;
 pub struct HostFunctions<'l, T: 'static> {
     linker: &'l mut Linker<T>,
     registered: Vec<Registered>,
+    /// How a function is defined on the linker: blocking, or for async calls
+    /// ([`HostFunctions::new_async`]), where every host function is an async one to wasmtime.
+    define: fn(&mut Linker<T>, define::Definition<T>) -> wasmtime::Result<()>,
+    /// Made with [`HostFunctions::new_async`]: async host functions may be added.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    asynchronous: bool,
 }
 
 /// What was registered under one name, for [`HostFunctions::check`].
@@ -88,31 +97,21 @@ struct Registered {
 
 impl<'l, T: GuestmemView + 'static> HostFunctions<'l, T> {
     /// Defines `guestmem.last_error` on `linker`, through which guests read a host function's
-    /// failure.
+    /// failure. The guests are called with the blocking calls ([`GuestFunc::call_bytes`] and
+    /// the others); for the `_async` calls, see [`HostFunctions::new_async`].
+    ///
+    /// [`GuestFunc::call_bytes`]: crate::GuestFunc::call_bytes
     ///
     /// # Errors
     ///
     /// [`Error::Wasmtime`] if the linker has it already (and does not allow shadowing).
     pub fn new(linker: &'l mut Linker<T>) -> Result<Self, Error> {
-        linker.func_wrap("guestmem", "last_error", |mut caller: Caller<'_, T>| {
-            let Some(message) = caller.data_mut().guestmem().take_pending() else {
-                return Ok(0);
-            };
-            let exports = state::caller_exports(&mut caller, "guestmem.last_error")?;
-            // No memory for the message: a trap, not 0, which a fallible integer would read as
-            // an answer (docs/ABI.md, "Failure").
-            match results::write_block(&mut caller, &exports, message.as_bytes())? {
-                Some(ptr) => Ok(ptr),
-                None => Err(HostTrap::new(
-                    "guestmem.last_error",
-                    format!("the guest's alloc returned 0 for the message: {message}"),
-                )
-                .into()),
-            }
-        })?;
+        define::last_error(linker)?;
         Ok(Self {
             linker,
             registered: Vec::new(),
+            define: define::blocking,
+            asynchronous: false,
         })
     }
 
@@ -127,59 +126,43 @@ impl<'l, T: GuestmemView + 'static> HostFunctions<'l, T> {
         name: &str,
         function: impl IntoHostFunc<T, M, R>,
     ) -> Result<&mut Self, Error> {
-        let label = format!("{module}.{name}");
         let (params, results) = function.signature();
-        let count = params.len();
-        debug_assert!(count <= MAX_PARAMS, "at most three (ptr, len) arguments");
+        let fallible = function.fallible();
+        self.define(
+            module,
+            name,
+            params,
+            results,
+            fallible,
+            define::Body::Now(function.into_call()),
+        )
+    }
+
+    fn define(
+        &mut self,
+        module: &str,
+        name: &str,
+        params: Vec<wasmtime::ValType>,
+        results: Vec<wasmtime::ValType>,
+        fallible: bool,
+        body: define::Body<T>,
+    ) -> Result<&mut Self, Error> {
+        debug_assert!(
+            params.len() <= MAX_PARAMS,
+            "at most three (ptr, len) arguments"
+        );
         self.registered.push(Registered {
             module: module.to_owned(),
             name: name.to_owned(),
-            fallible: function.fallible(),
+            fallible,
         });
-        let ty = FuncType::new(self.linker.engine(), params, results);
-        let function = function.into_call();
-        let call = move |mut caller: Caller<'_, T>, values: &mut [MaybeUninit<ValRaw>]| {
-            let exports = state::caller_exports(&mut caller, &label)?;
-            caller.data_mut().guestmem().clear_pending();
-            let mut params = [ValRaw::i32(0); MAX_PARAMS];
-            for (param, value) in params.iter_mut().zip(&values[..count]) {
-                // SAFETY: wasmtime passes the function's arguments, initialised, at the front of
-                // `values`: `count` of them, of the types `ty` gives.
-                *param = unsafe { value.assume_init() };
-            }
-            let outcome = {
-                let (memory, data) = exports.memory.data_and_store_mut(&mut caller);
-                panic::catch_unwind(AssertUnwindSafe(|| {
-                    function(memory, data, &params[..count])
-                }))
-            };
-            let returned = match outcome {
-                Ok(Ok(returned)) => returned,
-                Ok(Err(problem)) => return Err(HostTrap::new(&label, problem).into()),
-                Err(payload) => {
-                    return Err(HostTrap::new(&label, panic_message(&*payload)).into());
-                }
-            };
-            let value =
-                results::deliver(&mut caller, &exports, &label, returned).map_err(|error| {
-                    // A trap of the guest's `alloc` stays what it is; anything else is this host
-                    // function's failure.
-                    if error.is::<wasmtime::Trap>() || error.is::<HostTrap>() {
-                        error
-                    } else {
-                        HostTrap::new(&label, format!("{error:#}")).into()
-                    }
-                })?;
-            if let (Some(slot), Some(value)) = (values.first_mut(), value) {
-                *slot = MaybeUninit::new(value);
-            }
-            Ok(())
+        let definition = define::Definition {
+            module: module.to_owned(),
+            name: name.to_owned(),
+            ty: FuncType::new(self.linker.engine(), params, results),
+            body,
         };
-        // SAFETY: `call` reads its arguments as the `HostArg` kinds whose `PARAMS` made `ty`'s
-        // parameters, in order, and writes one result of the `HostResult`'s type, which made
-        // `ty`'s results, or none when it has none (`deliver` returns a value exactly when the
-        // result type has one).
-        unsafe { self.linker.func_new_unchecked(module, name, ty, call) }?;
+        (self.define)(self.linker, definition)?;
         Ok(self)
     }
 
@@ -216,108 +199,94 @@ impl<'l, T: GuestmemView + 'static> HostFunctions<'l, T> {
     }
 }
 
-/// The first argument of a host function that takes the calling store's data: `&mut T`.
-pub struct StoreData;
+#[cfg(feature = "async")]
+impl<'l, T: GuestmemView + Send + 'static> HostFunctions<'l, T> {
+    /// [`HostFunctions::new`] for guests called with the `_async` calls
+    /// ([`GuestFunc::call_bytes_async`] and the others, after
+    /// [`Guest::instantiate_async`](crate::Guest::instantiate_async)): every host function is
+    /// defined as an async one, so that the guest's `alloc` for a result runs on the call's fiber,
+    /// and [`HostFunctions::func_async`] may add functions that wait. Those guests can no longer
+    /// be called with the blocking calls: wasmtime refuses them ([`Error::Wasmtime`]).
+    ///
+    /// [`GuestFunc::call_bytes_async`]: crate::GuestFunc::call_bytes_async
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Wasmtime`] if the linker has `guestmem.last_error` already.
+    pub fn new_async(linker: &'l mut Linker<T>) -> Result<Self, Error> {
+        define::last_error_async(linker)?;
+        Ok(Self {
+            linker,
+            registered: Vec::new(),
+            define: define::fiber,
+            asynchronous: true,
+        })
+    }
 
-/// A closure that can be a host function: implemented for `Fn` closures whose arguments are
-/// annotated with [`HostArg`] types, optionally after a first `&mut T` (the store's data), and
-/// whose result is a [`HostResult`]. `M` names the argument kinds, so that each closure shape has
-/// an implementation of its own.
-pub trait IntoHostFunc<T, M, R>: Send + Sync + 'static {
-    /// The wasm parameter and result types.
-    #[doc(hidden)]
-    fn signature(&self) -> (Vec<ValType>, Vec<ValType>);
-    /// Whether its result is a `Result`.
-    #[doc(hidden)]
-    fn fallible(&self) -> bool;
-    /// The call: reads the arguments out of `memory`, runs the closure.
-    #[doc(hidden)]
-    fn into_call(self) -> Box<Call<T>>;
-}
-
-/// A host function with its arguments read: the closure's outcome, ready to be delivered.
-#[doc(hidden)]
-pub type Call<T> = dyn Fn(&[u8], &mut T, &[ValRaw]) -> Result<Outcome, String> + Send + Sync;
-
-macro_rules! into_host_func {
-    ($($arg:ident: $kind:ident)*) => {
-        impl<T, F, R> IntoHostFunc<T, ($($kind,)*), R> for F
-        where
-            F: Fn($(<$kind as HostArg>::Value<'_>),*) -> R + Send + Sync + 'static,
-            R: HostResult + 'static,
-        {
-            fn signature(&self) -> (Vec<ValType>, Vec<ValType>) {
-                let params: &[&[ValType]] = &[$(<$kind as HostArg>::PARAMS),*];
-                (params.concat(), R::results().to_vec())
-            }
-
-            fn fallible(&self) -> bool {
-                R::FALLIBLE
-            }
-
-            fn into_call(self) -> Box<Call<T>> {
-                Box::new(move |_memory: &[u8], _data: &mut T, params: &[ValRaw]| {
-                    let mut _rest = params;
-                    let mut _index = 0_usize;
-                    $(
-                        _index += 1;
-                        let $arg = <$kind as HostArg>::read(_memory, &mut _rest)
-                            .map_err(|problem| format!("argument {_index}: {problem}"))?;
-                    )*
-                    Ok(self($($arg),*).into_outcome())
-                })
-            }
+    /// Registers `function`, a closure that returns a future, as the host function
+    /// `module.name`: the guest waits for the future while the executor runs other work. The
+    /// closure takes owned arguments (`Vec<u8>`, `String`, integers), optionally after the
+    /// store's data (`&mut T`), and runs at once; its future must be `Send + 'static`, so it
+    /// takes from the store's data what it needs before it waits.
+    ///
+    /// ```
+    /// use guestmem_host::{GuestmemCtx, GuestmemView, HostFunctions};
+    ///
+    /// struct Tenant {
+    ///     name: String,
+    ///     guestmem: GuestmemCtx,
+    /// }
+    ///
+    /// impl GuestmemView for Tenant {
+    ///     fn guestmem(&mut self) -> &mut GuestmemCtx {
+    ///         &mut self.guestmem
+    ///     }
+    /// }
+    ///
+    /// # fn main() -> Result<(), guestmem_host::Error> {
+    /// let engine = wasmtime::Engine::default();
+    /// let mut linker = wasmtime::Linker::<Tenant>::new(&engine);
+    /// HostFunctions::new_async(&mut linker)?
+    ///     .func_async("env", "salutation", |tenant: &mut Tenant| {
+    ///         let name = tenant.name.clone();
+    ///         async move {
+    ///             // A database, a remote service: anything that waits.
+    ///             Ok::<_, String>(format!("Hello from {name}"))
+    ///         }
+    ///     })?
+    ///     .func("env", "log", |line: &str| println!("guest: {line}"))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Wasmtime`] if the linker has that name already, or if these host functions were
+    /// made with [`HostFunctions::new`] (blocking calls cannot wait).
+    pub fn func_async<M, R>(
+        &mut self,
+        module: &str,
+        name: &str,
+        function: impl IntoAsyncHostFunc<T, M, R>,
+    ) -> Result<&mut Self, Error> {
+        if !self.asynchronous {
+            return Err(Error::Wasmtime(wasmtime::Error::msg(format!(
+                "async host function `{module}.{name}`: register it on HostFunctions::new_async \
+                 (the guest is then called with the _async calls)"
+            ))));
         }
-
-        impl<T, F, R> IntoHostFunc<T, (StoreData, $($kind,)*), R> for F
-        where
-            F: Fn(&mut T, $(<$kind as HostArg>::Value<'_>),*) -> R + Send + Sync + 'static,
-            R: HostResult + 'static,
-        {
-            fn signature(&self) -> (Vec<ValType>, Vec<ValType>) {
-                let params: &[&[ValType]] = &[$(<$kind as HostArg>::PARAMS),*];
-                (params.concat(), R::results().to_vec())
-            }
-
-            fn fallible(&self) -> bool {
-                R::FALLIBLE
-            }
-
-            fn into_call(self) -> Box<Call<T>> {
-                Box::new(move |_memory: &[u8], data: &mut T, params: &[ValRaw]| {
-                    let mut _rest = params;
-                    let mut _index = 0_usize;
-                    $(
-                        _index += 1;
-                        let $arg = <$kind as HostArg>::read(_memory, &mut _rest)
-                            .map_err(|problem| format!("argument {_index}: {problem}"))?;
-                    )*
-                    Ok(self(data, $($arg),*).into_outcome())
-                })
-            }
-        }
-    };
+        let (params, results) = function.signature();
+        let fallible = function.fallible();
+        self.define(
+            module,
+            name,
+            params,
+            results,
+            fallible,
+            define::Body::Later(function.into_call()),
+        )
+    }
 }
-
-macro_rules! for_each_shape {
-    () => {
-        into_host_func!();
-        for_each_shape!(@1 Bytes Str u32 i32 u64 i64);
-    };
-    (@1 $($a:ident)*) => {
-        $(into_host_func!(a: $a);)*
-        $(for_each_shape!(@2 $a; Bytes Str u32 i32 u64 i64);)*
-    };
-    (@2 $a:ident; $($b:ident)*) => {
-        $(into_host_func!(a: $a b: $b);)*
-        $(for_each_shape!(@3 $a $b; Bytes Str u32 i32 u64 i64);)*
-    };
-    (@3 $a:ident $b:ident; $($c:ident)*) => {
-        $(into_host_func!(a: $a b: $b c: $c);)*
-    };
-}
-
-for_each_shape!();
 
 /// The failure of a host function that the guest cannot be told about: it panicked, or the guest
 /// passed it an argument that is not one. It becomes a trap of the guest call, reported as

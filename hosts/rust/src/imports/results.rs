@@ -7,6 +7,7 @@ use wasmtime::{Caller, ValRaw, ValType};
 
 use super::HostTrap;
 use super::state::{CallerExports, GuestmemView};
+use crate::drive::Drive;
 use crate::result_block::PREFIX_LEN;
 
 /// What a host function returned, before it is written into the guest.
@@ -131,7 +132,7 @@ impl<R: HostResult, E: Display> HostResult for Result<R, E> {
 }
 
 /// Writes `outcome` into the calling guest and returns the wasm result.
-pub(super) fn deliver<T: GuestmemView>(
+pub(super) async fn deliver<D: Drive<T>, T: GuestmemView>(
     caller: &mut Caller<'_, T>,
     exports: &CallerExports,
     function: &str,
@@ -144,7 +145,9 @@ pub(super) fn deliver<T: GuestmemView>(
             caller.data_mut().guestmem().set_pending(message);
             Ok(Some(zero))
         }
-        Outcome::Bytes { bytes, fallible } => match write_block(caller, exports, &bytes)? {
+        Outcome::Bytes { bytes, fallible } => match write_block::<D, T>(caller, exports, &bytes)
+            .await?
+        {
             Some(ptr) => Ok(Some(ValRaw::u32(ptr))),
             None => {
                 let message = format!("the guest's alloc({}) returned 0", bytes.len() + PREFIX_LEN);
@@ -165,7 +168,7 @@ pub(super) fn deliver<T: GuestmemView>(
 ///
 /// A [`HostTrap`] when the result is too long for a u32 length, the guest's `alloc` traps, or it
 /// returns a block outside memory.
-pub(super) fn write_block<T>(
+pub(super) async fn write_block<D: Drive<T>, T>(
     caller: &mut Caller<'_, T>,
     exports: &CallerExports,
     bytes: &[u8],
@@ -176,7 +179,7 @@ pub(super) fn write_block<T>(
     let total = len.checked_add(PREFIX_LEN as u32).ok_or_else(too_long)?;
     // Memory may grow in this call: the view is taken after it (a `Memory` is a handle, not a
     // view, so it stays valid).
-    let ptr = exports.alloc.call(&mut *caller, total)?;
+    let ptr = D::alloc_in(&exports.alloc, caller, total).await?;
     if ptr == 0 {
         return Ok(None);
     }
