@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use guestmem_host::Error as HostError;
+use guestmem_host::{Error as HostError, HostFunctions};
 use wasmtime::{Engine, Linker, Module, Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p1::{self, WasiP1Ctx};
@@ -31,8 +31,7 @@ impl HostState {
     }
 }
 
-/// An instance of a guest, in a store holding a [`HostState`].
-pub type Guest = guestmem_host::Guest<HostState>;
+pub use crate::driven::{Calls, Guest};
 
 /// The environment WASI guests see: the wasi example reads it.
 pub const WASI_ENV: [(&str, &str); 1] = [("GUESTMEM_GREETING", "hello from the host")];
@@ -42,6 +41,7 @@ pub const WASI_ENV: [(&str, &str); 1] = [("GUESTMEM_GREETING", "hello from the h
 pub struct GuestModule {
     name: String,
     module: Module,
+    calls: Calls,
 }
 
 impl GuestModule {
@@ -61,6 +61,7 @@ impl GuestModule {
         Self {
             name: module_name(path),
             module,
+            calls: Calls::Blocking,
         }
     }
 
@@ -73,6 +74,7 @@ impl GuestModule {
         Ok(Self {
             name: name.to_owned(),
             module: Module::new(engine, bytes)?,
+            calls: Calls::Blocking,
         })
     }
 
@@ -80,6 +82,48 @@ impl GuestModule {
     #[must_use]
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The same module, its instances called through `calls`: a check run on it runs through
+    /// guestmem-host's `_async` calls and async host functions with [`Calls::Async`].
+    #[must_use]
+    pub fn with_calls(&self, calls: Calls) -> Self {
+        Self {
+            calls,
+            ..self.clone()
+        }
+    }
+
+    /// How its instances are called.
+    #[must_use]
+    pub fn calls(&self) -> Calls {
+        self.calls
+    }
+
+    /// Its name in a report row: the name, and how its instances are called when that is not
+    /// the blocking default.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self.calls {
+            Calls::Blocking => self.name.clone(),
+            Calls::Async => format!("{} (async calls)", self.name),
+        }
+    }
+
+    /// Host functions on `linker`, for the calls its instances get: [`HostFunctions::new`] or,
+    /// for [`Calls::Async`], [`HostFunctions::new_async`].
+    ///
+    /// # Errors
+    ///
+    /// What those return.
+    pub fn host_functions<'l>(
+        &self,
+        linker: &'l mut Linker<HostState>,
+    ) -> Result<HostFunctions<'l, HostState>, HostError> {
+        match self.calls {
+            Calls::Blocking => HostFunctions::new(linker),
+            Calls::Async => HostFunctions::new_async(linker),
+        }
     }
 
     /// The compiled module.
@@ -144,7 +188,7 @@ impl GuestModule {
             p1::add_to_linker_sync(&mut linker, HostState::wasi)?;
         }
         link(&mut linker)?;
-        let mut guest = Guest::instantiate(store, &linker, &self.module)?;
+        let mut guest = Guest::instantiate(self.calls, store, &linker, &self.module)?;
         guest.set_result_cap(options.result_cap);
         Ok(guest)
     }

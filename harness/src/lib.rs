@@ -5,6 +5,7 @@
 //! the example guests that Valgrind watches ([`checks::native`]).
 
 pub mod checks;
+pub mod driven;
 pub mod engine;
 pub mod examples;
 pub mod guest;

@@ -3,6 +3,7 @@
 //! `harness --plant-leak` under Valgrind, in `.ci/valgrind.sh`.)
 
 use harness::checks::{Context, conformance, hostile, leaks};
+use harness::guest::Calls;
 use harness::guests::GuestDir;
 use harness::{GuestModule, HostError};
 
@@ -92,6 +93,27 @@ fn leak_check_finds_a_planted_leak() {
         "{failures}"
     );
     assert!(failures.contains("memory.size grew"), "{failures}");
+}
+
+#[test]
+fn leak_check_finds_a_planted_leak_through_async_calls() {
+    let module = module("leaky_echo", LEAKY_ECHO).with_calls(Calls::Async);
+    let row = leaks::check_guest(&module, "echo", 2_000);
+    assert!(!row.passed(), "{row}");
+    assert!(row.subject.contains("async calls"), "{row}");
+    let failures = row.failures.join("\n");
+    assert!(
+        failures.contains("live_blocks went from 0 to"),
+        "{failures}"
+    );
+}
+
+#[test]
+fn conformance_fails_on_a_sloppy_guest_through_async_calls() {
+    let row = conformance::check(&module("sloppy", SLOPPY).with_calls(Calls::Async));
+    assert!(!row.passed(), "{row}");
+    let failures = row.failures.join("\n");
+    assert!(failures.contains("not a multiple of 8"), "{failures}");
 }
 
 #[test]

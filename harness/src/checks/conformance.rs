@@ -6,7 +6,7 @@
 use crate::HostError;
 use crate::checks::common::pattern;
 use crate::checks::{Context, Expected, sample_call};
-use crate::guest::{Guest, GuestModule, GuestOptions};
+use crate::guest::{Calls, Guest, GuestModule, GuestOptions};
 use crate::guests::{ALLOCATORS, EXAMPLES, MINIMAL, OWN_ALLOCATOR, VARIANTS};
 use crate::report::{Findings, Row};
 use crate::testdata::CONFORMANCE;
@@ -14,8 +14,11 @@ use crate::testdata::CONFORMANCE;
 /// Block alignment promised by `alloc` (docs/ABI.md).
 const ALIGN: u32 = guestmem_host::result_block::BLOCK_ALIGN;
 
-/// Runs the conformance check on every example guest, every `echo-<allocator>` build, and the
-/// guest that brings its own global allocator.
+/// The guests checked again through guestmem-host's `_async` calls.
+pub const ASYNC_GUESTS: [&str; 2] = ["echo", "upper"];
+
+/// Runs the conformance check on every example guest, every `echo-<allocator>` build, the
+/// guest that brings its own global allocator, and [`ASYNC_GUESTS`] through the `_async` calls.
 #[must_use]
 pub fn check_all(context: &Context) -> Vec<Row> {
     let examples = EXAMPLES
@@ -28,10 +31,18 @@ pub fn check_all(context: &Context) -> Vec<Row> {
     let variants = VARIANTS
         .iter()
         .map(|name| (name.to_string(), context.example(name)));
+    let asynchronous = ASYNC_GUESTS.iter().map(|name| {
+        let module = context.example(name);
+        (
+            format!("{name} (async calls)"),
+            module.map(|module| module.with_calls(Calls::Async)),
+        )
+    });
     examples
         .chain(allocators)
         .chain(own)
         .chain(variants)
+        .chain(asynchronous)
         .map(|(name, module)| match module {
             Ok(module) => check(&module),
             Err(error) => {
@@ -54,7 +65,7 @@ pub fn check(module: &GuestModule) -> Row {
     if Reasons::of(module) == Reasons::Compact {
         findings.figure("compact trap reasons");
     }
-    findings.into_row("conformance", module.name())
+    findings.into_row("conformance", module.label())
 }
 
 fn run(module: &GuestModule, findings: &mut Findings) -> Result<(), HostError> {

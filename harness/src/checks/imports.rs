@@ -8,12 +8,11 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use guestmem_host::HostFunctions;
 use wasmtime::{Caller, Extern, Linker};
 
 use crate::HostError;
 use crate::checks::Context;
-use crate::guest::{Guest, GuestModule, GuestOptions, HostState};
+use crate::guest::{Calls, Guest, GuestModule, GuestOptions, HostState};
 use crate::report::{Findings, Row};
 
 /// The salutation the well-behaved host gives `greet`.
@@ -25,46 +24,67 @@ const FETCH_FAILURE: &str = "no record for this key";
 /// The length of `grow`'s answer: enough to grow memory by 16 pages.
 const GROWN: usize = 1 << 20;
 
-/// Runs the import checks: one row for `greet`, one for the `imports` guest.
+/// Runs the import checks: rows for `greet` and for the `imports` guest, through the blocking
+/// calls and again through the `_async` calls, where `greet`'s salutation is an async host
+/// function and every other host function runs on the call's fiber. The hostile hosts are
+/// written against wasmtime's blocking API: they run with the blocking calls alone.
 #[must_use]
 pub fn check_all(context: &Context) -> Vec<Row> {
-    let mut greet = Findings::new();
-    let outcome = check_greet(context, &mut greet);
-    greet.finish(outcome);
-    let mut imports = Findings::new();
-    let outcome = check_imports(context, &mut imports);
-    imports.finish(outcome);
-    vec![
-        greet.into_row("imports", "greet: env.salutation, env.log"),
-        imports.into_row("imports", "imports: results, errors, growth, hostile hosts"),
-    ]
+    let mut rows = Vec::new();
+    for calls in [Calls::Blocking, Calls::Async] {
+        let suffix = match calls {
+            Calls::Blocking => "",
+            Calls::Async => " (async calls)",
+        };
+        let mut greet = Findings::new();
+        let outcome = check_greet(context, calls, &mut greet);
+        greet.finish(outcome);
+        rows.push(greet.into_row("imports", format!("greet: env.salutation, env.log{suffix}")));
+        let mut imports = Findings::new();
+        let outcome = check_imports(context, calls, &mut imports);
+        imports.finish(outcome);
+        let what = match calls {
+            Calls::Blocking => "imports: results, errors, growth, hostile hosts",
+            Calls::Async => "imports: results, errors, growth (async calls)",
+        };
+        rows.push(imports.into_row("imports", what));
+    }
+    rows
 }
 
-/// The `greet` host: a salutation that can be switched off, and a log.
+/// The `greet` host: a salutation that can be switched off (an async host function for the
+/// `_async` calls), and a log.
 fn greet_host(
     module: &GuestModule,
     salutation: Option<&'static str>,
     log: &Arc<Mutex<Vec<String>>>,
 ) -> Result<Guest, HostError> {
     let log = Arc::clone(log);
+    let answer = move || {
+        salutation
+            .map(str::to_owned)
+            .ok_or("the host has no salutation today")
+    };
     module.instantiate_linked(&GuestOptions::default(), move |linker| {
-        HostFunctions::new(linker)?
-            .func("env", "salutation", move || {
-                salutation
-                    .map(str::to_owned)
-                    .ok_or("the host has no salutation today")
-            })?
-            .func("env", "log", move |line: &str| {
-                log.lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(line.to_owned());
-            })?;
+        let mut host = module.host_functions(linker)?;
+        match module.calls() {
+            Calls::Blocking => host.func("env", "salutation", answer)?,
+            Calls::Async => host.func_async("env", "salutation", move || {
+                let answer = answer();
+                async move { answer }
+            })?,
+        };
+        host.func("env", "log", move |line: &str| {
+            log.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(line.to_owned());
+        })?;
         Ok(())
     })
 }
 
-fn check_greet(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
-    let module = context.example("greet")?;
+fn check_greet(context: &Context, calls: Calls, findings: &mut Findings) -> Result<(), HostError> {
+    let module = context.example("greet")?.with_calls(calls);
     let log = Arc::new(Mutex::new(Vec::new()));
     let mut guest = greet_host(&module, Some(SALUTATION), &log)?;
     let before = guest.live_blocks()?;
@@ -102,8 +122,9 @@ fn check_greet(context: &Context, findings: &mut Findings) -> Result<(), HostErr
 
 /// The well-behaved host functions of the `imports` guest, and hostile ones written against
 /// wasmtime directly (the library cannot return a bad block).
-fn imports_host(linker: &mut Linker<HostState>) -> Result<(), HostError> {
-    HostFunctions::new(linker)?
+fn imports_host(module: &GuestModule, linker: &mut Linker<HostState>) -> Result<(), HostError> {
+    module
+        .host_functions(linker)?
         .func("env", "fetch", |key: &str| match key {
             "fail" => Err(FETCH_FAILURE),
             "panic" => panic!("fetch was told to panic"),
@@ -185,9 +206,17 @@ fn hostile_answer(mut caller: Caller<'_, HostState>, case: u32) -> wasmtime::Res
     })
 }
 
-fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostError> {
-    let module = context.example("imports")?;
-    let new = || module.instantiate_linked(&GuestOptions::default(), imports_host);
+fn check_imports(
+    context: &Context,
+    calls: Calls,
+    findings: &mut Findings,
+) -> Result<(), HostError> {
+    let module = context.example("imports")?.with_calls(calls);
+    let new = || {
+        module.instantiate_linked(&GuestOptions::default(), |linker| {
+            imports_host(&module, linker)
+        })
+    };
     let mut guest = new()?;
     let before = guest.live_blocks()?;
 
@@ -244,7 +273,9 @@ fn check_imports(context: &Context, findings: &mut Findings) -> Result<(), HostE
         "live_blocks {before:?} -> {after:?}, memory {pages} -> {grown_pages} pages"
     ));
 
-    check_hostile(&new, findings)?;
+    if calls == Calls::Blocking {
+        check_hostile(&new, findings)?;
+    }
 
     // A host function that panics: a trap of the guest call, naming the host function.
     let mut guest = new()?;

@@ -5,19 +5,25 @@
 use crate::HostError;
 use crate::checks::Context;
 use crate::checks::common::{Xorshift, expected, input};
-use crate::guest::{Guest, GuestModule};
+use crate::guest::{Calls, Guest, GuestModule};
 use crate::report::{Findings, Row};
 
 /// The guests driven by this check.
 pub const GUESTS: [&str; 2] = ["echo", "upper"];
 
-/// Runs the leak check: one row per guest.
+/// Runs the leak check: one row per guest and way of calling it (the blocking calls and the
+/// `_async` ones).
 #[must_use]
 pub fn check(context: &Context) -> Vec<Row> {
-    GUESTS
+    [Calls::Blocking, Calls::Async]
         .iter()
-        .map(|&name| match context.example(name) {
-            Ok(module) => check_guest(&module, name, context.scale.leak_round_trips()),
+        .flat_map(|&calls| GUESTS.iter().map(move |&name| (calls, name)))
+        .map(|(calls, name)| match context.example(name) {
+            Ok(module) => check_guest(
+                &module.with_calls(calls),
+                name,
+                context.scale.leak_round_trips(),
+            ),
             Err(error) => {
                 let mut findings = Findings::new();
                 findings.fail(format!("cannot load the guest: {error}"));
@@ -34,7 +40,7 @@ pub fn check_guest(module: &GuestModule, function: &str, rounds: u32) -> Row {
     let mut findings = Findings::new();
     let outcome = run(module, function, rounds, &mut findings);
     findings.finish(outcome);
-    findings.into_row("leaks", module.name())
+    findings.into_row("leaks", module.label())
 }
 
 /// One round trip: returns `false` (after recording why) if the result was wrong.
