@@ -27,6 +27,9 @@ pub enum BenchError {
     /// wasmtime failed outside `guestmem-host` (the hand-written hosts, the components).
     #[error("wasmtime: {0:#}")]
     Wasmtime(#[from] wasmtime::Error),
+    /// tokio's runtime, which drives the async contenders, could not be built.
+    #[error("tokio's runtime: {0}")]
+    Runtime(std::io::Error),
     /// A guest answered something other than what the benchmark checks for.
     #[error("{0}")]
     Wrong(String),

@@ -7,6 +7,11 @@
 //!   linker, the export looked up once and called with [`GuestFunc::call_u32`] (the length as 4
 //!   bytes, since export arguments are bytes). Its `pull` takes the answer as a `ResultBlock`
 //!   (the block the host filled, read in place), its `pull_vec` as a `Vec<u8>` (a copy);
+//! - guestmem with an async host function (`guestmem-host`'s feature `async`): the same `pull`,
+//!   its `payload` registered with [`HostFunctions::func_async`] on
+//!   [`HostFunctions::new_async`], the guest instantiated with `Guest::instantiate_async` and
+//!   called with [`GuestFunc::call_u32_async`], each call driven to its end on tokio's
+//!   current-thread runtime ([`Executor`]): held to the blocking `pull`'s time;
 //! - the Component Model: `bench/guests/pull_component`, a wit-bindgen guest importing
 //!   `payload: func(n: u32) -> list<u8>` and exporting `pull: func(n: u32) -> u32`, hosted
 //!   through `wasmtime::component` with `func_wrap` returning `(Vec<u8>,)`.
@@ -25,6 +30,7 @@ use wasmtime::component::{Component, Linker, TypedFunc as ComponentFunc};
 
 use crate::BenchError;
 use crate::build::{Build, PULL_COMPONENT_FILE, PULL_FILE};
+use crate::executor::{self, AsyncGuest, Executor};
 use crate::measure::{self, Operation, Plan};
 use crate::roundtrip::{PayloadResult, print_code_map};
 use harness::guest::{GuestModule, GuestOptions};
@@ -34,10 +40,11 @@ use harness::guest::{GuestModule, GuestOptions};
 pub const PAYLOADS: [usize; 2] = [16, 64 << 10];
 
 /// The contenders, in report order.
-pub const CONTENDERS: [&str; 3] = [
+pub const CONTENDERS: [&str; 4] = [
     "guestmem, ResultBlock",
     "guestmem, Vec<u8>",
     "Component Model",
+    "guestmem, ResultBlock, async host function",
 ];
 
 /// Index of guestmem's `pull` (the answer as a `ResultBlock`) in [`CONTENDERS`].
@@ -46,6 +53,9 @@ pub const BLOCK: usize = 0;
 pub const VEC: usize = 1;
 /// Index of the Component Model.
 pub const COMPONENT: usize = 2;
+/// Index of guestmem's `pull` with `payload` as an async host function, called with
+/// `call_u32_async` on tokio.
+pub const ASYNC: usize = 3;
 
 /// Every payload length, for one build of the guests.
 #[derive(Debug, Clone)]
@@ -94,6 +104,45 @@ impl GuestmemPull {
 
     fn pull(&mut self, n: u32) -> Result<u32, BenchError> {
         Ok(self.pull.call_u32(&mut self.guest, &[n.to_le_bytes()])?)
+    }
+}
+
+/// [`GuestmemPull`]'s async twin: `pull` with `env.payload` registered with
+/// [`HostFunctions::func_async`], called with [`GuestFunc::call_u32_async`] on `executor`.
+struct AsyncPull {
+    guest: AsyncGuest,
+    pull: GuestFunc,
+    executor: Executor,
+}
+
+impl AsyncPull {
+    fn new(
+        module: &GuestModule,
+        payload: Arc<[u8]>,
+        executor: Executor,
+    ) -> Result<Self, BenchError> {
+        let mut guest = executor::instantiate(&executor, module.module(), move |linker| {
+            // The answer is copied before the future, as the blocking closure copies it, so that
+            // the two differ only in how they are called; a future that waits would take what it
+            // needs (an `Arc` of the payload) and copy inside.
+            HostFunctions::new_async(linker)?.func_async("env", "payload", move |n: u32| {
+                let answer = payload[..n as usize].to_vec();
+                async move { answer }
+            })?;
+            Ok(())
+        })?;
+        let pull = guest.func("pull")?;
+        Ok(Self {
+            guest,
+            pull,
+            executor,
+        })
+    }
+
+    fn pull(&mut self, n: u32) -> Result<u32, BenchError> {
+        let inputs = [n.to_le_bytes()];
+        let call = self.pull.call_u32_async(&mut self.guest, &inputs);
+        Ok(self.executor.block_on(call)?)
     }
 }
 
@@ -155,6 +204,7 @@ fn measure_pass(
         &guests.join(build.file(PULL_COMPONENT_FILE)),
         Arc::clone(&payload),
     )?;
+    let mut asynchronous = AsyncPull::new(&module, Arc::clone(&payload), Executor::tokio()?)?;
     let mut results = Vec::new();
     for len in PAYLOADS {
         let n = u32::try_from(len).map_err(|_| BenchError::Wrong("payload too long".to_owned()))?;
@@ -162,10 +212,12 @@ fn measure_pass(
         check(expected, "guestmem, ResultBlock", block.pull(n)?)?;
         check(expected, "guestmem, Vec<u8>", vec.pull(n)?)?;
         check(expected, "Component Model", component.pull(n)?)?;
+        check(expected, "guestmem, async", asynchronous.pull(n)?)?;
         let mut operations: Vec<Operation<'_, BenchError>> = vec![
             Box::new(|| block.pull(black_box(n)).map(drop)),
             Box::new(|| vec.pull(black_box(n)).map(drop)),
             Box::new(|| component.pull(black_box(n)).map(drop)),
+            Box::new(|| asynchronous.pull(black_box(n)).map(drop)),
         ];
         eprintln!(
             "guestmem-bench: host functions answering {len} bytes, {}",
@@ -188,7 +240,7 @@ fn check(expected: u32, who: &str, digest: u32) -> Result<(), BenchError> {
 }
 
 /// Runs `calls` calls of `pull` with answers of `len` bytes through one contender (`pull`,
-/// `pull-vec` or `pull-component`), untimed: the workload for
+/// `pull-vec`, `pull-component` or `pull-async`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/guestmem-bench profile CONTENDER LEN CALLS`.
 ///
 /// # Errors
@@ -225,6 +277,12 @@ pub fn profile(
             let mut guest = GuestmemPull::new(&module, export, payload)?;
             Box::new(move || guest.pull(n))
         }
+        "pull-async" => {
+            let module = GuestModule::from_file(engine, &guests.join(PULL_FILE))?;
+            print_code_map(module.module());
+            let mut guest = AsyncPull::new(&module, payload, Executor::tokio()?)?;
+            Box::new(move || guest.pull(n))
+        }
         "pull-component" => {
             let mut component =
                 ComponentPull::new(engine, &guests.join(PULL_COMPONENT_FILE), payload)?;
@@ -232,7 +290,7 @@ pub fn profile(
         }
         other => {
             return Err(BenchError::Wrong(format!(
-                "unknown contender `{other}` (pull, pull-vec, pull-component)"
+                "unknown contender `{other}` (pull, pull-vec, pull-component, pull-async)"
             )));
         }
     };

@@ -10,7 +10,9 @@
 //! Five benchmarks, one module each: module sizes ([`size`]), allocator speed inside the guest
 //! ([`workload`]), the host's round trip against the Component Model and the articles'
 //! convention ([`roundtrip`]), the leak pattern of wee_alloc issue 106 ([`leak`]), and a guest
-//! calling a host function against the Component Model's import ([`imports`]). Their
+//! calling a host function against the Component Model's import ([`imports`]); the last two with
+//! async contenders too (`guestmem-host`'s `_async` calls and async host functions, driven by an
+//! [`executor`]). Their
 //! [`results`] are written by [`report`] as `target/bench/report.md` ([`markdown`]: the goals of
 //! [`goals`], the machine of [`machine`], every table) and `target/bench/chart.svg` ([`chart`]).
 //! What is measured and what the figures have shown is in `docs/BENCHMARKS.md`.
@@ -18,6 +20,7 @@
 pub mod build;
 pub mod chart;
 mod error;
+pub mod executor;
 pub mod format;
 pub mod goals;
 pub mod imports;

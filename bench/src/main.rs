@@ -18,10 +18,11 @@ usage: guestmem-bench [--no-build] [--quick] [--out DIR] [--candidate ECHO.wasm]
                contender: a fix measured side by side with the current build
 
   profile      CALLS round trips of BYTES through CONTENDER (guestmem, generic, manual, owned,
-               borrowed, component or component-copy; guestmem-NAME for DIR/guests/echo-NAME.wasm), or CALLS
-               calls of a guest whose host function answers BYTES (pull, pull-vec or
-               pull-component), untimed, for `valgrind --tool=callgrind`; uses the guests
-               already built";
+               borrowed, component or component-copy, async or async-poll: call_bytes_async on
+               tokio or a poll loop; guestmem-NAME for DIR/guests/echo-NAME.wasm), or CALLS
+               calls of a guest whose host function answers BYTES (pull, pull-vec,
+               pull-component or pull-async), untimed, for `valgrind --tool=callgrind`; uses
+               the guests already built";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);

@@ -290,6 +290,26 @@ fn roundtrip_tables(md: &mut String, roundtrips: &RoundTrips) {
             iqr(memcpy)
         );
     }
+    let _ = writeln!(
+        md,
+        "\nAsync calls (`call_bytes_async`, each driven to its end by the executor): their time ÷ \
+         `call_bytes`'s (lower is better):\n"
+    );
+    let _ = writeln!(md, "| payload | tokio | poll loop |\n|---|---:|---:|");
+    for result in &roundtrips.payloads {
+        let sync = &result.samples[roundtrip::GUESTMEM];
+        let tokio = result.samples[roundtrip::ASYNC_TOKIO].ratio_to(sync);
+        let poll = result.samples[roundtrip::ASYNC_POLL].ratio_to(sync);
+        let _ = writeln!(
+            md,
+            "| {} | {} {} | {} {} |",
+            bytes(result.len),
+            times(tokio),
+            iqr(tokio),
+            times(poll),
+            iqr(poll)
+        );
+    }
     let _ = writeln!(md);
 }
 
@@ -349,7 +369,7 @@ fn host_call_tables(md: &mut String, calls: &HostCalls) {
         "\nguestmem's calls/s as a multiple of the Component Model's (higher is better for \
          guestmem):\n"
     );
-    let compared = [imports::BLOCK, imports::VEC];
+    let compared = [imports::BLOCK, imports::VEC, imports::ASYNC];
     let _ = write!(md, "| answer |");
     for index in compared {
         let _ = write!(md, " {} |", imports::CONTENDERS[index]);
@@ -363,6 +383,22 @@ fn host_call_tables(md: &mut String, calls: &HostCalls) {
             let _ = write!(md, " {} {} |", times(ratio), iqr(ratio));
         }
         let _ = writeln!(md);
+    }
+    let _ = writeln!(
+        md,
+        "\nThe async host function (`func_async`, called with `call_u32_async` on tokio): its time \
+         ÷ the blocking one's (lower is better):\n"
+    );
+    let _ = writeln!(md, "| answer | async ÷ blocking |\n|---|---:|");
+    for result in &calls.payloads {
+        let ratio = result.samples[imports::ASYNC].ratio_to(&result.samples[imports::BLOCK]);
+        let _ = writeln!(
+            md,
+            "| {} | {} {} |",
+            bytes(result.len),
+            times(ratio),
+            iqr(ratio)
+        );
     }
     let _ = writeln!(md);
 }

@@ -14,6 +14,10 @@
 //!   set, so the host gives its input block up and gets it back as the result (the guest copies
 //!   nothing, as a Component Model callee), read in place with `GuestFunc::call_view`; and, read
 //!   the same way, the borrowed `echo`, its counterpart;
+//! - async calls (`guestmem-host`'s feature `async`): the same `echo` called with
+//!   [`GuestFunc::call_bytes_async`], each call driven to its end on tokio's current-thread
+//!   runtime and on a bare poll loop ([`Executor`]), its guest instantiated with
+//!   `Guest::instantiate_async`: the async twin of the first contender, whose time it is held to;
 //! - baselines: the host copying the same bytes three times (`copy_from_slice`, a memcpy), the
 //!   copies a round trip cannot avoid: in, across, out; and once, the copy in alone.
 //!
@@ -29,6 +33,7 @@ use wasmtime::{Engine, Instance, Memory, Module, Store, TypedFunc};
 
 use crate::BenchError;
 use crate::build::{Build, COMPONENT_FILE, IN_PLACE_FILE, example_file, manual_file};
+use crate::executor::{self, AsyncGuest, Executor};
 use crate::measure::{self, Operation, Plan, Samples};
 use harness::guest::GuestModule;
 
@@ -77,6 +82,33 @@ impl HostEcho {
     }
 }
 
+/// The `echo` example called with [`GuestFunc::call_bytes_async`] on `executor`: [`HostEcho`]'s
+/// async twin, in a store of its own (async guests are instantiated with
+/// `Guest::instantiate_async`).
+struct AsyncEcho {
+    guest: AsyncGuest,
+    echo: GuestFunc,
+    executor: Executor,
+}
+
+impl AsyncEcho {
+    fn new(module: &GuestModule, executor: Executor) -> Result<Self, BenchError> {
+        let mut guest = executor::instantiate(&executor, module.module(), |_| Ok(()))?;
+        let echo = guest.func("echo")?;
+        Ok(Self {
+            guest,
+            echo,
+            executor,
+        })
+    }
+
+    fn echo(&mut self, payload: &[u8]) -> Result<Vec<u8>, BenchError> {
+        let inputs = [payload];
+        let call = self.echo.call_bytes_async(&mut self.guest, &inputs);
+        Ok(self.executor.block_on(call)?)
+    }
+}
+
 /// How every contender reads its answer: the length and the first and last bytes, enough that the
 /// answer cannot be optimised away, the same for every contender.
 fn digest(bytes: &[u8]) -> usize {
@@ -91,7 +123,7 @@ pub const PAYLOADS: [usize; 5] = [16, 1 << 10, 64 << 10, 1 << 20, 16 << 20];
 
 /// The contenders, in report order; a candidate build of guestmem's `echo` (`--candidate`) comes
 /// last when there is one.
-pub const CONTENDERS: [&str; 9] = [
+pub const CONTENDERS: [&str; 11] = [
     "guestmem-host",
     "guestmem-host, by name",
     "articles' convention",
@@ -101,6 +133,8 @@ pub const CONTENDERS: [&str; 9] = [
     "guestmem-host, owned (call_view)",
     "guestmem-host, borrowed (call_view)",
     "1 × memcpy",
+    "guestmem-host, async (tokio)",
+    "guestmem-host, async (poll loop)",
 ];
 
 /// Index of guestmem through `guestmem-host`'s `GuestFunc::call_bytes` in [`CONTENDERS`].
@@ -121,6 +155,11 @@ pub const OWNED: usize = 6;
 pub const BORROWED: usize = 7;
 /// Index of the one-memcpy baseline.
 pub const MEMCPY_ONCE: usize = 8;
+/// Index of guestmem's `echo` through `GuestFunc::call_bytes_async` on tokio's current-thread
+/// runtime.
+pub const ASYNC_TOKIO: usize = 9;
+/// Index of the same async call on a bare poll loop.
+pub const ASYNC_POLL: usize = 10;
 /// Index of the candidate build, when there is one.
 pub const CANDIDATE: usize = CONTENDERS.len();
 
@@ -217,6 +256,9 @@ fn measure_pass(
     )?;
     let mut component = ComponentEcho::new(engine, &component_file)?;
     let mut component_copy = ComponentEcho::new(engine, &component_file)?;
+    let echo_module = GuestModule::from_file(engine, &echo)?;
+    let mut async_tokio = AsyncEcho::new(&echo_module, Executor::tokio()?)?;
+    let mut async_poll = AsyncEcho::new(&echo_module, Executor::poll_loop())?;
     let mut candidate_echo = candidate
         .map(|path| HostEcho::new(engine, path))
         .transpose()?;
@@ -244,6 +286,8 @@ fn measure_pass(
             "component",
             &component_copy.echo(&echo_copy, payload)?,
         )?;
+        check(payload, "async (tokio)", &async_tokio.echo(payload)?)?;
+        check(payload, "async (poll loop)", &async_poll.echo(payload)?)?;
         let mut operations: Vec<Operation<'_, BenchError>> = vec![
             Box::new(|| guestmem.echo(payload).map(|bytes| keep(&bytes))),
             Box::new(|| {
@@ -274,6 +318,8 @@ fn measure_pass(
                 keep(&copy);
                 Ok(())
             }),
+            Box::new(|| async_tokio.echo(payload).map(|bytes| keep(&bytes))),
+            Box::new(|| async_poll.echo(payload).map(|bytes| keep(&bytes))),
         ];
         if let Some(host) = candidate_echo.as_mut() {
             check(payload, "candidate", &host.echo(payload)?)?;
@@ -442,8 +488,10 @@ impl ComponentEcho {
 }
 
 /// Runs `calls` round trips of `len` bytes through one contender (`guestmem`, `generic`,
-/// `manual`, `owned` or `borrowed` (read with `call_view`), `component` or `component-copy`; `guestmem-NAME` runs `echo-NAME.wasm`, such as
-/// `echo-dlmalloc.wasm`, and `component-NAME` runs `echo_component-NAME.wasm`), untimed: the workload for
+/// `manual`, `owned` or `borrowed` (read with `call_view`), `component` or `component-copy`,
+/// `async` or `async-poll` (`call_bytes_async` on tokio or on the poll loop); `guestmem-NAME`
+/// runs `echo-NAME.wasm`, such as `echo-dlmalloc.wasm`, and `component-NAME` runs
+/// `echo_component-NAME.wasm`), untimed: the workload for
 /// `valgrind --tool=callgrind target/release/guestmem-bench profile CONTENDER LEN CALLS`.
 /// The difference between two call counts gives the instructions of one round trip.
 ///
@@ -492,6 +540,24 @@ pub fn profile(
                 black_box(host.read(&payload)?);
             }
         }
+        "async" => {
+            let module =
+                GuestModule::from_file(engine, &guests.join(example_file("echo", "talc")))?;
+            print_code_map(module.module());
+            let executor = match variant {
+                "" => Executor::tokio()?,
+                "poll" => Executor::poll_loop(),
+                other => {
+                    return Err(BenchError::Wrong(format!(
+                        "unknown executor `{other}` (async, async-poll)"
+                    )));
+                }
+            };
+            let mut host = AsyncEcho::new(&module, executor)?;
+            for _ in 0..calls {
+                black_box(host.echo(&payload)?);
+            }
+        }
         "generic" => {
             let mut guest = GuestModule::from_file(engine, &echo)?.instantiate()?;
             for _ in 0..calls {
@@ -526,7 +592,7 @@ pub fn profile(
         }
         other => {
             return Err(BenchError::Wrong(format!(
-                "unknown contender `{other}` (guestmem, generic, manual, owned, borrowed, component)"
+                "unknown contender `{other}` (guestmem, generic, manual, owned, borrowed, component, async, async-poll)"
             )));
         }
     }
