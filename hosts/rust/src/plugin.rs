@@ -92,4 +92,24 @@ impl Plugin {
         }
         Ok(guest)
     }
+
+    /// [`Plugin::instantiate`] for linkers with async host functions
+    /// ([`HostFunctions::new_async`](crate::HostFunctions::new_async)): the instance is then
+    /// called with the `_async` calls.
+    ///
+    /// # Errors
+    ///
+    /// What [`Guest::instantiate_async`] and [`Guest::set_interface`] return.
+    #[cfg(feature = "async")]
+    pub async fn instantiate_async<T: Send + 'static>(
+        &self,
+        store: Store<T>,
+        linker: &Linker<T>,
+    ) -> Result<Guest<T>, Error> {
+        let mut guest = Guest::instantiate_async(store, linker, &self.module).await?;
+        if let Some(interface) = &self.interface {
+            guest.set_interface(Interface::clone(interface))?;
+        }
+        Ok(guest)
+    }
 }

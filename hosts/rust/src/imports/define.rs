@@ -89,6 +89,13 @@ pub(super) fn blocking<T: GuestmemView + 'static>(
         ty,
         body,
     } = definition;
+    #[cfg_attr(
+        not(feature = "async"),
+        expect(
+            clippy::infallible_destructuring_match,
+            reason = "Body has a second variant with the async feature"
+        )
+    )]
     let function = match body {
         Body::Now(function) => function,
         #[cfg(feature = "async")]

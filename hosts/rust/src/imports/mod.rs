@@ -84,7 +84,10 @@ pub struct HostFunctions<'l, T: 'static> {
     /// ([`HostFunctions::new_async`]), where every host function is an async one to wasmtime.
     define: fn(&mut Linker<T>, define::Definition<T>) -> wasmtime::Result<()>,
     /// Made with [`HostFunctions::new_async`]: async host functions may be added.
-    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "async"),
+        expect(dead_code, reason = "read by func_async, with the async feature")
+    )]
     asynchronous: bool,
 }
 
