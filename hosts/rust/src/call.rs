@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::drive::{Blocking, Drive, now};
 use crate::func::GuestFunc;
+use crate::guest::{entered, settled};
 use crate::{Error, Guest, Kind, MAX_INPUTS, ResultProblem};
 
 /// Results that are result blocks.
@@ -116,6 +117,7 @@ impl GuestFunc {
         now(self.raw_by::<Blocking, T, I>(guest, inputs))
     }
 
+    #[inline]
     async fn bytes_by<D: Drive<T>, T, I: AsRef<[u8]>>(
         &self,
         guest: &mut Guest<T>,
@@ -126,6 +128,7 @@ impl GuestFunc {
             .await
     }
 
+    #[inline]
     async fn string_by<D: Drive<T>, T, I: AsRef<[u8]>>(
         &self,
         guest: &mut Guest<T>,
@@ -142,6 +145,7 @@ impl GuestFunc {
         })
     }
 
+    #[inline]
     async fn view_by<D: Drive<T>, T, I: AsRef<[u8]>, R>(
         &self,
         guest: &mut Guest<T>,
@@ -152,6 +156,7 @@ impl GuestFunc {
         guest.take_result_by::<D, R>(&self.name, ptr, read).await
     }
 
+    #[inline]
     async fn u32_by<D: Drive<T>, T, I: AsRef<[u8]>>(
         &self,
         guest: &mut Guest<T>,
@@ -172,6 +177,7 @@ impl GuestFunc {
         Ok(value)
     }
 
+    #[inline]
     async fn raw_by<D: Drive<T>, T, I: AsRef<[u8]>>(
         &self,
         guest: &mut Guest<T>,
@@ -179,7 +185,7 @@ impl GuestFunc {
     ) -> Result<u32, Error> {
         self.check(guest, inputs.len())?;
         self.check_inputs(inputs)?;
-        guest.enter::<D>(&self.name).await?;
+        entered!(guest, D, &self.name);
         let mut args = [0_u32; 2 * MAX_INPUTS];
         let args = &mut args[..inputs.len() * 2];
         let owned = self.owned_inputs();
@@ -211,6 +217,7 @@ impl GuestFunc {
         Ok(())
     }
 
+    #[inline]
     async fn invoke<D: Drive<T>, T>(
         &self,
         guest: &mut Guest<T>,
@@ -224,7 +231,7 @@ impl GuestFunc {
                 given: args.len() / 2,
             });
         };
-        let value = guest.settle::<D, _>(&self.name, outcome).await?;
+        let value = settled!(guest, D, &self.name, outcome)?;
         if value == 0 {
             guest.set_error_pending();
         }
@@ -243,6 +250,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// As [`GuestFunc::call_bytes`].
+    #[inline]
     pub async fn call_bytes_async<T: Send, I: AsRef<[u8]> + Sync>(
         &self,
         guest: &mut Guest<T>,
@@ -257,6 +265,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// As [`GuestFunc::call_string`].
+    #[inline]
     pub async fn call_string_async<T: Send, I: AsRef<[u8]> + Sync>(
         &self,
         guest: &mut Guest<T>,
@@ -271,6 +280,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// As [`GuestFunc::call_view`].
+    #[inline]
     pub async fn call_view_async<T: Send, I: AsRef<[u8]> + Sync, R>(
         &self,
         guest: &mut Guest<T>,
@@ -286,6 +296,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// As [`GuestFunc::call_u32`].
+    #[inline]
     pub async fn call_u32_async<T: Send, I: AsRef<[u8]> + Sync>(
         &self,
         guest: &mut Guest<T>,
@@ -300,6 +311,7 @@ impl GuestFunc {
     /// # Errors
     ///
     /// As [`GuestFunc::call_raw`].
+    #[inline]
     pub async fn call_raw_async<T: Send, I: AsRef<[u8]> + Sync>(
         &self,
         guest: &mut Guest<T>,
@@ -370,6 +382,7 @@ impl<T: Send + 'static> Guest<T> {
     /// # Errors
     ///
     /// As [`Guest::call_with_inputs`].
+    #[inline]
     pub async fn call_with_inputs_async(
         &mut self,
         function: &str,
@@ -383,6 +396,7 @@ impl<T: Send + 'static> Guest<T> {
     /// # Errors
     ///
     /// As [`Guest::call_bytes`].
+    #[inline]
     pub async fn call_bytes_async(
         &mut self,
         function: &str,
@@ -396,6 +410,7 @@ impl<T: Send + 'static> Guest<T> {
     /// # Errors
     ///
     /// As [`Guest::call_string`].
+    #[inline]
     pub async fn call_string_async(
         &mut self,
         function: &str,
@@ -409,6 +424,7 @@ impl<T: Send + 'static> Guest<T> {
     /// # Errors
     ///
     /// As [`Guest::call_u32`].
+    #[inline]
     pub async fn call_u32_async(&mut self, function: &str, inputs: &[&[u8]]) -> Result<u32, Error> {
         self.named(function)?.call_u32_async(self, inputs).await
     }

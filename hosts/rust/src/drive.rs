@@ -40,6 +40,7 @@ pub(crate) trait Drive<T> {
 pub(crate) struct Blocking;
 
 impl<T> Drive<T> for Blocking {
+    #[inline(always)]
     fn call<P, R>(
         func: &TypedFunc<P, R>,
         store: &mut Store<T>,
@@ -52,6 +53,7 @@ impl<T> Drive<T> for Blocking {
         std::future::ready(func.call(store, params))
     }
 
+    #[inline(always)]
     fn call_dyn(
         func: &Func,
         store: &mut Store<T>,
@@ -61,6 +63,7 @@ impl<T> Drive<T> for Blocking {
         std::future::ready(func.call(store, params, results))
     }
 
+    #[inline(always)]
     fn alloc_in(
         alloc: &TypedFunc<u32, u32>,
         caller: &mut Caller<'_, T>,
@@ -107,6 +110,7 @@ impl<T: Send> Drive<T> for Fiber {
 }
 
 /// The output of `future`, polled once: a call path driven by [`Blocking`] is ready at once.
+#[inline(always)]
 pub(crate) fn now<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
     match future

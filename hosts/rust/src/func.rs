@@ -152,6 +152,7 @@ impl GuestFunc {
 
     /// Calls the export with `args` in `store`: the raw outcome, for the caller to settle;
     /// `None` if the arity does not match the export's type.
+    #[inline]
     pub(crate) async fn call_by<D: Drive<T>, T>(
         &self,
         store: &mut Store<T>,

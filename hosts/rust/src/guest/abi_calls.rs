@@ -13,6 +13,29 @@ use crate::Error;
 use crate::drive::{Blocking, Drive, now};
 use crate::imports::HostTrap;
 
+/// The outcome of a call into the guest, its error settled by `Guest::settle_error`: a
+/// `Result<R, Error>`.
+macro_rules! settled {
+    ($guest:expr, $drive:ty, $function:expr, $outcome:expr) => {
+        match $outcome {
+            Ok(value) => Ok(value),
+            Err(error) => Err($guest.settle_error::<$drive>($function, error).await),
+        }
+    };
+}
+pub(crate) use settled;
+
+/// Enters the guest for `$function`, as `Guest::check_entry` says: `?` on an abandoned instance,
+/// and the lent block given back first, if there is one (without a future otherwise).
+macro_rules! entered {
+    ($guest:expr, $drive:ty, $function:expr) => {
+        if $guest.check_entry($function)? {
+            $guest.return_lent::<$drive>().await?;
+        }
+    };
+}
+pub(crate) use entered;
+
 /// The blocking method, and with the `async` feature the `_async` one, over the generic `$by`.
 macro_rules! blocking_and_async {
     ($(
@@ -124,7 +147,8 @@ impl<T: 'static> Guest<T> {
 
     /// Runs `func(params)` in `store`: the one way the call path enters the guest. `running`
     /// stays set if the call never returns (its future was dropped): the instance is then in
-    /// the middle of a call, and [`Guest::enter`] refuses every later one.
+    /// the middle of a call, and `Guest::check_entry` refuses every later one.
+    #[inline]
     pub(crate) async fn run<D: Drive<T>, P, R>(
         store: &mut Store<T>,
         running: &mut bool,
@@ -142,6 +166,7 @@ impl<T: 'static> Guest<T> {
     }
 
     /// Calls export `func` with `args`, marked running as [`Guest::run`] does.
+    #[inline]
     pub(crate) async fn invoke<D: Drive<T>>(
         &mut self,
         func: &crate::GuestFunc,
@@ -153,36 +178,42 @@ impl<T: 'static> Guest<T> {
         outcome
     }
 
-    /// What every operation does first: refuses an instance whose last call was abandoned, and
-    /// frees the result block lent out by the last [`GuestFunc::call_borrowed`], if any (so a
-    /// borrowed result never outlives the next call; the borrow checker ends the slice's life
+    /// What every operation does first (`entered!`): refuses an instance whose last call was
+    /// abandoned, and says whether the result block lent out by the last
+    /// [`GuestFunc::call_borrowed`] is to be given back first ([`Guest::return_lent`]), so that a
+    /// borrowed result never outlives the next call (the borrow checker ends the slice's life
     /// there too).
     ///
     /// [`GuestFunc::call_borrowed`]: crate::GuestFunc::call_borrowed
-    pub(crate) async fn enter<D: Drive<T>>(&mut self, function: &str) -> Result<(), Error> {
+    #[inline]
+    pub(crate) fn check_entry(&self, function: &str) -> Result<bool, Error> {
         if self.running {
             return Err(Error::Abandoned {
                 function: function.to_owned(),
             });
         }
+        Ok(self.lent != 0)
+    }
+
+    /// Frees the lent result block.
+    pub(crate) async fn return_lent<D: Drive<T>>(&mut self) -> Result<(), Error> {
         let ptr = std::mem::take(&mut self.lent);
-        if ptr == 0 {
-            return Ok(());
-        }
         let outcome =
             Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
-        self.settle::<D, _>("free", outcome).await
+        settled!(self, D, "free", outcome)
     }
 
+    #[inline]
     pub(crate) async fn alloc_by<D: Drive<T>>(&mut self, len: u32) -> Result<u32, Error> {
-        self.enter::<D>("alloc").await?;
+        entered!(self, D, "alloc");
         let outcome =
             Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.alloc, len).await;
-        self.settle::<D, _>("alloc", outcome).await
+        settled!(self, D, "alloc", outcome)
     }
 
+    #[inline]
     async fn dealloc_by<D: Drive<T>>(&mut self, ptr: u32, len: u32) -> Result<(), Error> {
-        self.enter::<D>("dealloc").await?;
+        entered!(self, D, "dealloc");
         let outcome = Self::run::<D, _, _>(
             &mut self.store,
             &mut self.running,
@@ -190,18 +221,20 @@ impl<T: 'static> Guest<T> {
             (ptr, len),
         )
         .await;
-        self.settle::<D, _>("dealloc", outcome).await
+        settled!(self, D, "dealloc", outcome)
     }
 
+    #[inline]
     pub(crate) async fn free_by<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
-        self.enter::<D>("free").await?;
+        entered!(self, D, "free");
         let outcome =
             Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
-        self.settle::<D, _>("free", outcome).await
+        settled!(self, D, "free", outcome)
     }
 
+    #[inline]
     async fn realloc_by<D: Drive<T>>(&mut self, ptr: u32, new_len: u32) -> Result<u32, Error> {
-        self.enter::<D>("realloc").await?;
+        entered!(self, D, "realloc");
         let outcome = Self::run::<D, _, _>(
             &mut self.store,
             &mut self.running,
@@ -209,11 +242,12 @@ impl<T: 'static> Guest<T> {
             (ptr, new_len),
         )
         .await;
-        self.settle::<D, _>("realloc", outcome).await
+        settled!(self, D, "realloc", outcome)
     }
 
+    #[inline]
     pub(super) async fn abi_version_by<D: Drive<T>>(&mut self) -> Result<u32, Error> {
-        self.enter::<D>("abi_version").await?;
+        entered!(self, D, "abi_version");
         let outcome = Self::run::<D, _, _>(
             &mut self.store,
             &mut self.running,
@@ -221,28 +255,31 @@ impl<T: 'static> Guest<T> {
             (),
         )
         .await;
-        self.settle::<D, _>("abi_version", outcome).await
+        settled!(self, D, "abi_version", outcome)
     }
 
+    #[inline]
     async fn live_blocks_by<D: Drive<T>>(&mut self) -> Result<Option<u32>, Error> {
-        self.enter::<D>("live_blocks").await?;
+        entered!(self, D, "live_blocks");
         let Some(func) = self.abi.live_blocks.clone() else {
             return Ok(None);
         };
         let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &func, ()).await;
-        let blocks = self.settle::<D, _>("live_blocks", outcome).await?;
+        let blocks = settled!(self, D, "live_blocks", outcome)?;
         Ok(Some(blocks.saturating_sub(self.inputs.blocks())))
     }
 
+    #[inline]
     async fn heap_bytes_by<D: Drive<T>>(&mut self) -> Result<Option<u32>, Error> {
-        self.enter::<D>("heap_bytes").await?;
+        entered!(self, D, "heap_bytes");
         let Some(func) = self.abi.heap_bytes.clone() else {
             return Ok(None);
         };
         let outcome = Self::run::<D, _, _>(&mut self.store, &mut self.running, &func, ()).await;
-        self.settle::<D, _>("heap_bytes", outcome).await.map(Some)
+        settled!(self, D, "heap_bytes", outcome).map(Some)
     }
 
+    #[inline]
     pub(super) async fn release_input_block_by<D: Drive<T>>(&mut self) -> Result<(), Error> {
         match self.inputs.take() {
             Some(ptr) => self.free_by::<D>(ptr).await,
@@ -250,13 +287,15 @@ impl<T: 'static> Guest<T> {
         }
     }
 
+    #[inline]
     pub(crate) async fn last_error_by<D: Drive<T>>(&mut self) -> Result<Option<String>, Error> {
-        self.enter::<D>("last_error").await?;
+        entered!(self, D, "last_error");
         self.take_last_error::<D>().await
     }
 
-    /// `last_error()` and its message, without [`Guest::enter`]: the reason of a trap is read
+    /// `last_error()` and its message, without `entered!`: the reason of a trap is read
     /// this way (the lent block, if any, was given back by the call that trapped).
+    #[inline]
     async fn take_last_error<D: Drive<T>>(&mut self) -> Result<Option<String>, Error> {
         self.error_pending = false;
         let ptr = match Self::run::<D, _, _>(
@@ -285,12 +324,13 @@ impl<T: 'static> Guest<T> {
         message.map(Some)
     }
 
+    #[inline]
     async fn call_raw_by<D: Drive<T>>(
         &mut self,
         function: &str,
         args: &[u32],
     ) -> Result<u32, Error> {
-        self.enter::<D>(function).await?;
+        entered!(self, D, function);
         let func = self
             .instance
             .get_func(&mut self.store, function)
@@ -306,7 +346,7 @@ impl<T: 'static> Guest<T> {
         self.running = true;
         let outcome = D::call_dyn(&func, &mut self.store, &params, &mut results).await;
         self.running = false;
-        self.settle::<D, _>(function, outcome).await?;
+        settled!(self, D, function, outcome)?;
         match results {
             [Val::I32(0)] => {
                 self.error_pending = true;
@@ -327,6 +367,7 @@ impl<T: 'static> Guest<T> {
 
     /// Clears an error an earlier call left pending, so that the next integer answer of `0` is
     /// told apart from a failure by this call's own error.
+    #[inline]
     pub(crate) async fn clear_pending_error<D: Drive<T>>(&mut self) -> Result<(), Error> {
         if self.error_pending {
             self.last_error_by::<D>().await?;
@@ -335,6 +376,7 @@ impl<T: 'static> Guest<T> {
     }
 
     /// The failure of `function`, which returned `0`, with `last_error`'s message.
+    #[inline]
     pub(crate) async fn failure<D: Drive<T>>(&mut self, function: &str) -> Error {
         let message = match self.last_error_by::<D>().await {
             Ok(Some(message)) => message,
@@ -348,36 +390,33 @@ impl<T: 'static> Guest<T> {
     }
 
     /// Gives the block at `ptr` back with `free`, a trap there explained through `last_error`.
+    #[inline]
     pub(super) async fn give_back<D: Drive<T>>(&mut self, ptr: u32) -> Result<(), Error> {
         let outcome =
             Self::run::<D, _, _>(&mut self.store, &mut self.running, &self.abi.free, ptr).await;
-        self.settle::<D, _>("free", outcome).await
+        settled!(self, D, "free", outcome)
     }
 
-    /// Converts the outcome of a call, reading the recorded reason if it trapped.
-    pub(crate) async fn settle<D: Drive<T>, R>(
+    /// What a call's `error` becomes, with the recorded reason if it trapped (`settled!`
+    /// calls it on the error path alone, so that a call that returns builds no future for it).
+    pub(crate) async fn settle_error<D: Drive<T>>(
         &mut self,
         function: &str,
-        outcome: wasmtime::Result<R>,
-    ) -> Result<R, Error> {
-        match outcome {
-            Ok(value) => Ok(value),
-            Err(error) => {
-                if let Some(host) = error.downcast_ref::<HostTrap>() {
-                    return Err(Error::HostFunction {
-                        function: function.to_owned(),
-                        host_function: host.function.clone(),
-                        message: host.message.clone(),
-                    });
-                }
-                let reason = if error.is::<wasmtime::Trap>() {
-                    self.take_last_error::<D>().await.ok().flatten()
-                } else {
-                    None
-                };
-                Err(trap_or_wasmtime(function, error, reason))
-            }
+        error: wasmtime::Error,
+    ) -> Error {
+        if let Some(host) = error.downcast_ref::<HostTrap>() {
+            return Error::HostFunction {
+                function: function.to_owned(),
+                host_function: host.function.clone(),
+                message: host.message.clone(),
+            };
         }
+        let reason = if error.is::<wasmtime::Trap>() {
+            self.take_last_error::<D>().await.ok().flatten()
+        } else {
+            None
+        };
+        trap_or_wasmtime(function, error, reason)
     }
 }
 

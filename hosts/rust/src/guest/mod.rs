@@ -24,7 +24,7 @@ use crate::func::GuestFunc;
 use crate::inputs::InputBlock;
 use crate::{ABI_VERSION, Error, Interface};
 
-pub(crate) use abi_calls::trap_or_wasmtime;
+pub(crate) use abi_calls::{entered, settled, trap_or_wasmtime};
 
 /// Default cap on the length of a result block the host agrees to read: 256 MiB.
 pub const DEFAULT_RESULT_CAP: u32 = 256 << 20;

@@ -62,6 +62,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// As [`Guest::put`].
     #[cfg(feature = "async")]
+    #[inline]
     pub async fn put_async(&mut self, bytes: &[u8]) -> Result<u32, Error>
     where
         T: Send,
@@ -69,6 +70,7 @@ impl<T: 'static> Guest<T> {
         self.put_for::<crate::drive::Fiber>("alloc", bytes).await
     }
 
+    #[inline]
     async fn put_for<D: Drive<T>>(&mut self, function: &str, bytes: &[u8]) -> Result<u32, Error> {
         let len =
             u32::try_from(bytes.len()).map_err(|_| Error::InputTooLong { len: bytes.len() })?;
@@ -87,6 +89,7 @@ impl<T: 'static> Guest<T> {
     /// block kept for inputs when they are small, into blocks of their own (freed by
     /// [`Guest::release_inputs`]) when they are not. On an error nothing stays allocated but the
     /// kept block.
+    #[inline]
     pub(crate) async fn place_inputs<D: Drive<T>, I: AsRef<[u8]>>(
         &mut self,
         function: &str,
@@ -134,6 +137,7 @@ impl<T: 'static> Guest<T> {
 
     /// The kept input block, at least `len` bytes long. A block too small is freed and a larger
     /// one allocated: its bytes need not be kept, so `realloc` would copy for nothing.
+    #[inline]
     async fn input_block<D: Drive<T>>(&mut self, function: &str, len: u32) -> Result<u32, Error> {
         let Some(capacity) = self.inputs.grow_to(len) else {
             return Ok(self.inputs.ptr());
@@ -153,6 +157,7 @@ impl<T: 'static> Guest<T> {
     /// Large inputs, and the inputs of a call with owned arguments: a block each, all freed
     /// again if one cannot be had. An owned input's block has 4 bytes of room in front of the
     /// bytes, and its argument points past them (guestmem's `docs/ABI.md`, "Owned arguments").
+    #[inline]
     async fn place_apart<D: Drive<T>, I: AsRef<[u8]>>(
         &mut self,
         function: &str,
@@ -185,6 +190,7 @@ impl<T: 'static> Guest<T> {
 
     /// A block holding `bytes`, with 4 bytes of room in front when `owned`; returns where the
     /// bytes start.
+    #[inline]
     async fn put_owned<D: Drive<T>>(
         &mut self,
         function: &str,
@@ -217,6 +223,7 @@ impl<T: 'static> Guest<T> {
 
     /// Frees the inputs of a call made with [`Guest::place_inputs`]'s arguments `args`, but for
     /// those the guest owns. `room` marks the inputs whose block starts 4 bytes in front of them.
+    #[inline]
     pub(crate) async fn release_inputs<D: Drive<T>>(
         &mut self,
         placed: Placed,

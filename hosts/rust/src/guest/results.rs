@@ -39,6 +39,7 @@ impl<T: 'static> Guest<T> {
     ///
     /// As [`Guest::take_result`].
     #[cfg(feature = "async")]
+    #[inline]
     pub async fn take_result_async(&mut self, function: &str, ptr: u32) -> Result<Vec<u8>, Error>
     where
         T: Send,
@@ -47,6 +48,7 @@ impl<T: 'static> Guest<T> {
             .await
     }
 
+    #[inline]
     pub(crate) async fn take_result_by<D: Drive<T>, R>(
         &mut self,
         function: &str,
@@ -64,6 +66,7 @@ impl<T: 'static> Guest<T> {
 
     /// Reads the raw result `ptr` of `function` in place and lends it until the next call into
     /// the guest, which frees it.
+    #[inline]
     pub(crate) async fn lend_result_by<D: Drive<T>>(
         &mut self,
         function: &str,
@@ -80,6 +83,7 @@ impl<T: 'static> Guest<T> {
     /// Where the payload of the result block at `ptr` lies in linear memory. A block that is only
     /// too long is still a block: it is given back. Anything else is not a block, and freeing it
     /// would only make the guest trap.
+    #[inline]
     async fn locate_result<D: Drive<T>>(
         &mut self,
         function: &str,
