@@ -21,7 +21,7 @@ static HEAP: guestmem::stats::Counting<std::alloc::System> =
     guestmem::stats::Counting::new(std::alloc::System);
 
 const USAGE: &str = "\
-usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
+usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--skip CHECK]... [--plant-leak]
        harness guests [--guests DIR]
 
   run            build the guests and run every check (the default)
@@ -30,6 +30,7 @@ usage: harness [run] [--no-build] [--guests DIR] [--only CHECK] [--plant-leak]
   --guests DIR   use the guests in DIR (implies --no-build)
   --only CHECK   run one check: conformance, examples, faults, imports, interface, owned,
                  leaks, growth, above-2gib, hostile, allocators or native
+  --skip CHECK   run every check but this one (repeatable): Valgrind's run splits in two this way
   --plant-leak   after the checks, leak one block through the natively linked echo guest,
                  so that `valgrind --leak-check=full --error-exitcode=1` must fail";
 
@@ -39,6 +40,8 @@ struct Options {
     only_build: bool,
     /// `--only CHECK`: run that check alone.
     only: Option<String>,
+    /// `--skip CHECK`: checks left out.
+    skip: Vec<String>,
     build: bool,
     guests: GuestDir,
     plant_leak: bool,
@@ -48,6 +51,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut options = Options {
         only_build: false,
         only: None,
+        skip: Vec::new(),
         build: true,
         guests: GuestDir::default_location(),
         plant_leak: false,
@@ -70,6 +74,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
                     return Err(format!("no check named `{check}`"));
                 }
                 options.only = Some(check);
+            }
+            "--skip" => {
+                let check = args.next().ok_or("--skip needs a check's name")?;
+                if !checks::names().contains(&check.as_str()) {
+                    return Err(format!("no check named `{check}`"));
+                }
+                options.skip.push(check);
             }
             "-h" | "--help" | "help" => return Err(String::new()),
             other => return Err(format!("unknown argument `{other}`")),
@@ -131,7 +142,7 @@ fn run(options: &Options) -> ExitCode {
     }
     println!("harness: guests from {}", options.guests.dir().display());
     let started = std::time::Instant::now();
-    let rows = checks::run_only(&context, options.only.as_deref(), |row| {
+    let rows = checks::run_only(&context, options.only.as_deref(), &options.skip, |row| {
         let verdict = if row.passed() { "pass" } else { "FAIL" };
         let seconds = started.elapsed().as_secs();
         eprintln!(
